@@ -1,0 +1,702 @@
+"""Syntax tree + declarations -> typed expression tree, with every shape inferred and checked.
+
+This is where notation gets its meaning: `x^T` is a transpose, `\\operatorname{tr} AB` is tr(AB),
+`f(x)` applies a declared function symbol, `\\frac{\\partial F}{\\partial x}` is a derivative laid out
+by the layout rule (see the site's Conventions page), and `|X|` is a determinant.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass
+
+from lark import Token, Tree
+
+from . import _syntax
+from ._declarations import BOLD, Decl, parse_where, symbol_key, tokens, word
+from ._errors import CannotCheck, ShapeClash, UndeclaredSymbol, Unsupported
+from ._latex import latex
+from ._shapes import ONE, SCALAR, Dim, Shape, Unifier, kind, show
+from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Equation, FnValue, Hessian, Inverse,
+                    Mul, Node, Norm, Num, Power, Transpose, Var)
+
+LAYOUTS = ("denominator", "numerator")
+FUNCTIONS = {
+    "tr": "tr", "Tr": "tr", "trace": "tr", "det": "det", "log": "log", "ln": "log", "exp": "exp",
+    "sin": "sin", "cos": "cos", "tanh": "tanh", "sqrt": "sqrt", "diag": "diag", "vec": "vec",
+    "expm": "expm",
+}
+ELEMENTWISE = {"log", "exp", "sin", "cos", "tanh", "sigmoid", "sqrt"}
+TRANSPOSE_MARKS = {"T", r"\top", r"\intercal", r"\mathsfT", r"\mathrmT", r"\textT"}
+
+
+@dataclass
+class Identity:
+    """A parsed identity: the typed equation, its declarations and the sizes used to check it."""
+
+    formula: str
+    where: str
+    layout: str
+    equation: Equation
+    decls: dict[str, Decl]
+    sizes: dict[str, int]
+
+
+def parse_identity(formula: str, where: str = "", layout: str = "denominator") -> Identity:
+    """Parse and type-check `formula` under the declarations `where`, in `layout`.
+
+    Raises CannotCheck (syntax, undeclared symbols, unsupported notation) or ShapeClash
+    (the identity is false as written because something does not conform).
+    """
+    if layout not in LAYOUTS:
+        raise CannotCheck(f"unknown layout {layout!r}; use 'denominator' or 'numerator'")
+    decls = parse_where(where)
+    tree = _syntax.parse(formula)
+    try:
+        resolver = _Resolver(decls, layout)
+        sides = resolver.equation(tree)
+    except RecursionError:  # pragma: no cover - bounded by _syntax.MAX_DEPTH
+        raise CannotCheck("the formula is nested too deeply") from None
+    sizes = assign_sizes(sides, decls)
+    resolver.check_sides(sides, sizes)
+    return Identity(formula, where or "", layout, Equation(sides, layout), decls, sizes)
+
+
+def assign_sizes(sides: list[Node], decls: dict[str, Decl]) -> dict[str, int]:
+    """Distinct sizes, none of them 1, for each dimension letter (declaration order first)."""
+    names: list[str] = []
+    for d in decls.values():
+        for shape in (d.shape, d.domain):
+            for dim in shape or ():
+                names += [f for f in dim.factors if f not in names]
+    for side in sides:
+        for node in side.walk():
+            for dim in node.shape:
+                names += [f for f in dim.factors if f not in names]
+    pool = [3, 4, 5, 2, 6, 7, 8, 9, 10, 11, 12]
+    if len(names) > len(pool):
+        raise Unsupported(f"too many dimension letters ({len(names)}); at most {len(pool)}")
+    return dict(zip(names, pool))
+
+
+def _is_paren(item: Tree) -> bool:
+    """An item that is a bracketed group: `(...)`, `[...]` or `{...}`, perhaps with scripts."""
+    if item.data != "postfix":
+        return False
+    atom = item.children[0]
+    return isinstance(atom, Tree) and atom.data in ("paren", "group")
+
+
+def _inner(item: Tree) -> Tree:
+    atom = item.children[0]
+    return next(c for c in atom.children if isinstance(c, Tree))
+
+
+def _text(tree: Tree | Token) -> str:
+    return "".join(t.value for t in tokens(tree) if t.type not in ("LBRACE", "RBRACE"))
+
+
+def _single_product(tree: Tree) -> list[Tree] | None:
+    """The items of `tree` if it is one product (no sums, no ⊗), else None."""
+    while isinstance(tree, Tree) and tree.data in ("group", "paren"):
+        tree = next(c for c in tree.children if isinstance(c, Tree))
+    if tree.data == "sum" and len(tree.children) == 1:
+        tree = tree.children[0]
+    if tree.data == "kterm" and len(tree.children) == 1:
+        tree = tree.children[0]
+    if tree.data != "product":
+        return None
+    return [c for c in tree.children if isinstance(c, Tree)]
+
+
+class _Resolver:
+    def __init__(self, decls: dict[str, Decl], layout: str):
+        self.decls = decls
+        self.layout = layout
+        self.u = Unifier()
+        self.wrt_stack: list[Node] = []
+        self.resolving_fns: set[str] = set()
+
+    # ----- structure ---------------------------------------------------------------------------
+    def equation(self, tree: Tree) -> list[Node]:
+        sides = [self.side(c) for c in tree.children if isinstance(c, Tree)]
+        if len(sides) < 2:
+            raise CannotCheck("an identity needs '=': write LHS = RHS")
+        for side in sides:
+            for node in side.walk():
+                node.shape = self.u.resolve_shape(node.shape)
+        return sides
+
+    def check_sides(self, sides: list[Node], sizes: dict[str, int]) -> None:
+        for side in sides:
+            for node in side.walk():
+                if not all(d.known for d in node.shape):
+                    raise CannotCheck(f"cannot infer the size of {latex(node)}; write it where its size is clear")
+        for a, b in zip(sides, sides[1:]):
+            if a.shape != b.shape:
+                left = "the derivative" if isinstance(a, (Deriv, Hessian)) else "the left side"
+                raise ShapeClash(f"the right side {latex(b)} is {show(b.shape, sizes)} but {left} "
+                                 f"{latex(a)} is {show(a.shape, sizes)}")
+
+    def side(self, tree: Tree) -> Node:
+        node = self.expr(tree)
+        return self._zero_if_literal(node)
+
+    def _zero_if_literal(self, node: Node) -> Node:
+        # A lone 0 as a side or a term means the zero of whatever shape the context needs.
+        if isinstance(node, Num) and node.value == 0:
+            z = Const("0")
+            z.shape = (self.u.fresh(), self.u.fresh())
+            return z
+        return node
+
+    def expr(self, tree: Tree) -> Node:
+        handler = getattr(self, "t_" + tree.data, None)
+        if handler is None:
+            raise CannotCheck(f"'{_text(tree)}' cannot be used here")
+        return handler(tree)
+
+    def t_sum(self, tree: Tree) -> Node:
+        sign, terms = 1, []
+        for c in tree.children:
+            if c.data in ("sign", "addop"):
+                sign = -1 if c.children[0].type == "MINUS" else 1
+            else:
+                terms.append((sign, self._zero_if_literal(self.expr(c))))
+                sign = 1
+        if len(terms) == 1 and terms[0][0] == 1:
+            return terms[0][1]
+        shape = terms[0][1].shape
+        for _, t in terms[1:]:
+            if not self.u.unify_shapes(shape, t.shape):
+                raise ShapeClash(f"cannot add {latex(terms[0][1])} ({show(self.u.resolve_shape(shape))}) and "
+                                 f"{latex(t)} ({show(self.u.resolve_shape(t.shape))})")
+        return self._node(Add(tuple(terms)), shape)
+
+    def t_kterm(self, tree: Tree) -> Node:
+        node = self.expr(tree.children[0])
+        for op, right in zip(tree.children[1::2], tree.children[2::2]):
+            rhs = self.expr(right)
+            which = "kron" if op.children[0].type == "OTIMES" else "hadamard"
+            node = self.binary(which, node, rhs)
+        return node
+
+    def binary(self, which: str, a: Node, b: Node) -> Node:
+        sa, sb = self.u.resolve_shape(a.shape), self.u.resolve_shape(b.shape)
+        if which == "kron":
+            if not all(d.known for d in sa + sb):
+                raise CannotCheck(f"cannot infer the sizes in {latex(a)} ⊗ {latex(b)}")
+            return self._node(Binary("kron", a, b), (sa[0] * sb[0], sa[1] * sb[1]))
+        if not self.u.unify_shapes(sa, sb):
+            raise ShapeClash(f"the Hadamard product {latex(a)} ⊙ {latex(b)} needs equal shapes; "
+                             f"they are {show(sa)} and {show(sb)}")
+        return self._node(Binary("hadamard", a, b), sa)
+
+    def t_product(self, tree: Tree) -> Node:
+        return self.items([c for c in tree.children if isinstance(c, Tree)])
+
+    def t_group(self, tree: Tree) -> Node:
+        return self.expr(next(c for c in tree.children if isinstance(c, Tree)))
+
+    t_paren = t_group
+
+    # ----- products and prefix operators --------------------------------------------------------
+    def items(self, items: list[Tree]) -> Node:
+        out: list[Node] = []
+        i = 0
+        while i < len(items):
+            item = items[i]
+            op = self.prefix_operator(item)
+            if op is not None:
+                rest = items[i + 1:]
+                if not rest:
+                    raise CannotCheck(f"'{_text(item)}' needs an argument")
+                if _is_paren(rest[0]):
+                    out.append(self.scripts(op(self.expr(_inner(rest[0]))), rest[0].children[1:]))
+                    i += 2
+                    continue
+                out.append(op(self.items(rest)))
+                break
+            key = symbol_key(item, allow_sup=True) if item.data == "postfix" else None
+            decl = self.decls.get(key[0]) if key else None
+            if decl is not None and decl.kind == "fn" and i + 1 < len(items) and _is_paren(items[i + 1]) \
+                    and len(item.children) == (2 if "_" in key[0] else 1):
+                arg = self.expr(_inner(items[i + 1]))
+                out.append(self.scripts(self.fn_value(decl, arg), items[i + 1].children[1:]))
+                i += 2
+                continue
+            if self._is_roman_d(item):  # \mathrm{d}X: the differential of the next item
+                if i + 1 >= len(items):
+                    raise CannotCheck(r"'\mathrm{d}' needs something to take the differential of")
+                out.append(self.differential(self.item(items[i + 1])))
+                i += 2
+                continue
+            out.append(self.item(item))
+            i += 1
+        return self.mul(out)
+
+    def _is_roman_d(self, item: Tree) -> bool:
+        if item.data != "postfix" or len(item.children) != 1:
+            return False
+        atom = item.children[0]
+        return atom.data == "styled" and atom.children[0].value in (r"\mathrm", r"\operatorname") \
+            and word(atom) == "d" and "d" not in self.decls
+
+    def prefix_operator(self, item: Tree):
+        """A callable applying the operator `item` stands for, or None if it is an operand."""
+        if item.data != "postfix":
+            return None
+        atom, scripts = item.children[0], item.children[1:]
+        name = None
+        if atom.data == "func":
+            name = atom.children[0].value[1:]
+        elif atom.data == "styled" and atom.children[0].value[1:] in ("operatorname", "mathrm", "text", "textrm"):
+            w = word(atom)
+            if w in FUNCTIONS or w in ("sqrtm", "logm", "sinm", "cosm"):
+                name = w
+        elif atom.data == "greek" and atom.children[0].value == r"\sigma" and "sigma" not in self.decls:
+            name = "sigmoid"
+        elif atom.data == "nabla":
+            return self.nabla_operator(item)
+        elif atom.data == "frac":
+            return self.frac_operator(atom)
+        if name is None:
+            return None
+        if scripts:
+            raise Unsupported(f"scripts on a function name ('{_text(item)}') are not supported; "
+                              r"write e.g. \left(\log x\right)^2")
+        fn = FUNCTIONS.get(name, name)
+        if fn in ("sqrtm", "logm", "sinm", "cosm"):
+            raise Unsupported(rf"\operatorname{{{fn}}} is not supported yet; \operatorname{{expm}} is")
+        return lambda arg: self.call(fn, arg)
+
+    # ----- items, atoms and scripts -------------------------------------------------------------
+    def item(self, item: Tree) -> Node:
+        if item.data == "diff":
+            if any(isinstance(c, Tree) and c.data == "sup" for c in item.children):
+                raise CannotCheck(r"'\partial^2' belongs in the numerator of a \frac")
+            return self.differential(self.item(item.children[-1]))
+        if item.data != "postfix":
+            return self.expr(item)
+        key = symbol_key(item, allow_sup=True)
+        if key is not None:
+            node = self.symbol(key, item)
+            scripts = item.children[2:] if len(item.children) > 1 and item.children[1].data == "sub" \
+                else item.children[1:]
+            return self.scripts(node, scripts)
+        atom, scripts = item.children[0], item.children[1:]
+        if atom.data == "norm":
+            p = None
+            if scripts and scripts[0].data == "sub":
+                p = _text(scripts[0].children[0])
+                scripts = scripts[1:]
+            return self.scripts(self.norm(self.expr(atom.children[1]), p), scripts)
+        if scripts and scripts[0].data == "sub":
+            raise Unsupported(f"a subscript is not understood here: '{_text(item)}'")
+        return self.scripts(self.atom(atom), scripts)
+
+    def atom(self, atom: Tree) -> Node:
+        kind_ = atom.data
+        if kind_ == "number":
+            text = atom.children[0].value
+            return Num(float(text), text)
+        if kind_ in ("paren", "group"):
+            return self.expr(next(c for c in atom.children if isinstance(c, Tree)))
+        if kind_ == "bars":
+            return self.bars(self.expr(atom.children[1]))
+        if kind_ == "frac":
+            return self.frac(atom)
+        if kind_ == "styled":
+            w = word(atom)
+            style = atom.children[0].value[1:]
+            if style in BOLD and w in ("0", "1"):
+                c = Const(w)
+                c.shape = (self.u.fresh(), self.u.fresh()) if w == "0" else (self.u.fresh(), ONE)
+                return c
+            raise CannotCheck(f"'{_text(atom)}' is not understood here")
+        if kind_ == "top":
+            raise CannotCheck(r"'\top' only makes sense as a superscript (x^\top)")
+        if kind_ == "partial_group":
+            raise CannotCheck(r"a bare '\partial' belongs in the numerator of \frac{\partial}{\partial x}")
+        if kind_ in ("func", "nabla"):
+            raise CannotCheck(f"'{_text(atom)}' needs an argument")
+        raise CannotCheck(f"'{_text(atom)}' is not understood here")
+
+    def symbol(self, key: tuple[str, str], item: Tree) -> Node:
+        name, text = key
+        decl = self.decls.get(name)
+        if decl is None:
+            if name == "I":
+                c = Const("I")
+                d = self.u.fresh()
+                c.shape = (d, d)
+                return c
+            if name == "pi":
+                return Const("pi")
+            if name == "e":
+                raise Unsupported(r"write \exp(x) rather than e^{x}")
+            base = name.split("_")[0]
+            if "_" in name and base in self.decls and self.decls[base].kind == "var":
+                raise Unsupported(f"entries such as {text} are not supported; declare {text} itself")
+            raise UndeclaredSymbol(f"{text} is not declared; add it to --where, e.g. '{text} \\in \\mathbb{{R}}^{{n}}'")
+        if decl.kind == "const":
+            return Num(float(decl.value), decl.latex)
+        if decl.kind == "fn":
+            return self.fn_value(decl, None)
+        return self._node(Var(name, decl.latex), decl.shape)
+
+    def fn_value(self, decl: Decl, arg: Node | None) -> Node:
+        explicit = arg is not None
+        if arg is None:
+            arg = self.implicit_argument(decl)
+        if not self.u.unify_shapes(arg.shape, decl.domain):
+            raise ShapeClash(f"{decl.latex} takes a {show(decl.domain)} argument, but {latex(arg)} is "
+                             f"{show(self.u.resolve_shape(arg.shape))}")
+        return self._node(FnValue(decl.name, decl.latex, arg, explicit), decl.shape)
+
+    def implicit_argument(self, decl: Decl) -> Node:
+        """What a bare function symbol is applied to: the innermost variable of differentiation
+        with its domain's shape, else the only declared symbol with that shape."""
+        for wrt in reversed(self.wrt_stack):
+            if isinstance(wrt, (Var, FnValue)) and wrt.shape == decl.domain and wrt.name != decl.name:
+                return copy.copy(wrt)
+        if decl.name in self.resolving_fns:
+            raise CannotCheck(f"the argument of {decl.latex} is circular; write it explicitly, e.g. {decl.latex}(x)")
+        candidates = [d for d in self.decls.values()
+                      if d.name != decl.name and d.kind in ("var", "fn") and d.shape == decl.domain
+                      and "constant" not in d.props]
+        if len(candidates) != 1:
+            names = ", ".join(d.latex for d in candidates) or "nothing declared"
+            raise CannotCheck(f"cannot tell what {decl.latex} is applied to ({names} has its domain's shape); "
+                              f"write {decl.latex}(x)")
+        c = candidates[0]
+        if c.kind == "var":
+            return self._node(Var(c.name, c.latex), c.shape)
+        self.resolving_fns.add(decl.name)
+        try:
+            return self.fn_value(c, None)
+        finally:
+            self.resolving_fns.discard(decl.name)
+
+    def scripts(self, node: Node, scripts) -> Node:
+        for s in scripts:
+            if s.data == "sub":
+                raise Unsupported(f"a subscript is not understood here: '_{_text(s.children[0])}'")
+            node = self.superscript(node, s.children[0])
+        return node
+
+    def superscript(self, node: Node, arg) -> Node:
+        mark = "".join(t.value for t in tokens(arg) if t.type not in ("LBRACE", "RBRACE")) \
+            if isinstance(arg, Tree) else arg.value
+        if mark in TRANSPOSE_MARKS:
+            return self.transpose(node)
+        if mark.startswith("-") and mark[1:] in TRANSPOSE_MARKS:
+            return self.transpose(self.inverse(node))
+        if mark == "-1":
+            return self.inverse(node)
+        if isinstance(arg, Token):
+            if arg.type == "NUMBER":
+                exponent: Node = Num(float(arg.value), arg.value)
+            else:
+                exponent = self.item(Tree("postfix", [Tree("letter" if arg.type == "LETTER" else "greek", [arg])]))
+        else:
+            exponent = self.expr(arg if arg.data != "group" else next(c for c in arg.children if isinstance(c, Tree)))
+        return self.power(node, exponent)
+
+    # ----- typed constructors -------------------------------------------------------------------
+    def _node(self, node: Node, shape: Shape) -> Node:
+        node.shape = shape
+        return node
+
+    def shape(self, node: Node) -> Shape:
+        return self.u.resolve_shape(node.shape)
+
+    def is_scalar(self, node: Node) -> bool:
+        return kind(self.shape(node)) == "scalar"
+
+    def square(self, node: Node, what: str) -> Dim:
+        r, c = self.shape(node)
+        if not self.u.unify(r, c):
+            raise ShapeClash(f"{what} needs a square matrix, but {latex(node)} is {show((r, c))}")
+        return self.u.resolve(r)
+
+    def mul(self, factors: list[Node]) -> Node:
+        if len(factors) == 1:
+            return factors[0]
+        shape = self.shape(factors[0])
+        for i, f in enumerate(factors[1:], start=1):
+            fs = self.shape(f)
+            if kind(shape) == "scalar":
+                shape = fs
+            elif kind(fs) == "scalar":
+                pass
+            elif self.u.unify(shape[1], fs[0]):
+                shape = (shape[0], self.u.resolve(fs[1]))
+            else:
+                left = latex(Mul(tuple(factors[:i]))) if i > 1 else latex(factors[0])
+                raise ShapeClash(f"the product ({left})({latex(f)}) does not conform: "
+                                 f"{show(shape)} times {show(fs)}")
+        return self._node(Mul(tuple(factors)), shape)
+
+    def transpose(self, node: Node) -> Node:
+        r, c = self.shape(node)
+        return self._node(Transpose(node), (c, r))
+
+    def inverse(self, node: Node) -> Node:
+        d = self.square(node, "an inverse")
+        return self._node(Inverse(node), (d, d))
+
+    def power(self, node: Node, p: Node) -> Node:
+        if not self.is_scalar(p):
+            raise ShapeClash(f"the exponent {latex(p)} must be a scalar")
+        if self.is_scalar(node):
+            return self._node(Power(node, p), SCALAR)
+        if not isinstance(p, Num) or p.value != int(p.value):
+            raise Unsupported(f"a matrix power needs a fixed integer exponent, not {latex(p)}")
+        d = self.square(node, "a matrix power")
+        if p.value < 0:
+            node, p = self.inverse(node), Num(-p.value, str(int(-p.value)))
+        return self._node(Power(node, p), (d, d))
+
+    def call(self, fn: str, arg: Node) -> Node:
+        shape = self.shape(arg)
+        if fn in ("tr", "det"):
+            self.square(arg, r"\operatorname{tr}" if fn == "tr" else r"\det")
+            return self._node(Call(fn, arg), SCALAR)
+        if fn in ELEMENTWISE:
+            return self._node(Call(fn, arg), shape)
+        if fn == "expm":
+            d = self.square(arg, r"\operatorname{expm}")
+            return self._node(Call(fn, arg), (d, d))
+        if fn == "vec":
+            if not all(d.known for d in shape):
+                raise CannotCheck(f"cannot infer the size of {latex(arg)}")
+            return self._node(Call("vec", arg), (shape[0] * shape[1], ONE))
+        if fn == "diag":
+            k = kind(shape)
+            if k == "vector":
+                n = shape[0] if shape[1].is_one else shape[1]
+                return self._node(Call("diag", arg), (n, n))
+            d = self.square(arg, r"\operatorname{diag}")
+            return self._node(Call("diag", arg), (d, ONE))
+        raise Unsupported(f"unknown function {fn}")  # pragma: no cover
+
+    def bars(self, x: Node) -> Node:
+        if self.is_scalar(x):
+            return self._node(Call("abs", x), SCALAR)
+        self.square(x, "|X| (the determinant)")
+        return self._node(Call("det", x), SCALAR)
+
+    def norm(self, x: Node, p: str | None) -> Node:
+        k = kind(self.shape(x))
+        if p is None:
+            p = "F" if k == "matrix" else "2"
+        if p not in ("1", "2", "F"):
+            raise Unsupported(f"the norm ‖·‖_{p} is not supported; use _1, _2 or _F")
+        return self._node(Norm(x, p), SCALAR)
+
+    def differential(self, x: Node) -> Node:
+        return self._node(Differential(x), self.shape(x))
+
+    # ----- derivatives --------------------------------------------------------------------------
+    def derivative(self, f: Node, wrt: Node, flip: bool, written: str) -> Node:
+        fs, xs = self.shape(f), self.shape(wrt)
+        if written.startswith("nabla"):
+            layout = "numerator" if flip else "denominator"
+            if kind(fs) != "scalar":
+                raise ShapeClash(f"the gradient ∇ needs a scalar function, but {latex(f)} is {show(fs)}")
+        else:
+            layout = self.layout if not flip else ("numerator" if self.layout == "denominator" else "denominator")
+        fk, xk = kind(fs), kind(xs)
+
+        def length(s: Shape) -> Dim:
+            return s[0] if s[1].is_one else s[1]
+
+        if fk == "scalar":
+            shape = xs if layout == "denominator" else (xs[1], xs[0])
+        elif xk == "scalar":
+            shape = fs if fk == "matrix" or layout == "numerator" else (fs[1], fs[0])
+        elif fk == "vector" and xk == "vector":
+            m, n = length(fs), length(xs)
+            shape = (n, m) if layout == "denominator" else (m, n)
+        else:
+            raise ShapeClash(
+                f"∂({latex(f)})/∂{latex(wrt)} of a {show(fs)} {fk} by a {show(xs)} {xk} is a tensor, not a "
+                "matrix in either layout; differentiate vec of it by vec(X)^T, or use the differential ∂(F)")
+        return self._node(Deriv(f, wrt, layout, written), shape)
+
+    def hessian(self, f: Node, a: Node, b: Node, written: str = "frac") -> Node:
+        if not self.is_scalar(f):
+            raise ShapeClash(f"a second derivative needs a scalar function, but {latex(f)} is {show(self.shape(f))}")
+        dims = []
+        for v in (a, b):
+            s = self.shape(v)
+            if kind(s) == "matrix":
+                raise Unsupported(f"the Hessian with respect to the matrix {latex(v)} is a 4-tensor; "
+                                  r"differentiate with respect to \operatorname{vec} of it")
+            dims.append(s[0] if s[1].is_one else s[1])
+        return self._node(Hessian(f, a, b, written), (dims[0], dims[1]))
+
+    def wrt(self, item: Tree, following: list[Tree]) -> tuple[Node, bool, int, int]:
+        """Read one variable of differentiation: (node, transposed, power, items consumed)."""
+        if item.data != "postfix":
+            raise CannotCheck(f"'{_text(item)}' is not a variable to differentiate by")
+        atom = item.children[0]
+        if atom.data == "styled" and word(atom) == "vec":
+            if not following or not _is_paren(following[0]):
+                raise CannotCheck(r"write \partial \operatorname{vec}(X)")
+            x = self.expr(_inner(following[0]))
+            if not isinstance(x, Var):
+                raise Unsupported(r"only \operatorname{vec} of a declared matrix can be differentiated by")
+            node = self.call("vec", x)
+            flip, power = self._wrt_scripts(following[0].children[1:])
+            return node, flip, power, 2
+        key = symbol_key(item, allow_sup=True)
+        if key is None:
+            raise CannotCheck(f"'{_text(item)}' is not a variable to differentiate by")
+        decl = self.decls.get(key[0])
+        if decl is None:
+            base = key[0].split("_")[0]
+            if "_" in key[0] and base in self.decls:
+                raise Unsupported(f"derivatives by entries such as {key[1]} are not supported yet")
+            raise UndeclaredSymbol(f"{key[1]} is not declared; add it to --where")
+        if decl.kind == "const":
+            raise CannotCheck(f"{decl.latex} is a fixed constant; it cannot be differentiated by")
+        node = self.symbol(key, item)
+        scripts = item.children[2:] if len(item.children) > 1 and item.children[1].data == "sub" else item.children[1:]
+        flip, power = self._wrt_scripts(scripts)
+        return node, flip, power, 1
+
+    def _wrt_scripts(self, scripts) -> tuple[bool, int]:
+        flip, power = False, 1
+        for s in scripts:
+            mark = _text(s.children[0])
+            if s.data == "sup" and mark in TRANSPOSE_MARKS:
+                flip = not flip
+            elif s.data == "sup" and mark == "2":
+                power = 2
+            else:
+                raise CannotCheck(f"'{mark}' is not understood on a variable of differentiation")
+        return flip, power
+
+    def denominator(self, items: list[Tree], d_form: bool) -> list[tuple[Node, bool, int]]:
+        """The variables of differentiation in a derivative's denominator, in order."""
+        specs = []
+        i = 0
+        while i < len(items):
+            if d_form:
+                if not self._is_d(items[i]):
+                    raise CannotCheck(r"write the denominator as dx (or \mathrm{d}x)")
+                i += 1
+                if i >= len(items):
+                    raise CannotCheck("the denominator 'd' needs a variable")
+                target = items[i]
+            else:
+                if items[i].data != "diff":
+                    raise CannotCheck(r"the denominator of a derivative is \partial x, \partial x^T "
+                                      r"or \partial x \partial x^T")
+                target = items[i].children[-1]
+            node, flip, power, used = self.wrt(target, items[i + 1:])
+            specs.append((node, flip, power))
+            i += used
+        return specs
+
+    def _is_d(self, item: Tree) -> bool:
+        if item.data != "postfix" or len(item.children) != 1 or "d" in self.decls:
+            return False
+        atom = item.children[0]
+        return (atom.data == "letter" and atom.children[0].value == "d") or self._is_roman_d(item)
+
+    def _split_numerator(self, group: Tree) -> tuple[str, int, Tree | None]:
+        """('partial'|'d'|'none', order, body) for a \\frac numerator."""
+        if group.data == "partial_group":
+            sup = [c for c in group.children if isinstance(c, Tree)]
+            return "partial", int(_text(sup[0].children[0])) if sup else 1, None
+        inner = next(c for c in group.children if isinstance(c, Tree))
+        body = copy.deepcopy(inner)
+        node = body
+        while isinstance(node, Tree) and node.data in ("sum", "kterm", "product"):
+            kids = [c for c in node.children if isinstance(c, Tree) and c.data not in ("sign",)]
+            if node.data == "sum" and node.children and isinstance(node.children[0], Tree) \
+                    and node.children[0].data == "sign":
+                return "none", 0, None
+            first = kids[0]
+            if node.data == "product":
+                idx = node.children.index(first)
+                if first.data == "diff":
+                    sups = [c for c in first.children if isinstance(c, Tree) and c.data == "sup"]
+                    order = int(_text(sups[0].children[0])) if sups else 1
+                    node.children[idx] = first.children[-1]
+                    return "partial", order, body
+                if self._is_d(first):
+                    del node.children[idx]
+                    rest = [c for c in node.children if isinstance(c, Tree)]
+                    return "d", 1, body if rest else None
+                return "none", 0, None
+            node = first
+        return "none", 0, None
+
+    def frac_operator(self, atom: Tree):
+        num, den = atom.children[1], atom.children[2]
+        how, order, body = self._split_numerator(num)
+        den_items = _single_product(den)
+        if how == "d" and (den_items is None or not den_items or not self._is_d(den_items[0])):
+            how = "none"
+        if how == "none" or body is not None:
+            return None
+        specs = self.denominator(den_items or [], d_form=(how == "d"))
+        return lambda f: self._apply_derivative(f, specs, order, "op")
+
+    def frac(self, atom: Tree) -> Node:
+        num, den = atom.children[1], atom.children[2]
+        how, order, body = self._split_numerator(num)
+        den_items = _single_product(den)
+        if how == "d" and (den_items is None or not den_items or not self._is_d(den_items[0])):
+            how = "none"
+        if how == "none":
+            top, bottom = self.expr(num), self.expr(den)
+            if not self.is_scalar(bottom):
+                raise ShapeClash(f"\\frac{{{latex(top)}}}{{{latex(bottom)}}}: the denominator must be a scalar, "
+                                 f"but it is {show(self.shape(bottom))}")
+            return self._node(Div(top, bottom), self.shape(top))
+        if den_items is None:
+            raise CannotCheck(r"the denominator of a derivative is \partial x, \partial x^T or \partial x \partial x^T")
+        specs = self.denominator(den_items, d_form=(how == "d"))
+        self.wrt_stack.extend(s[0] for s in specs)
+        try:
+            f = self.expr(body)
+        finally:
+            del self.wrt_stack[len(self.wrt_stack) - len(specs):]
+        return self._apply_derivative(f, specs, order, "frac")
+
+    def _apply_derivative(self, f: Node, specs, order: int, written: str) -> Node:
+        total = sum(p for _, _, p in specs)
+        if total != order:
+            raise CannotCheck(f"the numerator's order ({order}) does not match the denominator's ({total})")
+        if order == 1:
+            (node, flip, _), = specs
+            return self.derivative(f, node, flip, written + ("-T" if flip and written == "frac" else ""))
+        if order == 2:
+            if len(specs) == 1:
+                return self.hessian(f, specs[0][0], specs[0][0])
+            return self.hessian(f, specs[0][0], specs[1][0])
+        raise Unsupported("derivatives of order higher than 2 are not supported")
+
+    def nabla_operator(self, item: Tree):
+        scripts = item.children[1:]
+        subs = [s for s in scripts if s.data == "sub"]
+        sups = [s for s in scripts if s.data == "sup"]
+        if len(subs) != 1:
+            raise CannotCheck(r"write the gradient as \nabla_x f (with the variable as a subscript)")
+        arg = subs[0].children[0]
+        arg_items = [Tree("postfix", [Tree("letter" if arg.type == "LETTER" else "greek", [arg])])] \
+            if isinstance(arg, Token) else (_single_product(arg) or [])
+        if not arg_items:
+            raise CannotCheck(r"write the gradient as \nabla_x f")
+        node, flip, power, used = self.wrt(arg_items[0], arg_items[1:])
+        if sups:
+            if _text(sups[0].children[0]) != "2":
+                raise CannotCheck(r"only \nabla^2 (the Hessian) is understood")
+            return lambda f: self.hessian(f, node, node, "nabla")
+        return lambda f: self.derivative(f, node, flip, "nabla-T" if flip else "nabla")

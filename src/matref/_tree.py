@@ -1,0 +1,194 @@
+"""The typed expression tree. Every node has a `shape` (rows, cols) of symbolic dimensions,
+filled in by `_language` and final once parsing succeeds. Vectors are n×1 (or 1×n) matrices and
+scalars are 1×1, as on paper."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from ._shapes import SCALAR, Shape
+
+
+@dataclass(eq=False)
+class Node:
+    shape: Shape = field(default=SCALAR, init=False, repr=False)
+
+    def children(self) -> tuple["Node", ...]:
+        return ()
+
+    def walk(self) -> Iterator["Node"]:
+        """This node and all nodes below it, parents first."""
+        yield self
+        for c in self.children():
+            yield from c.walk()
+
+
+@dataclass(eq=False)
+class Var(Node):
+    """A declared variable. `name` is its key in the declarations; `latex` how it is written."""
+
+    name: str
+    latex: str
+
+
+@dataclass(eq=False)
+class FnValue(Node):
+    """A declared function symbol's value at `arg` (e.g. u(x))."""
+
+    name: str
+    latex: str
+    arg: Node
+    explicit: bool = False  # written as u(x) rather than u
+
+    def children(self):
+        return (self.arg,)
+
+
+@dataclass(eq=False)
+class Num(Node):
+    value: float
+    text: str
+
+
+@dataclass(eq=False)
+class Const(Node):
+    """`I` (identity), `0` (zeros), `1` (ones vector `\\mathbf{1}`), `pi`; shapes from context."""
+
+    which: str
+
+
+@dataclass(eq=False)
+class Add(Node):
+    terms: tuple[tuple[int, Node], ...]  # (sign, term)
+
+    def children(self):
+        return tuple(t for _, t in self.terms)
+
+
+@dataclass(eq=False)
+class Mul(Node):
+    """Juxtaposition: matrix product, or scaling where a factor is 1×1."""
+
+    factors: tuple[Node, ...]
+
+    def children(self):
+        return self.factors
+
+
+@dataclass(eq=False)
+class Binary(Node):
+    """`kron` (⊗) or `hadamard` (⊙, ∘)."""
+
+    op: str
+    left: Node
+    right: Node
+
+    def children(self):
+        return (self.left, self.right)
+
+
+@dataclass(eq=False)
+class Transpose(Node):
+    x: Node
+
+    def children(self):
+        return (self.x,)
+
+
+@dataclass(eq=False)
+class Inverse(Node):
+    x: Node
+
+    def children(self):
+        return (self.x,)
+
+
+@dataclass(eq=False)
+class Power(Node):
+    """x^p: a matrix power for an integer p, or a scalar power."""
+
+    x: Node
+    p: Node
+
+    def children(self):
+        return (self.x, self.p)
+
+
+@dataclass(eq=False)
+class Div(Node):
+    """\\frac{num}{den} with a scalar denominator."""
+
+    num: Node
+    den: Node
+
+    def children(self):
+        return (self.num, self.den)
+
+
+@dataclass(eq=False)
+class Call(Node):
+    """A named function: tr, det, abs, log, exp, sin, cos, tanh, sigmoid, sqrt (elementwise where
+    the argument is not a scalar), diag, vec."""
+
+    fn: str
+    arg: Node
+
+    def children(self):
+        return (self.arg,)
+
+
+@dataclass(eq=False)
+class Norm(Node):
+    """‖x‖ with p in {'2', '1', 'F'} ('2' of a matrix is the spectral norm)."""
+
+    x: Node
+    p: str
+
+    def children(self):
+        return (self.x,)
+
+
+@dataclass(eq=False)
+class Deriv(Node):
+    """∂f/∂wrt laid out in `layout` ('denominator' or 'numerator'); `written` records how the
+    source spelled it ('frac', 'frac-T' for ∂/∂x^T, 'nabla', 'nabla-T', 'd', 'op')."""
+
+    f: Node
+    wrt: Node  # Var, FnValue or Call('vec', Var)
+    layout: str
+    written: str = "frac"
+
+    def children(self):
+        return (self.f, self.wrt)
+
+
+@dataclass(eq=False)
+class Hessian(Node):
+    """∂²f/∂a∂bᵀ: entry (i, j) = ∂²f/∂a_i∂b_j. The same in both layouts."""
+
+    f: Node
+    a: Node
+    b: Node
+    written: str = "frac"
+
+    def children(self):
+        return (self.f, self.a, self.b)
+
+
+@dataclass(eq=False)
+class Differential(Node):
+    """∂(x): the directional derivative of x along the random directions of the varying symbols."""
+
+    x: Node
+
+    def children(self):
+        return (self.x,)
+
+
+@dataclass
+class Equation:
+    """A chain of sides that must all be equal: `sides[0] = sides[1] = ...`."""
+
+    sides: list[Node]
+    layout: str
