@@ -123,6 +123,8 @@ class _Resolver:
         sides = [self.side(c) for c in tree.children if isinstance(c, Tree)]
         if len(sides) < 2:
             raise CannotCheck("an identity needs '=': write LHS = RHS")
+        for a, b in zip(sides, sides[1:]):
+            self.u.unify_shapes(a.shape, b.shape)  # sizes of I, 0, 1 from the other side; a clash is reported later
         for side in sides:
             for node in side.walk():
                 node.shape = self.u.resolve_shape(node.shape)
@@ -194,7 +196,13 @@ class _Resolver:
         return self._node(Binary("hadamard", a, b), sa)
 
     def t_product(self, tree: Tree) -> Node:
-        return self.items([c for c in tree.children if isinstance(c, Tree)])
+        items, cdots = [], set()
+        for c in tree.children:
+            if isinstance(c, Tree):
+                items.append(c)
+            else:  # \cdot: an explicit product, so `u \cdot (x)` is not u applied to x
+                cdots.add(len(items))
+        return self.items(items, frozenset(cdots))
 
     def t_group(self, tree: Tree) -> Node:
         return self.expr(next(c for c in tree.children if isinstance(c, Tree)))
@@ -202,7 +210,7 @@ class _Resolver:
     t_paren = t_group
 
     # ----- products and prefix operators --------------------------------------------------------
-    def items(self, items: list[Tree]) -> Node:
+    def items(self, items: list[Tree], cdots: frozenset[int] = frozenset()) -> Node:
         out: list[Node] = []
         i = 0
         while i < len(items):
@@ -216,11 +224,12 @@ class _Resolver:
                     out.append(self.scripts(op(self.expr(_inner(rest[0]))), rest[0].children[1:]))
                     i += 2
                     continue
-                out.append(op(self.items(rest)))
+                out.append(op(self.items(rest, frozenset(k - i - 1 for k in cdots if k > i))))
                 break
             key = symbol_key(item, allow_sup=True) if item.data == "postfix" else None
             decl = self.decls.get(key[0]) if key else None
             if decl is not None and decl.kind == "fn" and i + 1 < len(items) and _is_paren(items[i + 1]) \
+                    and i + 1 not in cdots \
                     and len(item.children) == (2 if "_" in key[0] else 1):
                 arg = self.expr(_inner(items[i + 1]))
                 out.append(self.scripts(self.fn_value(decl, arg), items[i + 1].children[1:]))

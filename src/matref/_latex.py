@@ -77,7 +77,10 @@ def latex(node: Node) -> str:
         parts = []
         for i, f in enumerate(node.factors):
             text = wrap(f, PRODUCT if i == len(node.factors) - 1 else ATOM)
-            if parts and (isinstance(f, Num) or text[0].isdigit()):
+            prev = node.factors[i - 1] if i else None
+            # `2 3` would read as 23, and `u (x)` as u applied to x: separate those with \cdot.
+            if parts and (isinstance(f, Num) or text[0].isdigit()
+                          or (isinstance(prev, FnValue) and not prev.explicit and text.startswith(("(", r"\left(")))):
                 parts.append(r"\cdot")
             parts.append(text)
         return " ".join(parts)

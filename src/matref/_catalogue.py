@@ -1,0 +1,233 @@
+"""The catalogue: identities as data, one TOML file per family in `matref/catalogue/`.
+
+The loader validates everything and reports problems as `file:line: message`.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from ._errors import CannotCheck, CatalogueError, ShapeClash
+from ._language import LAYOUTS, parse_identity
+from ._layouts import is_layout_independent, other_layout_latex
+
+ENTRY_KEYS = {"id", "title", "formula", "where", "layout", "sources", "notes", "tags", "kind",
+              "wrong", "wrong_where", "wrong_layout", "wrong_source", "wrong_text", "explanation"}
+REQUIRED = ("id", "title", "formula", "sources")
+ERRATUM_REQUIRED = ("wrong_source", "explanation")
+FAMILY_KEYS = {"title", "order", "intro"}
+ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+SYMMETRIC_PROPS = {"symmetric", "spd", "psd", "diagonal"}
+
+
+def other(layout: str) -> str:
+    return "numerator" if layout == "denominator" else "denominator"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One catalogue identity (or erratum: a source's wrong form beside the correct one)."""
+
+    id: str
+    title: str
+    family: str
+    formula: str
+    where: str = ""
+    layout: str = "denominator"
+    sources: tuple[str, ...] = ()
+    notes: str | None = None
+    tags: tuple[str, ...] = ()
+    kind: str = "identity"
+    wrong: str | None = None
+    wrong_where: str | None = None
+    wrong_layout: str | None = None
+    wrong_source: str | None = None
+    wrong_text: str | None = None  # an erratum that is not a formula (e.g. a misprinted matrix), in Markdown
+    explanation: str | None = None
+    file: str = ""
+    line: int = 0
+    _forms: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def location(self) -> str:
+        return f"{self.file}:{self.line}"
+
+    def formula_in(self, layout: str) -> str:
+        """The identity's LaTeX in `layout`: as written, or derived from the tree for the other layout."""
+        if layout == self.layout:
+            return self.formula
+        if layout not in LAYOUTS:
+            raise ValueError(f"unknown layout {layout!r}")
+        if layout not in self._forms:
+            try:
+                ident = parse_identity(self.formula, self.where, self.layout)
+            except ShapeClash:
+                self._forms[layout] = self.formula  # does not conform: verify reports it
+            else:
+                sym = frozenset(n for n, d in ident.decls.items() if d.props & SYMMETRIC_PROPS)
+                self._forms[layout] = other_layout_latex(ident.equation.sides, sym)
+        return self._forms[layout]
+
+    @property
+    def layout_independent(self) -> bool:
+        """True when the identity reads the same in both layouts."""
+        if "independent" not in self._forms:
+            try:
+                ident = parse_identity(self.formula, self.where, self.layout)
+                self._forms["independent"] = is_layout_independent(ident.equation.sides)
+            except ShapeClash:
+                self._forms["independent"] = False
+        return self._forms["independent"]
+
+    @property
+    def wrong_form(self) -> tuple[str, str, str] | None:
+        """(formula, where, layout) of an erratum's wrong form."""
+        if self.wrong is None:
+            return None
+        return self.wrong, self.wrong_where if self.wrong_where is not None else self.where, \
+            self.wrong_layout or self.layout
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    title: str
+    order: int
+    intro: str
+    entries: tuple[Entry, ...]
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    families: tuple[Family, ...]
+
+    @property
+    def entries(self) -> tuple[Entry, ...]:
+        return tuple(e for f in self.families for e in f.entries)
+
+    def get(self, id: str) -> Entry:
+        for e in self.entries:
+            if e.id == id:
+                return e
+        raise KeyError(id)
+
+    def family(self, name: str) -> Family:
+        for f in self.families:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+
+def _entry_lines(text: str) -> list[int]:
+    return [i + 1 for i, line in enumerate(text.splitlines()) if line.strip() == "[[entry]]"]
+
+
+def _key_line(text: str, start: int, key: str) -> int:
+    """The line of `key = ...` inside the entry whose `[[entry]]` header is on line `start`."""
+    lines = text.splitlines()
+    for i in range(start, len(lines)):
+        if lines[i].strip() == "[[entry]]":
+            break
+        if re.match(rf"\s*{re.escape(key)}\s*=", lines[i]):
+            return i + 1
+    return start
+
+
+def load_file(path: Path, label: str | None = None) -> Family:
+    """Load and validate one family file."""
+    label = label or path.name
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        m = re.search(r"line (\d+)", str(e))
+        raise CatalogueError(f"{label}:{m.group(1) if m else 1}: invalid TOML: {e}") from None
+    fam = data.get("family")
+    if not isinstance(fam, dict):
+        raise CatalogueError(f"{label}:1: missing [family] table (title, order, intro)")
+    unknown = set(fam) - FAMILY_KEYS
+    if unknown:
+        raise CatalogueError(f"{label}:1: unknown key(s) in [family]: {', '.join(sorted(unknown))}")
+    if not isinstance(fam.get("title"), str) or not isinstance(fam.get("order"), int):
+        raise CatalogueError(f"{label}:1: [family] needs a string 'title' and an integer 'order'")
+    extra = set(data) - {"family", "entry"}
+    if extra:
+        raise CatalogueError(f"{label}:1: unknown table(s): {', '.join(sorted(extra))}")
+    raw = data.get("entry", [])
+    starts = _entry_lines(text)
+    entries = []
+    for k, item in enumerate(raw):
+        line = starts[k] if k < len(starts) else 1
+        where_ = f"{label}:{line}"
+        unknown = set(item) - ENTRY_KEYS
+        if unknown:
+            raise CatalogueError(f"{label}:{_key_line(text, line, sorted(unknown)[0])}: unknown key "
+                                 f"'{sorted(unknown)[0]}' (known: {', '.join(sorted(ENTRY_KEYS))})")
+        for key in REQUIRED:
+            if key not in item:
+                raise CatalogueError(f"{where_}: entry is missing '{key}'")
+        eid = item["id"]
+        if not isinstance(eid, str) or not ID_PATTERN.match(eid):
+            raise CatalogueError(f"{where_}: id {eid!r} must be lowercase words joined by hyphens")
+        kind = item.get("kind", "identity")
+        if kind not in ("identity", "erratum"):
+            raise CatalogueError(f"{label}:{_key_line(text, line, 'kind')}: kind must be 'identity' or 'erratum'")
+        if kind == "erratum":
+            for key in ERRATUM_REQUIRED:
+                if key not in item:
+                    raise CatalogueError(f"{where_}: erratum '{eid}' is missing '{key}'")
+            if "wrong" not in item and "wrong_text" not in item:
+                raise CatalogueError(f"{where_}: erratum '{eid}' needs 'wrong' (a formula) or 'wrong_text'")
+        for key in ("layout", "wrong_layout"):
+            if key in item and item[key] not in LAYOUTS:
+                raise CatalogueError(f"{label}:{_key_line(text, line, key)}: {key} must be 'denominator' or 'numerator'")
+        for key in ("sources", "tags"):
+            v = item.get(key, [])
+            if not isinstance(v, list) or not all(isinstance(s, str) for s in v) or (key == "sources" and not v):
+                raise CatalogueError(f"{label}:{_key_line(text, line, key)}: {key} must be a non-empty list of strings"
+                                     if key == "sources" else f"{label}:{_key_line(text, line, key)}: {key} must be a list of strings")
+        entry = Entry(
+            id=eid, title=item["title"], family=path.stem, formula=item["formula"], where=item.get("where", ""),
+            layout=item.get("layout", "denominator"), sources=tuple(item["sources"]), notes=item.get("notes"),
+            tags=tuple(item.get("tags", [])), kind=kind, wrong=item.get("wrong"), wrong_where=item.get("wrong_where"),
+            wrong_layout=item.get("wrong_layout"), wrong_source=item.get("wrong_source"),
+            wrong_text=item.get("wrong_text"), explanation=item.get("explanation"), file=label, line=line)
+        _validate_formula(entry, "formula", entry.formula, entry.where, entry.layout, text, line, label)
+        if entry.wrong_form:
+            _validate_formula(entry, "wrong", *entry.wrong_form, text, line, label)
+        entries.append(entry)
+    return Family(path.stem, fam["title"], fam["order"], fam.get("intro", ""), tuple(entries))
+
+
+def _validate_formula(entry: Entry, key: str, formula: str, where: str, layout: str, text: str, line: int,
+                      label: str) -> None:
+    try:
+        parse_identity(formula, where, layout)
+    except ShapeClash:
+        pass  # false as written: `matref verify` reports it (errata's wrong forms may do this on purpose)
+    except CannotCheck as e:
+        raise CatalogueError(f"{label}:{_key_line(text, line, key)}: entry '{entry.id}': {key}: {e}") from None
+
+
+def load_directory(directory: Path) -> Catalogue:
+    """Load every `*.toml` family file in `directory` (files starting with `_` are not families)."""
+    families = [load_file(p, f"{directory.name}/{p.name}") for p in sorted(directory.glob("*.toml"))
+                if not p.name.startswith("_")]
+    seen: dict[str, Entry] = {}
+    for fam in families:
+        for e in fam.entries:
+            if e.id in seen:
+                raise CatalogueError(f"{e.location}: duplicate id '{e.id}' (first used at {seen[e.id].location})")
+            seen[e.id] = e
+    return Catalogue(tuple(sorted(families, key=lambda f: (f.order, f.name))))
+
+
+@functools.cache
+def load_catalogue() -> Catalogue:
+    """The catalogue shipped with matref (cached)."""
+    return load_directory(Path(str(resources.files("matref").joinpath("catalogue"))))

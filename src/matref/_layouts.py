@@ -1,0 +1,129 @@
+"""Write an identity in the other layout.
+
+In layout L' every layout-dependent derivative D equals the transpose of its value in L. So an
+identity that holds in L holds in L' once each such D is replaced by Dᵀ; where a whole side is
+such a Dᵀ, every side is transposed instead, and transposes are pushed inwards
+((AB)ᵀ = BᵀAᵀ, (Aᵀ)ᵀ = A, scalars and symmetric matrices are their own transposes).
+"""
+
+from __future__ import annotations
+
+import copy
+
+from ._latex import equation_latex
+from ._shapes import kind
+from ._tree import (Add, Binary, Call, Const, Deriv, Div, Hessian, Inverse, Mul, Node, Power, Transpose, Var)
+
+
+def layout_dependent(node: Deriv) -> bool:
+    """Whether this derivative's value changes with the layout (∇ and matrix-by-scalar do not)."""
+    if node.written.startswith("nabla"):
+        return False
+    fk, xk = kind(node.f.shape), kind(node.wrt.shape)
+    if fk == "scalar" and xk == "scalar":
+        return False
+    if fk == "matrix" and xk == "scalar":
+        return False
+    return True
+
+
+def is_layout_independent(sides: list[Node]) -> bool:
+    return not any(isinstance(n, Deriv) and layout_dependent(n) for s in sides for n in s.walk())
+
+
+def other_layout_latex(sides: list[Node], symmetric: frozenset[str] = frozenset()) -> str:
+    """The same identity as LaTeX for the other layout (equal to the input when layout-independent)."""
+    sides = [_swap(s) for s in sides]
+    if isinstance(sides[0], Transpose):
+        sides = [simplify_transpose(s.x if isinstance(s, Transpose) else s, symmetric, transpose=not isinstance(s, Transpose))
+                 for s in sides]
+    sides = [_tidy(s, symmetric) for s in sides]
+    return equation_latex(sides)
+
+
+def _swap(node: Node) -> Node:
+    """Replace every layout-dependent derivative D by Dᵀ (inside derivatives too)."""
+    node = copy.copy(node)
+    for attr in ("f", "wrt", "x", "arg", "num", "den", "left", "right", "p", "a", "b"):
+        if hasattr(node, attr) and isinstance(getattr(node, attr), Node) and not (isinstance(node, Deriv) and attr == "wrt"):
+            setattr(node, attr, _swap(getattr(node, attr)))
+    if isinstance(node, Add):
+        node.terms = tuple((s, _swap(t)) for s, t in node.terms)
+    if isinstance(node, Mul):
+        node.factors = tuple(_swap(f) for f in node.factors)
+    if isinstance(node, Deriv) and layout_dependent(node):
+        t = Transpose(node)
+        t.shape = (node.shape[1], node.shape[0])
+        return t
+    return node
+
+
+def _t(x: Node) -> Node:
+    t = Transpose(x)
+    t.shape = (x.shape[1], x.shape[0])
+    return t
+
+
+def simplify_transpose(node: Node, symmetric: frozenset[str], transpose: bool = True) -> Node:
+    """`node` (transposed if `transpose`) with transposes pushed down to the leaves."""
+    if not transpose:
+        return _tidy(node, symmetric)
+    if kind(node.shape) == "scalar":
+        return _tidy(node, symmetric)
+    if isinstance(node, Transpose):
+        return _tidy(node.x, symmetric)
+    if isinstance(node, Var):
+        return node if node.name in symmetric else _t(node)
+    if isinstance(node, Const):
+        if node.which == "I":
+            return node
+        c = copy.copy(node)
+        c.shape = (node.shape[1], node.shape[0])
+        return c
+    if isinstance(node, Add):
+        out = Add(tuple((s, simplify_transpose(t, symmetric)) for s, t in node.terms))
+    elif isinstance(node, Mul):
+        # (AB)ᵀ = BᵀAᵀ; scalar factors commute, so they stay in front where a reader expects them.
+        scalars = [_tidy(f, symmetric) for f in node.factors if kind(f.shape) == "scalar"]
+        others = [simplify_transpose(f, symmetric) for f in reversed(node.factors) if kind(f.shape) != "scalar"]
+        out = Mul(tuple(scalars + others))
+    elif isinstance(node, Binary):
+        out = Binary(node.op, simplify_transpose(node.left, symmetric), simplify_transpose(node.right, symmetric))
+    elif isinstance(node, Inverse):
+        out = Inverse(simplify_transpose(node.x, symmetric))
+    elif isinstance(node, Power):
+        out = Power(simplify_transpose(node.x, symmetric), node.p)
+    elif isinstance(node, Div):
+        out = Div(simplify_transpose(node.num, symmetric), node.den)
+    elif isinstance(node, Call) and node.fn in ("log", "exp", "sin", "cos", "tanh", "sigmoid", "sqrt", "abs"):
+        out = Call(node.fn, simplify_transpose(node.arg, symmetric))
+    elif isinstance(node, Call) and node.fn == "diag" and kind(node.arg.shape) == "vector":
+        return _tidy(node, symmetric)
+    elif isinstance(node, Hessian):
+        out = Hessian(node.f, node.b, node.a, node.written)
+    else:
+        return _t(_tidy(node, symmetric))
+    out.shape = (node.shape[1], node.shape[0])
+    return out
+
+
+def _tidy(node: Node, symmetric: frozenset[str]) -> Node:
+    """Simplify transposes wherever they occur below `node`."""
+    if isinstance(node, Transpose):
+        return simplify_transpose(node.x, symmetric)
+    node = copy.copy(node)
+    if isinstance(node, Add):
+        node.terms = tuple((s, _tidy(t, symmetric)) for s, t in node.terms)
+    elif isinstance(node, Mul):
+        flat = []
+        for f in node.factors:
+            f = _tidy(f, symmetric)
+            flat.extend(f.factors if isinstance(f, Mul) else [f])
+        node.factors = tuple(flat)
+    else:
+        for attr in ("f", "x", "arg", "num", "den", "left", "right"):
+            if hasattr(node, attr) and isinstance(getattr(node, attr), Node):
+                setattr(node, attr, _tidy(getattr(node, attr), symmetric))
+    return node
+
+

@@ -1,0 +1,380 @@
+"""Generate runnable code from an identity's typed tree: a JAX script that checks it by automatic
+differentiation, and a NumPy script for the closed form (checked by central differences where
+the left side is a plain gradient).
+
+The text returned is exactly what the site shows and what the test harness executes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ._language import Identity, parse_identity
+from ._shapes import Dim, kind
+from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, FnValue, Hessian, Inverse, Mul, Node,
+                    Norm, Num, Power, Transpose, Var)
+
+# Binding strength of generated Python: a weaker child gets parentheses.
+P_ADD, P_MUL, P_UNARY, P_POW, P_ATOM = 1, 2, 3, 4, 5
+
+
+def _ident(name: str) -> str:
+    return re.sub(r"\W", "_", name)
+
+
+@dataclass
+class _Code:
+    text: str
+    prec: int = P_ATOM
+    rank: int = 2  # 0 for a 0-d scalar (trace, det, norm, declared scalar), else 2
+
+    def wrap(self, at_least: int) -> str:
+        return f"({self.text})" if self.prec < at_least else self.text
+
+
+@dataclass
+class _Gen:
+    ident: Identity
+    xp: str  # "jnp" or "np"
+    defs: list[str] = field(default_factory=list)
+    count: int = 0
+
+    def dim(self, d: Dim) -> str:
+        parts = [str(d.coeff)] if d.coeff != 1 or not d.factors else []
+        return " * ".join(parts + list(d.factors))
+
+    def shape(self, node: Node) -> str:
+        return f"({self.dim(node.shape[0])}, {self.dim(node.shape[1])})"
+
+    def scalar0(self, c: _Code) -> str:
+        """A 0-d scalar from code that may be a 1×1 array (jax.grad needs 0-d outputs)."""
+        return c.text if c.rank == 0 else f"{c.wrap(P_ATOM)}[0, 0]"
+
+    def expr(self, node: Node, bound: dict[str, str]) -> _Code:  # noqa: C901 - one case per node type
+        xp = self.xp
+        if isinstance(node, Var):
+            name = bound.get(node.name, _ident(node.name))
+            return _Code(name, rank=0 if kind(node.shape) == "scalar" else 2)
+        if isinstance(node, FnValue):
+            if ("fn:" + node.name) in bound:
+                return _Code(bound["fn:" + node.name])
+            arg = self.expr(node.arg, bound)
+            return _Code(f"{_ident(node.name)}({arg.text})", rank=0 if kind(node.shape) == "scalar" else 2)
+        if isinstance(node, Num):
+            v = node.value
+            return _Code(str(int(v)) if v == int(v) else repr(v), rank=0)
+        if isinstance(node, Const):
+            if node.which == "I":
+                return _Code(f"{xp}.eye({self.dim(node.shape[0])})")
+            if node.which == "pi":
+                return _Code(f"{xp}.pi", rank=0)
+            return _Code(f"{xp}.{'ones' if node.which == '1' else 'zeros'}({self.shape(node)})")
+        if isinstance(node, Add):
+            parts, rank = [], 0
+            for i, (sign, term) in enumerate(node.terms):
+                c = self.expr(term, bound)
+                rank = max(rank, c.rank)
+                text = c.wrap(P_MUL if sign > 0 or i == 0 else P_MUL)
+                parts.append(("-" if sign < 0 else "") + text if i == 0 else ("- " if sign < 0 else "+ ") + text)
+            return _Code(" ".join(parts), P_ADD, rank)
+        if isinstance(node, Mul):
+            codes = [self.expr(f, bound) for f in node.factors]
+            text, rank = codes[0].wrap(P_MUL), codes[0].rank
+            prev = node.factors[0]
+            for f, c in zip(node.factors[1:], codes[1:]):
+                scalar = kind(prev.shape) == "scalar" or kind(f.shape) == "scalar"
+                text += (" * " if scalar else " @ ") + c.wrap(P_UNARY)
+                rank = max(rank, c.rank) if scalar else 2
+                prev = f if not scalar or kind(prev.shape) == "scalar" else prev
+            return _Code(text, P_MUL, rank)
+        if isinstance(node, Binary):
+            a, b = self.expr(node.left, bound), self.expr(node.right, bound)
+            if node.op == "kron":
+                return _Code(f"{xp}.kron({a.text}, {b.text})")
+            return _Code(f"{a.wrap(P_UNARY)} * {b.wrap(P_UNARY)}", P_MUL)
+        if isinstance(node, Transpose):
+            c = self.expr(node.x, bound)
+            return c if c.rank == 0 else _Code(f"{c.wrap(P_ATOM)}.T")
+        if isinstance(node, Inverse):
+            return _Code(f"{xp}.linalg.inv({self.expr(node.x, bound).text})")
+        if isinstance(node, Power):
+            base = self.expr(node.x, bound)
+            if kind(node.x.shape) == "scalar":
+                return _Code(f"{base.wrap(P_ATOM)} ** {self.expr(node.p, bound).wrap(P_ATOM)}", P_POW, base.rank)
+            return _Code(f"{xp}.linalg.matrix_power({base.text}, {int(node.p.value)})")
+        if isinstance(node, Div):
+            num, den = self.expr(node.num, bound), self.expr(node.den, bound)
+            return _Code(f"{num.wrap(P_MUL)} / {den.wrap(P_UNARY)}", P_MUL, max(num.rank, den.rank))
+        if isinstance(node, Call):
+            return self.call(node, bound)
+        if isinstance(node, Norm):
+            a = self.expr(node.x, bound)
+            if node.p == "2" and kind(node.x.shape) == "matrix":
+                return _Code(f"{xp}.linalg.norm({a.text}, 2)", rank=0)
+            if node.p == "1":
+                return _Code(f"{xp}.linalg.norm({a.text}, 1)" if kind(node.x.shape) == "matrix"
+                             else f"{xp}.abs({a.text}).sum()", rank=0)
+            return _Code(f"{xp}.linalg.norm({a.text})", rank=0)
+        if isinstance(node, Deriv):
+            return self.derivative(node, bound)
+        if isinstance(node, Hessian):
+            return self.hessian(node, bound)
+        if isinstance(node, Differential):
+            return self.differential(node, bound)
+        raise TypeError(type(node).__name__)  # pragma: no cover
+
+    def call(self, node: Call, bound) -> _Code:
+        xp, a = self.xp, self.expr(node.arg, bound)
+        fn = node.fn
+        if fn in ("tr", "det"):
+            return _Code(f"{xp}.trace({a.text})" if fn == "tr" else f"{xp}.linalg.det({a.text})", rank=0)
+        if fn == "vec":
+            return _Code(f"{a.wrap(P_ATOM)}.T.reshape(-1, 1)")  # stack the columns
+        if fn == "diag":
+            if kind(node.arg.shape) == "vector":
+                return _Code(f"{xp}.diag({a.wrap(P_ATOM)}.ravel())")
+            return _Code(f"{xp}.diag({a.text})[:, None]")
+        if fn == "expm":
+            return _Code(f"jax.scipy.linalg.expm({a.text})")
+        if fn == "sigmoid":
+            return _Code(f"jax.nn.sigmoid({a.text})" if xp == "jnp" else f"1 / (1 + np.exp(-{a.wrap(P_ATOM)}))",
+                         rank=a.rank)
+        return _Code(f"{xp}.{fn}({a.text})", rank=a.rank)  # abs, log, exp, sin, cos, tanh, sqrt
+
+    # ----- derivatives (JAX only) -----------------------------------------------------------------
+    def _variable(self, wrt: Node, bound) -> tuple[str, str, dict[str, str]]:
+        """(parameter name, starting point code, bindings inside the function) for a variable."""
+        if isinstance(wrt, Var):
+            p = _ident(wrt.name)
+            return p, bound.get(wrt.name, p), {**bound, wrt.name: p}
+        if isinstance(wrt, FnValue):
+            p = _ident(wrt.name)
+            return p, self.expr(wrt, bound).text, {**bound, "fn:" + wrt.name: p}
+        x = wrt.arg  # vec(X)
+        p = "v"
+        r, c = self.dim(x.shape[0]), self.dim(x.shape[1])
+        start = f"{self.expr(x, bound).wrap(P_ATOM)}.T.reshape(-1, 1)"
+        return p, start, {**bound, x.name: f"v.reshape({c}, {r}).T"}
+
+    def _function(self, body: Node, param: str, inner: dict[str, str], scalar: bool) -> str:
+        """A named function (at top level) or a lambda (inside another function) of `param`."""
+        code = self.expr(body, inner)
+        if isinstance(body, FnValue) and code.text == f"{_ident(body.name)}({param})":
+            return _ident(body.name)  # differentiate the function symbol itself
+        ret = self.scalar0(code) if scalar else code.text
+        if inner.keys() - self.ident.decls.keys() - {k for k in inner if k.startswith("fn:")} or len(inner) > 1:
+            return f"(lambda {param}: {ret})"
+        taken = {_ident(n) for n in self.ident.decls} | {d.split("(")[0][4:] for d in self.defs}
+        name = next(c for c in ["f", "g", "h", "phi", "psi"] + [f"f{i}" for i in range(2, 99)] if c not in taken)
+        self.defs.append(f"def {name}({param}):\n    return {ret}")
+        return name
+
+    def derivative(self, node: Deriv, bound) -> _Code:
+        param, start, inner = self._variable(node.wrt, bound)
+        fk, xk = kind(node.f.shape), kind(node.wrt.shape)
+        den = node.layout == "denominator"
+        if fk == "scalar":
+            fn = self._function(node.f, param, inner, scalar=True)
+            text = f"jax.grad({fn})({start})"
+            return _Code(text if den else text + ".T", rank=0 if xk == "scalar" else 2)
+        fn = self._function(node.f, param, inner, scalar=False)
+        jac = f"jax.jacobian({fn})({start})"
+        if xk == "scalar":
+            return _Code(jac if fk == "matrix" or not den else jac + ".T")
+        m = self.dim(node.f.shape[0] if node.f.shape[1].is_one else node.f.shape[1])
+        n = self.dim(node.wrt.shape[0] if node.wrt.shape[1].is_one else node.wrt.shape[1])
+        text = f"{jac}.reshape({m}, {n})"  # entry (i, j) = ∂f_i/∂x_j
+        return _Code(text + ".T" if den else text)
+
+    def hessian(self, node: Hessian, bound) -> _Code:
+        param, start, inner = self._variable(node.a, bound)
+        n = self.dim(node.shape[0])
+        if node.a is node.b or (isinstance(node.b, Var) and isinstance(node.a, Var) and node.a.name == node.b.name):
+            fn = self._function(node.f, param, inner, scalar=True)
+            return _Code(f"jax.hessian({fn})({start}).reshape({n}, {n})")
+        pb, startb, inner2 = self._variable(node.b, inner)
+        code = self.scalar0(self.expr(node.f, inner2))
+        m = self.dim(node.shape[1])
+        return _Code(f"jax.jacfwd(jax.grad(lambda {param}, {pb}: {code}, argnums=1))({start}, {startb})"
+                     f".reshape({m}, {n}).T")
+
+    def differential(self, node: Differential, bound) -> _Code:
+        varying = self.varying
+        if isinstance(node.x, Var) and not bound:
+            return _Code(f"d{_ident(node.x.name)}" if node.x.name in varying else f"{self.xp}.zeros({self.shape(node)})")
+        names = [v for v in varying]
+        inner = {**bound, **{v: _ident(v) for v in names}}
+        body = self.expr(node.x, inner).text
+        params = ", ".join(_ident(v) for v in names)
+        prim = ", ".join(bound.get(v, _ident(v)) for v in names)
+        tang = ", ".join(f"d{_ident(v)}" for v in names)
+        comma = "," if len(names) == 1 else ""
+        return _Code(f"jax.jvp(lambda {params}: {body}, ({prim}{comma}), ({tang}{comma}))[1]")
+
+
+def _varying(ident: Identity) -> list[str]:
+    nodes = [n for s in ident.equation.sides for n in s.walk()]
+    diffs = [n for n in nodes if isinstance(n, Differential)]
+    names = sorted({n.x.name for n in diffs if isinstance(n.x, Var)})
+    if diffs and not names:
+        names = sorted({n.name for n in nodes if isinstance(n, Var)})
+    return [v for v in names if "constant" not in ident.decls[v].props]
+
+
+def _inputs(ident: Identity, xp: str = "jnp") -> list[str]:
+    """Lines that define the sizes and draw each input with its declared properties."""
+    lines = []
+    if ident.sizes:
+        names = list(ident.sizes)
+        lines.append(f"{', '.join(names)} = {', '.join(str(ident.sizes[n]) for n in names)}"
+                     + ("" if len(names) > 1 else ""))
+    nodes = [n for s in ident.equation.sides for n in s.walk()]
+    used = [n for n in dict.fromkeys(n.name for n in nodes if isinstance(n, Var))]
+    fns = [n for n in dict.fromkeys(n.name for n in nodes if isinstance(n, FnValue))]
+    gen = _Gen(ident, "np")
+    for name in used:
+        d = ident.decls[name]
+        v, props = _ident(name), d.props
+        r, c = gen.dim(d.shape[0]), gen.dim(d.shape[1])
+        k = kind(d.shape)
+        if k == "scalar":
+            lines.append(f"{v} = rng.uniform(0.5, 2.0)" if "positive" in props else f"{v} = rng.standard_normal()")
+        elif k == "vector":
+            if "positive" in props:
+                lines.append(f"{v} = rng.uniform(0.5, 2.0, ({r}, {c}))")
+            else:
+                lines.append(f"{v} = rng.standard_normal(({r}, {c}))")
+                if "unit" in props:
+                    lines.append(f"{v} /= np.linalg.norm({v})")
+        elif "orthogonal" in props:
+            lines.append(f"{v}, _ = np.linalg.qr(rng.standard_normal(({r}, {r})))")
+        elif "diagonal" in props:
+            lines.append(f"{v} = np.diag(rng.uniform(1.0, 2.0, {r}))" if props & {"positive", "spd", "psd"}
+                         else f"{v} = np.diag(rng.standard_normal({r}))")
+        elif props & {"spd", "psd"}:
+            lines.append(f"{v} = rng.standard_normal(({r}, {r}))")
+            lines.append(f"{v} = {v} @ {v}.T + {r} * np.eye({r})  # symmetric positive definite")
+        elif "symmetric" in props:
+            lines.append(f"{v} = rng.standard_normal(({r}, {r}))")
+            lines.append(f"{v} = {v} + {v}.T  # symmetric")
+        elif "positive" in props:
+            lines.append(f"{v} = rng.uniform(0.5, 2.0, ({r}, {c}))")
+        else:
+            lines.append(f"{v} = rng.standard_normal(({r}, {c}))")
+    for name in _varying(ident):
+        v = _ident(name)
+        lines.append(f"d{v} = rng.standard_normal({v}.shape) if np.ndim({v}) else rng.standard_normal()"
+                     if kind(ident.decls[name].shape) == "scalar" else f"d{v} = rng.standard_normal({v}.shape)")
+    for name in fns:
+        d = ident.decls[name]
+        v = _ident(name)
+        din, dout = gen.dim(d.domain[0] * d.domain[1]), gen.dim(d.shape[0] * d.shape[1])
+        lines.append("")
+        lines.append("")
+        lines.append(f"# {v}: a random smooth map standing in for any differentiable function")
+        lines.append(f"L_{v}, C_{v} = rng.standard_normal(({dout}, {din})), rng.standard_normal(({dout}, 3))")
+        lines.append(f"W_{v}, c_{v} = rng.standard_normal((3, {din})), rng.standard_normal(({dout}, 1))")
+        lines.append("")
+        lines.append("")
+        arg = "z"
+        lines.append(f"def {v}(z):")
+        if kind(d.domain) == "scalar":
+            lines.append(f"    z = {xp}.reshape(z, (1, 1))")
+        elif not d.domain[1].is_one:
+            lines.append("    z = z.T.reshape(-1, 1)  # vec")
+        out = f"L_{v} @ {arg} + C_{v} @ {xp}.tanh(W_{v} @ {arg}) + c_{v}"
+        if not d.shape[1].is_one:
+            out = f"({out}).reshape({gen.dim(d.shape[1])}, {gen.dim(d.shape[0])}).T"
+        elif kind(d.shape) == "scalar":
+            out = f"({out})[0, 0]"
+        lines.append(f"    return {out}")
+    return lines
+
+
+def jax_script(formula: str, where: str = "", layout: str = "denominator", title: str | None = None) -> str:
+    """A self-contained script checking the identity with JAX autodiff (raises MatrefError if the
+    identity cannot be parsed or does not conform)."""
+    ident = parse_identity(formula, where, layout)
+    gen = _Gen(ident, "jnp")
+    gen.varying = _varying(ident)
+    sides = [gen.expr(s, {}) for s in ident.equation.sides]
+    names = ["lhs", "rhs"] + [f"side{i}" for i in range(3, len(sides) + 1)]
+    head = [f"# {title}" if title else "# Checked by automatic differentiation",
+            f"# {formula}",
+            *([f"# where {where}"] if where else []),
+            f"# {layout} layout",
+            "import jax",
+            "import jax.numpy as jnp",
+            "import numpy as np",
+            "",
+            'jax.config.update("jax_enable_x64", True)',
+            "rng = np.random.default_rng(0)"]
+    checks = [f"{name} = {code.text}" for name, code in zip(names, sides)]
+    checks += [f"assert np.allclose({a}, {b}, rtol=1e-8, atol=1e-10), abs({a} - {b}).max()"
+               for a, b in zip(names, names[1:])]
+    checks.append(f'print("holds:", {names[0]}.shape if np.ndim({names[0]}) else "scalar")')
+    return _assemble(head, _inputs(ident), gen.defs, checks)
+
+
+def _assemble(head: list[str], inputs: list[str], defs: list[str], tail: list[str]) -> str:
+    """Join the parts PEP 8 style: top-level functions get two blank lines around them."""
+    text = "\n".join(head) + "\n\n" + "\n".join(inputs)
+    for d in defs:
+        text += "\n\n\n" + d
+    text += ("\n\n\n" if defs else "\n\n") + "\n".join(tail)
+    text = re.sub(r"\n*(\n\n\n(?:# .*\n)?(?:def |L_))", r"\1", text)
+    return re.sub(r"\n{4,}", "\n\n\n", text).strip() + "\n"
+
+
+def _has_derivative(node: Node) -> bool:
+    return any(isinstance(n, (Deriv, Hessian, Differential)) for n in node.walk())
+
+
+NUMERIC_GRADIENT = '''def numeric_gradient(f, x, h=1e-6):
+    """Central differences: entry idx is (f(x + h e_idx) - f(x - h e_idx)) / 2h."""
+    x = np.asarray(x, dtype=float)
+    g = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[idx] = h
+        g[idx] = (f(x + e) - f(x - e)) / (2 * h)
+    return g'''
+
+
+def numpy_script(formula: str, where: str = "", layout: str = "denominator", title: str | None = None) -> str | None:
+    """A plain NumPy script computing the closed form; where the left side is a gradient of a
+    scalar function, it is checked against central differences. None when the closed form
+    itself contains derivatives (NumPy has none)."""
+    ident = parse_identity(formula, where, layout)
+    sides = ident.equation.sides
+    if any(_has_derivative(s) for s in sides[1:]):
+        return None
+    gen = _Gen(ident, "np")
+    head = [f"# {title}" if title else "# The closed form in NumPy",
+            f"# {formula}",
+            *([f"# where {where}"] if where else []),
+            f"# {layout} layout",
+            "import numpy as np",
+            "",
+            "rng = np.random.default_rng(0)"]
+    closed = [gen.expr(s, {}) for s in sides[1:]]
+    lhs = sides[0]
+    tail = [f"closed_form = {closed[0].text}"]
+    tail += [f"assert np.allclose(closed_form, {c.text}, rtol=1e-8, atol=1e-10)" for c in closed[1:]]
+    defs: list[str] = []
+    if not _has_derivative(lhs):
+        tail.insert(0, f"lhs = {gen.expr(lhs, {}).text}")
+        tail.append("assert np.allclose(lhs, closed_form, rtol=1e-8, atol=1e-10)")
+    elif isinstance(lhs, Deriv) and isinstance(lhs.wrt, Var) and kind(lhs.f.shape) == "scalar" \
+            and not _has_derivative(lhs.f):
+        x = _ident(lhs.wrt.name)
+        body = gen.expr(lhs.f, {})
+        ret = body.text if body.rank == 0 else f"{body.wrap(P_ATOM)}.item()"
+        name = next(c for c in ["f", "g", "h"] if c not in {_ident(n) for n in ident.decls})
+        defs = [f"def {name}({x}):\n    return {ret}", NUMERIC_GRADIENT]
+        fd = f"numeric_gradient({name}, {x})" + (".T" if lhs.layout == "numerator" else "")
+        # Central differences with h = 1e-6 are accurate to about 1e-9 here; 1e-5 leaves a wide margin.
+        tail.append(f"assert np.allclose({fd}, closed_form, rtol=1e-5, atol=1e-7)")
+    tail.append('print("closed form:", np.shape(closed_form))')
+    return _assemble(head, _inputs(ident, "np"), defs, tail)
