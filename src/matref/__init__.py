@@ -4,8 +4,6 @@ Identities are written once, in LaTeX; matref parses them, checks them against J
 differentiation at random inputs that honour their declarations, and generates runnable snippets.
 """
 
-from ._check import Verdict as Verdict
-from ._check import check as check
 from ._errors import CannotCheck as CannotCheck
 from ._errors import CatalogueError as CatalogueError
 from ._errors import FormulaSyntaxError as FormulaSyntaxError
@@ -13,7 +11,19 @@ from ._errors import MatrefError as MatrefError
 from ._errors import ShapeClash as ShapeClash
 from ._language import Identity as Identity
 from ._language import parse_identity as parse_identity
+from ._catalogue import Catalogue as Catalogue
+from ._catalogue import Entry as Entry
+from ._catalogue import Family as Family
+from ._catalogue import load_catalogue as load_catalogue
 
-__all__ = ["check", "Verdict", "parse_identity", "Identity", "MatrefError", "CannotCheck",
-           "FormulaSyntaxError", "ShapeClash", "CatalogueError"]
+
+def __getattr__(name: str):
+    # `check` and `Verdict` need JAX; importing them lazily keeps `matref list` and `show` fast.
+    if name in ("check", "Verdict"):
+        from . import _check
+        return getattr(_check, name)
+    raise AttributeError(f"module 'matref' has no attribute {name!r}")
+
+__all__ = ["check", "Verdict", "parse_identity", "Identity", "load_catalogue", "Catalogue", "Family", "Entry",
+           "MatrefError", "CannotCheck", "FormulaSyntaxError", "ShapeClash", "CatalogueError"]
 __version__ = "0.1.0"

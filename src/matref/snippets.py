@@ -378,3 +378,13 @@ def numpy_script(formula: str, where: str = "", layout: str = "denominator", tit
         tail.append(f"assert np.allclose({fd}, closed_form, rtol=1e-5, atol=1e-7)")
     tail.append('print("closed form:", np.shape(closed_form))')
     return _assemble(head, _inputs(ident, "np"), defs, tail)
+
+
+def jax_snippet(entry, layout: str) -> str:
+    """The JAX check script of a catalogue entry in `layout` (the text the site shows)."""
+    return jax_script(entry.formula_in(layout), entry.where, layout, title=entry.title)
+
+
+def numpy_snippet(entry, layout: str) -> str | None:
+    """The NumPy closed-form script of a catalogue entry in `layout`, or None (see numpy_script)."""
+    return numpy_script(entry.formula_in(layout), entry.where, layout, title=entry.title)
