@@ -1,0 +1,55 @@
+// Render a batch of TeX formulas with the KaTeX that package-lock.json pins.
+//
+// One process renders a whole build (or a whole test): the MkDocs hook and the tests write one JSON
+// document to stdin and read one from stdout, so the ~100 ms node start-up is paid once, not once per
+// formula.
+//
+//   stdin:  [{"tex": "x^T A x", "display": false}, ...]
+//   stdout: {"katex": "0.16.47",
+//            "results": [{"html": "<span class=\"katex\">..."} | {"error": "KaTeX parse error: ..."}, ...]}
+//
+// Every formula is rendered with throwOnError, so a formula KaTeX cannot parse comes back as an error
+// (the caller fails the build) instead of a red .katex-error span on the page. LaTeX that KaTeX can
+// render but flags under its `strict` rules (e.g. Unicode text in math mode) comes back with "warnings".
+// Exit status: 0 when the batch was read and answered (even if some formulas failed), 2 on bad input.
+import katex from "katex";
+
+function readStdin() {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    process.stdin.on("data", (c) => chunks.push(c));
+    process.stdin.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    process.stdin.on("error", reject);
+  });
+}
+
+function render({ tex, display }) {
+  const warnings = [];
+  try {
+    const html = katex.renderToString(tex, {
+      displayMode: Boolean(display),
+      throwOnError: true,
+      // Collect strict-mode complaints instead of letting KaTeX print them to stderr.
+      strict: (code, message) => {
+        warnings.push(`${code}: ${message}`);
+        return "ignore";
+      },
+      trust: false,
+      output: "htmlAndMathml", // the MathML copy is what screen readers read
+    });
+    return warnings.length ? { html, warnings } : { html };
+  } catch (err) {
+    return { error: String(err && err.message ? err.message : err) };
+  }
+}
+
+const input = await readStdin();
+let items;
+try {
+  items = JSON.parse(input);
+  if (!Array.isArray(items)) throw new Error("expected a JSON array of {tex, display}");
+} catch (err) {
+  process.stderr.write(`katex_render: bad input: ${err.message}\n`);
+  process.exit(2);
+}
+process.stdout.write(JSON.stringify({ katex: katex.version, results: items.map(render) }));

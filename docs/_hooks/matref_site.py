@@ -1,0 +1,505 @@
+"""MkDocs hook that turns the matref catalogue into the reference site and prerenders its math.
+
+Registered in mkdocs.yml under `hooks:`. It does three things, all at build time:
+
+1. **Pages from the catalogue** (`on_config`, `on_files`): one `reference/<family>.md` per family, the
+   index `reference/index.md`, `errata.md` and `coverage.md` are added as virtual files, never
+   written to `docs/` and never committed. The nav entry `Reference: reference/index.md` is expanded
+   into the index plus one page per family, in catalogue order.
+2. **KaTeX assets** (`on_files`): `katex.min.css` and its fonts (plus the client-side renderer that
+   only notebook pages load) are taken from `node_modules/katex/dist`, which `npm ci` fills from the
+   lockfile. Nothing of KaTeX lives in the repository.
+3. **Prerendered math** (`on_post_build`): every arithmatex span/div in the built HTML is rendered by
+   the pinned KaTeX in **one** node process (`katex_render.mjs`) and replaced in place, so math is
+   visible at first paint with no JavaScript. A formula KaTeX cannot parse fails the build with a
+   message naming the page and the TeX.
+
+Notebook pages (mkdocs-jupyter) keep nbconvert's raw `$...$`; `on_post_page` gives just those pages
+the local KaTeX auto-render script.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib.util
+import json
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import File, Files
+from mkdocs.utils import get_relative_url
+
+# A logger under "mkdocs." so that our warnings count towards `strict: true`.
+log = logging.getLogger("mkdocs.hooks.matref_site")
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+RENDERER = HERE / "katex_render.mjs"
+KATEX_DIST = ROOT / "node_modules" / "katex" / "dist"
+
+LAYOUTS = (("denominator", "Denominator layout"), ("numerator", "Numerator layout"))
+SNIPPETS = (("jax", "JAX check"), ("numpy", "NumPy"))
+ASSETS = "assets/katex"  # where KaTeX's css/fonts/js land in the built site
+GENERATED = ("reference/index.md", "errata.md", "coverage.md")
+
+_state: dict[str, Any] = {}
+
+
+# --------------------------------------------------------------------------------------------------
+# The catalogue
+# --------------------------------------------------------------------------------------------------
+
+
+def _import_matref():
+    """Import matref, from the checkout being built when it is not installed (e.g. before setup)."""
+    if importlib.util.find_spec("matref") is None:
+        sys.path.insert(0, str(ROOT / "src"))
+    # The notebook kernel is a separate process: let it import the same matref.
+    src = str(ROOT / "src")
+    parts = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if src not in parts:
+        os.environ["PYTHONPATH"] = os.pathsep.join([*parts, src])
+    import matref
+    from matref import snippets
+
+    return matref, snippets
+
+
+def _load():
+    matref, snippets = _import_matref()
+    # `mkdocs serve` rebuilds in the same process: drop the cached catalogue so edits show up.
+    cache_clear = getattr(matref.load_catalogue, "cache_clear", None)
+    if cache_clear is not None:
+        cache_clear()
+    try:
+        cat = matref.load_catalogue()
+    except Exception as exc:  # a catalogue error is the build's error, stated plainly
+        raise PluginError(f"matref: cannot load the catalogue: {exc}") from exc
+    return cat, snippets
+
+
+# --------------------------------------------------------------------------------------------------
+# Markdown generation
+# --------------------------------------------------------------------------------------------------
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|!])")
+_INLINE_MATH = re.compile(r"(\$[^$]+\$)")
+
+
+def md_text(text: str) -> str:
+    """Escape plain text for Markdown, leaving `$...$` math untouched (arithmatex renders it)."""
+    parts = _INLINE_MATH.split(text)
+    return "".join(p if i % 2 else _MD_SPECIAL.sub(r"\\\1", p).replace("&", "&amp;") for i, p in enumerate(parts))
+
+
+def display_math(tex: str) -> str:
+    body = "\n".join(line for line in tex.strip().splitlines() if line.strip())
+    return f"$$\n{body}\n$$"
+
+
+def inline_math(tex: str) -> str:
+    return "$" + " ".join(tex.split()) + "$"
+
+
+def fence(code: str, *, lang: str, attrs: str) -> str:
+    """A fenced block that survives any backticks inside the code."""
+    longest = max((len(m) for m in re.findall(r"`+", code)), default=0)
+    ticks = "`" * max(3, longest + 1)
+    if not code.endswith("\n"):
+        code += "\n"
+    return f"{ticks}{lang} {{{attrs}}}\n{code}{ticks}"
+
+
+def tabs(items: list[tuple[str, str]]) -> str:
+    """pymdownx.tabbed tabs; Material links tabs with equal labels across the whole site."""
+    out = []
+    for label, body in items:
+        out.append(f'=== "{label}"\n\n{textwrap.indent(body, "    ")}\n')
+    return "\n".join(out)
+
+
+def _snippets(entry, snippets, layout: str) -> dict[str, str | None]:
+    """The scripts shown for one layout; NumPy's is None when the closed form itself has derivatives."""
+    return {"jax": snippets.jax_snippet(entry, layout), "numpy": snippets.numpy_snippet(entry, layout)}
+
+
+def snippet_tabs(entry, code: dict[str, str | None], layout: str) -> str:
+    items = []
+    for lang, label in SNIPPETS:
+        if code[lang] is None:
+            continue
+        attrs = f'.matref-snippet data-entry="{entry.id}" data-layout="{layout}" data-lang="{lang}" data-search-exclude=""'
+        items.append((label, fence(code[lang], lang="python", attrs=attrs)))
+    return tabs(items)
+
+
+def entry_body(entry, code: dict[str, str], layout: str, *, one_formula: bool) -> str:
+    """What one layout tab holds: formula, declarations, snippets."""
+    parts = [display_math(entry.formula_in(layout))]
+    if one_formula:
+        parts.append("Same in both layouts.\n{: .matref-layout-note }")
+    if entry.where:
+        parts.append(f"where {inline_math(entry.where)}\n{{: .matref-where }}")
+    parts.append(snippet_tabs(entry, code, layout))
+    return "\n\n".join(parts)
+
+
+def entry_markdown(entry, snippets, *, heading: str = "##") -> str:
+    code = {layout: _snippets(entry, snippets, layout) for layout, _ in LAYOUTS}
+    one_formula = bool(entry.layout_independent)
+    same_code = code["denominator"] == code["numerator"]
+    kind = getattr(entry, "kind", "identity")
+    out = [
+        f'<div class="matref-entry" data-entry="{entry.id}" data-kind="{kind}" markdown>',
+        "",
+        f"{heading} {md_text(entry.title)} {{#{entry.id}}}",
+        "",
+    ]
+    if kind == "erratum":
+        out += ['<p class="matref-badge matref-badge--erratum">Erratum: corrected form</p>', ""]
+    if one_formula and same_code:
+        out.append(entry_body(entry, code["denominator"], "denominator", one_formula=True))
+    else:
+        out.append(tabs([(label, entry_body(entry, code[layout], layout, one_formula=one_formula))
+                         for layout, label in LAYOUTS]))
+    out.append("")
+    if kind == "erratum":
+        out.append(wrong_admonition(entry))
+        out.append("")
+    if entry.notes:
+        out += [f'<div class="matref-notes" markdown>\n\n{entry.notes.strip()}\n\n</div>', ""]
+    if entry.sources:
+        srcs = " · ".join(md_text(s) for s in entry.sources)
+        out += [f"**Sources:** {srcs}\n{{: .matref-sources }}", ""]
+    if entry.tags:
+        chips = " ".join(f'<span class="matref-tag">{html.escape(t)}</span>' for t in entry.tags)
+        out += [f'<p class="matref-tags">{chips}</p>', ""]
+    out += ["</div>", ""]
+    return "\n".join(out)
+
+
+def wrong_form(entry) -> tuple[str, str, str] | None:
+    """(formula, where, layout) of an erratum's wrong form, or None when it is not a formula."""
+    form = getattr(entry, "wrong_form", None)
+    if form is None and getattr(entry, "wrong", None):
+        form = (entry.wrong, entry.where, entry.layout)
+    return form
+
+
+def wrong_admonition(entry) -> str:
+    """The form a source printed, refuted, with the reason."""
+    src = md_text(entry.wrong_source or "a source")
+    body = []
+    form = wrong_form(entry)
+    if form is not None:
+        tex, where, layout = form
+        title = f"Refuted: as printed in {src} ({layout} layout)"
+        body.append(display_math(tex))
+        if where and where != entry.where:
+            body.append(f"where {inline_math(where)}\n{{: .matref-where }}")
+    else:
+        title = f"Refuted: as printed in {src}"
+    if getattr(entry, "wrong_text", None):
+        body.append(entry.wrong_text.strip())
+    if getattr(entry, "explanation", None):
+        body.append(entry.explanation.strip())
+    title = title.replace('"', "'")
+    return f'!!! failure "{title}"\n\n' + textwrap.indent("\n\n".join(body), "    ")
+
+
+def family_page(family, snippets) -> str:
+    out = [f"# {md_text(family.title)}", ""]
+    if family.intro:
+        out += [family.intro.strip(), ""]
+    n = len(family.entries)
+    out += [
+        f'<p class="matref-count">{n} {"identity" if n == 1 else "identities"}, each checked by JAX '
+        "autodiff in both layouts; the layout tabs switch every formula on every page.</p>",
+        "",
+    ]
+    for entry in family.entries:
+        out.append(entry_markdown(entry, snippets))
+    return "\n".join(out)
+
+
+def index_page(cat) -> str:
+    total = len(cat.entries)
+    errata = sum(1 for e in cat.entries if getattr(e, "kind", "identity") == "erratum")
+    out = [
+        "# Reference",
+        "",
+        f"All {total} entries of the catalogue, family by family ({errata} of them errata). Each one is "
+        "written once as LaTeX, checked by JAX autodiff in the denominator and numerator layouts, and "
+        "shown beside the script that checks it. See [Conventions](../conventions.md) for what the "
+        "notation means.",
+        "",
+    ]
+    for fam in cat.families:
+        out += [f"## [{md_text(fam.title)}]({fam.name}.md)", ""]
+        for e in fam.entries:
+            mark = ' <span class="matref-tag">erratum</span>' if getattr(e, "kind", "") == "erratum" else ""
+            out.append(f"- [{md_text(e.title)}]({fam.name}.md#{e.id}){mark}")
+        out.append("")
+    return "\n".join(out)
+
+
+def errata_page(cat) -> str:
+    errata = [e for e in cat.entries if getattr(e, "kind", "identity") == "erratum"]
+    out = [
+        "# Errata",
+        "",
+        "Forms printed in the seed notes or in standard references that the checker **refutes**. Each "
+        "erratum shows the form as printed, why it fails, and the corrected form, which is checked like "
+        "every other identity.",
+        "",
+    ]
+    if not errata:
+        out += ["The catalogue lists no errata yet.", ""]
+    for e in errata:
+        out += [
+            f'<div class="matref-entry" data-entry="{e.id}" data-kind="erratum" markdown>',
+            "",
+            f"## {md_text(e.title)} {{#{e.id}}}",
+            "",
+        ]
+        out += [wrong_admonition(e), ""]
+        form = wrong_form(e)
+        layout = form[2] if form else e.layout  # the corrected form in the layout of the wrong one
+        out += [
+            f'!!! success "Corrected ({layout} layout)"',
+            "",
+            textwrap.indent(display_math(e.formula_in(layout)), "    "),
+            "",
+        ]
+        if e.where:
+            out += [f"where {inline_math(e.where)}\n{{: .matref-where }}", ""]
+        out += [f"[Full entry with both layouts and its check](reference/{e.family}.md#{e.id})", "", "</div>", ""]
+    return "\n".join(out)
+
+
+_COOKBOOK = re.compile(r"Matrix Cookbook \((\d+)\)")
+
+
+def coverage_page(cat) -> str:
+    out = [
+        "# Coverage",
+        "",
+        "What the catalogue covers so far, counted from the catalogue at build time.",
+        "",
+        "| Family | Identities | Errata |",
+        "|---|---:|---:|",
+    ]
+    for fam in cat.families:
+        kinds = Counter(getattr(e, "kind", "identity") for e in fam.entries)
+        out.append(f"| [{md_text(fam.title)}](reference/{fam.name}.md) | {kinds['identity']} | {kinds['erratum']} |")
+    kinds = Counter(getattr(e, "kind", "identity") for e in cat.entries)
+    out += [f"| **All** | **{kinds['identity']}** | **{kinds['erratum']}** |", ""]
+
+    cookbook: dict[int, list] = defaultdict(list)
+    origins: Counter = Counter()
+    for e in cat.entries:
+        for s in e.sources:
+            origins[s.split(" (")[0].split(":")[0].strip()] += 1
+            for m in _COOKBOOK.finditer(s):
+                cookbook[int(m.group(1))].append(e)
+    out += ["## Sources", "", "| Source | Entries citing it |", "|---|---:|"]
+    out += [f"| {md_text(s)} | {n} |" for s, n in origins.most_common()]
+    out.append("")
+    out += ["## Matrix Cookbook equations", ""]
+    if cookbook:
+        out.append(f"{len(cookbook)} numbered equations of the Matrix Cookbook are covered:")
+        out.append("")
+        for eq in sorted(cookbook):
+            links = ", ".join(f"[{md_text(e.title)}](reference/{e.family}.md#{e.id})" for e in cookbook[eq])
+            out.append(f"- ({eq}): {links}")
+    else:
+        out.append("No entry cites a Matrix Cookbook equation yet.")
+    out.append("")
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------------------------------
+# MkDocs events
+# --------------------------------------------------------------------------------------------------
+
+
+def _expand_nav(nav: list, families) -> bool:
+    """Replace `Reference: reference/index.md` by the index plus one page per family."""
+    for i, item in enumerate(nav):
+        if isinstance(item, dict):
+            (title, value), = item.items()
+            if value == "reference/index.md":
+                pages = ["reference/index.md"] + [{f.title: f"reference/{f.name}.md"} for f in families]
+                nav[i] = {title: pages}
+                return True
+            if isinstance(value, list) and _expand_nav(value, families):
+                return True
+    return False
+
+
+def on_config(config):
+    cat, snippets = _load()
+    _state.clear()
+    _state.update(cat=cat, snippets=snippets)
+    if config.nav is not None and not _expand_nav(config.nav, cat.families):
+        raise PluginError("matref: the nav needs an entry `Reference: reference/index.md` for the hook to expand")
+    return config
+
+
+def _katex_dist() -> Path:
+    if not (KATEX_DIST / "katex.min.css").is_file():
+        raise PluginError(
+            f"matref: KaTeX is not installed ({KATEX_DIST} is missing). Run scripts/setup, which runs "
+            "`npm ci` from package-lock.json."
+        )
+    return KATEX_DIST
+
+
+def on_files(files: Files, config) -> Files:
+    cat, snippets = _state["cat"], _state["snippets"]
+    pages = {f"reference/{fam.name}.md": family_page(fam, snippets) for fam in cat.families}
+    pages["reference/index.md"] = index_page(cat)
+    pages["errata.md"] = errata_page(cat)
+    pages["coverage.md"] = coverage_page(cat)
+    for uri, content in pages.items():
+        if files.get_file_from_path(uri) is not None:
+            raise PluginError(f"matref: docs/{uri} is generated from the catalogue; delete the file in docs/")
+        files.append(File.generated(config, uri, content=content))
+
+    dist = _katex_dist()
+    assets = [dist / "katex.min.css", dist / "katex.min.js", dist / "contrib" / "auto-render.min.js"]
+    assets += sorted((dist / "fonts").iterdir())
+    for path in assets:
+        uri = f"{ASSETS}/{path.relative_to(dist).as_posix()}"
+        files.append(File.generated(config, uri, abs_src_path=str(path)))
+    return files
+
+
+# nbconvert's MathJax loader; with `custom_mathjax_url: ""` it is an inert <script src="">. Drop it.
+_MATHJAX = re.compile(
+    r'\s*<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->', re.DOTALL
+)
+
+_NOTEBOOK_MATH = """
+<script defer src="{js}"></script>
+<script defer src="{auto}"></script>
+<script>
+  // Notebook pages keep nbconvert's raw $...$; every other page's math was prerendered at build time.
+  document.addEventListener("DOMContentLoaded", function () {{
+    document.querySelectorAll(".jupyter-wrapper").forEach(function (el) {{
+      renderMathInElement(el, {{
+        delimiters: [
+          {{left: "$$", right: "$$", display: true}}, {{left: "$", right: "$", display: false}},
+          {{left: "\\\\(", right: "\\\\)", display: false}}, {{left: "\\\\[", right: "\\\\]", display: true}}
+        ],
+        throwOnError: false  // a bad formula shows as a red .katex-error, which the browser test catches
+      }});
+    }});
+  }});
+</script>
+"""
+
+
+def on_post_page(output: str, page, config) -> str:
+    # Remember which source page each HTML file came from, for KaTeX error messages.
+    _state.setdefault("sources", {})[Path(page.file.abs_dest_path).resolve()] = page.file.src_uri
+    if not page.file.src_uri.endswith(".ipynb"):
+        return output
+    output = _MATHJAX.sub("", output)
+    rel = lambda p: get_relative_url(f"{ASSETS}/{p}", page.url)  # noqa: E731
+    script = _NOTEBOOK_MATH.format(js=rel("katex.min.js"), auto=rel("contrib/auto-render.min.js"))
+    return output.replace("</body>", script + "</body>", 1)
+
+
+# --------------------------------------------------------------------------------------------------
+# Prerendering
+# --------------------------------------------------------------------------------------------------
+
+_ARITHMATEX = re.compile(r'<(span|div) class="arithmatex">(.*?)</\1>', re.DOTALL)
+_DELIMS = {"span": (r"\(", r"\)"), "div": (r"\[", r"\]")}
+
+
+def _tex_of(tag: str, inner: str) -> str:
+    tex = html.unescape(inner).strip()
+    left, right = _DELIMS[tag]
+    if tex.startswith(left) and tex.endswith(right):
+        tex = tex[len(left):-len(right)]
+    return tex.strip()
+
+
+def _entry_at(text: str, pos: int) -> str:
+    """' (entry <id>)' when the formula at pos sits inside a catalogue entry's section."""
+    start = text.rfind('<div class="matref-entry" data-entry="', 0, pos)
+    if start < 0:
+        return ""
+    start += len('<div class="matref-entry" data-entry="')
+    return " (entry " + text[start:text.index('"', start)] + ")"
+
+
+def render_batch(items: list[tuple[str, bool]]) -> tuple[str, list[dict]]:
+    """Render (tex, display) pairs in one node process; returns (katex version, results)."""
+    _katex_dist()
+    node = shutil.which("node")
+    if node is None:
+        raise PluginError("matref: node (20+) is needed to prerender the math; run scripts/setup")
+    payload = json.dumps([{"tex": t, "display": d} for t, d in items])
+    proc = subprocess.run([node, str(RENDERER)], input=payload, capture_output=True, text=True,
+                          encoding="utf-8", cwd=ROOT)
+    if proc.returncode != 0:
+        raise PluginError(f"matref: the KaTeX renderer failed (exit {proc.returncode}): {proc.stderr.strip()}")
+    answer = json.loads(proc.stdout)
+    if len(answer["results"]) != len(items):
+        raise PluginError("matref: the KaTeX renderer answered a different number of formulas")
+    return answer["katex"], answer["results"]
+
+
+def on_post_build(config) -> None:
+    site = Path(config.site_dir)
+    pages: dict[Path, str] = {}
+    where: dict[tuple[str, bool], list[str]] = defaultdict(list)
+    sources = _state.get("sources", {})
+    for path in sorted(site.rglob("*.html")):
+        text = path.read_text(encoding="utf-8")
+        if 'class="arithmatex"' not in text:
+            continue
+        pages[path] = text
+        page = sources.get(path.resolve(), path.relative_to(site).as_posix())
+        for m in _ARITHMATEX.finditer(text):
+            key = (_tex_of(m.group(1), m.group(2)), m.group(1) == "div")
+            where[key].append(f"{page}{_entry_at(text, m.start())}")
+    if not where:
+        return
+    keys = list(where)
+    version, results = render_batch(keys)
+    rendered: dict[tuple[str, bool], str] = {}
+    errors = []
+    for key, res in zip(keys, results):
+        pages_of = ", ".join(sorted(set(where[key])))
+        if "error" in res:
+            errors.append(f"  on {pages_of}:\n    TeX:   {key[0]}\n    error: {res['error']}")
+            continue
+        for w in res.get("warnings", ()):
+            log.warning("KaTeX %s (strict mode) on %s: %s in %s", version, pages_of, w, key[0])
+        rendered[key] = res["html"]
+    if errors:
+        raise PluginError(
+            f"matref: KaTeX {version} cannot render {len(errors)} formula(s):\n" + "\n".join(errors)
+        )
+
+    def swap(m: re.Match) -> str:
+        tag = m.group(1)
+        key = (_tex_of(tag, m.group(2)), tag == "div")
+        return f'<{tag} class="arithmatex">{rendered[key]}</{tag}>'
+
+    for path, text in pages.items():
+        path.write_text(_ARITHMATEX.sub(swap, text), encoding="utf-8")
+    log.info("matref: prerendered %d distinct formulas on %d pages with KaTeX %s", len(keys), len(pages), version)
