@@ -1,0 +1,125 @@
+"""Helpers for the site tests and scripts/bench_site.py: build, serve, render math, drive Chromium.
+
+Kept free of pytest so the benchmark can use them too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import html
+import http.server
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Iterator
+
+ROOT = Path(__file__).resolve().parents[1]
+RENDERER = ROOT / "docs" / "_hooks" / "katex_render.mjs"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+LAYOUT_LABELS = {"denominator": "Denominator layout", "numerator": "Numerator layout"}
+
+
+def build_env(*, notebook_cache: bool = False) -> dict[str, str]:
+    env = dict(os.environ)
+    env["NO_MKDOCS_2_WARNING"] = "1"  # Material's end-of-life banner is not a build problem
+    env["MATREF_NOTEBOOK_CACHE"] = "true" if notebook_cache else "false"
+    env.setdefault("JAX_PLATFORMS", "cpu")
+    return env
+
+
+def build_site(dest: Path, *, notebook_cache: bool = False) -> tuple[subprocess.CompletedProcess, float]:
+    """`mkdocs build --strict` into dest; returns the finished process and the wall time."""
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(dest)],
+        cwd=ROOT,
+        env=build_env(notebook_cache=notebook_cache),
+        capture_output=True,
+        text=True,
+    )
+    return proc, time.perf_counter() - t0
+
+
+def mkdocs_warnings(output: str) -> list[str]:
+    """MkDocs' own WARNING/ERROR lines (not the notebook kernel's chatter on stderr)."""
+    return [line for line in output.splitlines() if re.match(r"^(WARNING|ERROR)\s+-", line)]
+
+
+def render_katex(items: list[tuple[str, bool]]) -> tuple[str, list[dict]]:
+    """Render (tex, display) pairs with the pinned KaTeX in one node process."""
+    node = shutil.which("node")
+    if node is None:
+        raise RuntimeError("node is missing: run scripts/setup")
+    if not (ROOT / "node_modules" / "katex").is_dir():
+        raise RuntimeError("KaTeX is not installed in node_modules: run scripts/setup")
+    payload = json.dumps([{"tex": t, "display": d} for t, d in items])
+    proc = subprocess.run([node, str(RENDERER)], input=payload, capture_output=True, text=True,
+                          encoding="utf-8", cwd=ROOT, check=True)
+    answer = json.loads(proc.stdout)
+    return answer["katex"], answer["results"]
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the base class's signature
+        pass
+
+
+@contextlib.contextmanager
+def serve(directory: Path) -> Iterator[str]:
+    """Serve a directory on 127.0.0.1 (random port) from a thread; yields the base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def launch_chromium(playwright):
+    """Debian's chromium through Playwright; never a downloaded browser."""
+    if not Path(CHROMIUM).exists():
+        raise FileNotFoundError(
+            f"{CHROMIUM} is missing: run scripts/setup, which installs Debian's chromium for the browser tests"
+        )
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+
+
+def page_urls(site: Path) -> list[str]:
+    """Site-relative URLs of every HTML page (directory URLs as MkDocs writes them)."""
+    urls = []
+    for path in sorted(site.rglob("*.html")):
+        rel = path.relative_to(site).as_posix()
+        urls.append(rel[: -len("index.html")] if rel.endswith("index.html") else rel)
+    return urls
+
+
+_SNIPPET = re.compile(
+    r'<div class="[^"]*\bmatref-snippet\b[^"]*" data-entry="([^"]+)" '
+    r'data-layout="([^"]+)" data-lang="([^"]+)"[^>]*><pre>.*?<code>(.*?)</code></pre>',
+    re.DOTALL,
+)
+
+
+def snippets_in_html(text: str) -> list[tuple[str, str, str, str]]:
+    """(entry id, layout, lang, code text) for every generated snippet block in a built page."""
+    return [(m[0], m[1], m[2], html.unescape(re.sub(r"<[^>]+>", "", m[3]))) for m in _SNIPPET.findall(text)]
