@@ -1,0 +1,104 @@
+"""Benchmark the site: build time, and how soon the math on the largest reference page is visible.
+
+Run with the project's venv (scripts/bench calls it): `.venv/bin/python scripts/bench_site.py [--runs N]`.
+
+- `mkdocs build --strict` wall time, median of 3: with the notebook cache off (what CI and a fresh
+  clone pay, notebooks executed) and with a warm cache (an edit-and-rebuild).
+- On the largest generated reference page, served from 127.0.0.1, in headless Chromium with a
+  fresh browser context (empty cache) per load: first contentful paint, the time the last KaTeX
+  font arrived, and "math visible" = the later of the two (the math is prerendered HTML, so it is
+  painted at FCP once its fonts are there). Median of N cold loads after one warm-up.
+- That page's HTML size, raw and gzipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from site_helpers import build_site, launch_chromium, mkdocs_warnings, serve  # noqa: E402
+
+TIMING_JS = """async () => {
+  await document.fonts.ready;
+  const fcp = performance.getEntriesByName("first-contentful-paint")[0];
+  const fonts = performance.getEntriesByType("resource").filter(r => /KaTeX_.*\\.woff2?$/.test(r.name));
+  return {
+    fcp: fcp ? fcp.startTime : null,
+    fonts: fonts.length ? Math.max(...fonts.map(r => r.responseEnd)) : 0,
+    katex: document.querySelectorAll(".katex").length,
+  };
+}"""
+
+
+def median_build(site: Path, *, notebook_cache: bool, runs: int = 3) -> float:
+    times = []
+    for _ in range(runs):
+        proc, seconds = build_site(site, notebook_cache=notebook_cache)
+        if proc.returncode != 0 or mkdocs_warnings(proc.stdout + proc.stderr):
+            sys.exit(f"mkdocs build --strict failed:\n{proc.stdout}{proc.stderr}")
+        times.append(seconds)
+    return statistics.median(times)
+
+
+def largest_reference_page(site: Path) -> Path:
+    pages = [p for p in (site / "reference").glob("*/index.html")]
+    if not pages:
+        sys.exit("no generated reference page found")
+    return max(pages, key=lambda p: p.stat().st_size)
+
+
+def math_visible(site: Path, page: Path, runs: int) -> list[dict]:
+    from playwright.sync_api import sync_playwright
+
+    rel = page.parent.relative_to(site).as_posix() + "/"
+    results = []
+    with serve(site) as base, sync_playwright() as p:
+        browser = launch_chromium(p)
+        for i in range(runs + 1):  # the first load warms the server and the OS cache, not the browser's
+            context = browser.new_context()
+            tab = context.new_page()
+            tab.goto(base + rel, wait_until="load")
+            timing = tab.evaluate(TIMING_JS)
+            context.close()
+            if i:
+                results.append(timing)
+        browser.close()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7, help="cold page loads to take the median of")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="matref-bench-site-") as tmp:
+        site = Path(tmp) / "site"
+        cold = median_build(site, notebook_cache=False)
+        median_build(site, notebook_cache=True, runs=1)  # fill the notebook cache
+        warm = median_build(site, notebook_cache=True)
+        print(f"site: mkdocs build --strict, median of 3: {cold:.2f} s (notebooks executed), "
+              f"{warm:.2f} s (notebook cache warm)")
+
+        page = largest_reference_page(site)
+        raw = page.read_bytes()
+        timings = math_visible(site, page, args.runs)
+        fcp = statistics.median(t["fcp"] for t in timings)
+        fonts = statistics.median(t["fonts"] for t in timings)
+        visible = statistics.median(max(t["fcp"], t["fonts"]) for t in timings)
+        lo = min(max(t["fcp"], t["fonts"]) for t in timings)
+        hi = max(max(t["fcp"], t["fonts"]) for t in timings)
+        name = page.parent.relative_to(site).as_posix()
+        print(f"site: largest reference page {name}/ ({timings[0]['katex']} formulas): math visible "
+              f"{visible:.0f} ms (range {lo:.0f}-{hi:.0f}; FCP {fcp:.0f} ms, KaTeX fonts in {fonts:.0f} ms), "
+              f"median of {len(timings)} cold loads in headless Chromium")
+        print(f"site: that page's HTML: {len(raw) / 1024:.0f} KB raw, "
+              f"{len(gzip.compress(raw, compresslevel=6)) / 1024:.1f} KB gzipped")
+
+
+if __name__ == "__main__":
+    main()
