@@ -17,6 +17,7 @@ import matref
 from matref.snippets import jax_snippet, numpy_snippet
 from site_helpers import (
     LAYOUT_LABELS,
+    ROOT,
     build_site,
     launch_chromium,
     mkdocs_warnings,
@@ -27,11 +28,6 @@ from site_helpers import (
 )
 
 LAYOUTS = tuple(LAYOUT_LABELS)
-
-
-@pytest.fixture(scope="session")
-def catalogue():
-    return matref.load_catalogue()
 
 
 @pytest.fixture(scope="session")
@@ -313,3 +309,46 @@ def test_copy_button_copies_the_snippet_the_harness_runs(browser, base_url, cata
     section.locator(".tabbed-labels > label:visible", has_text="NumPy").first.click()
     assert copy("numerator", "numpy") == numpy_snippet(entry, "numerator").rstrip("\n")
     context.close()
+
+
+# --------------------------------------------------------------------------------------------------
+# Hand-written pages that quote the checker
+# --------------------------------------------------------------------------------------------------
+
+VERDICT_MARKS = {"✓ holds": "holds", "✗ refuted": "refuted", "? cannot check": "cannot check"}
+
+
+def documented_checks() -> list[tuple[list[str], str]]:
+    """(matref check argv, verdict shown) for every `$ matref check ...` in a console block of check.md."""
+    import shlex
+
+    text = (ROOT / "docs" / "check.md").read_text(encoding="utf-8")
+    found = []
+    for block in re.findall(r"```console\n(.*?)```", text, re.DOTALL):
+        lines = block.splitlines()
+        for i, line in enumerate(lines):
+            if not line.startswith("$ matref check"):
+                continue
+            command, j = line[2:], i
+            while command.endswith("\\"):
+                j += 1
+                command = command[:-1] + lines[j]
+            shown = next(v for mark, v in VERDICT_MARKS.items() if lines[j + 1].startswith(mark))
+            found.append((shlex.split(command)[2:], shown))
+    return found
+
+
+def test_check_page_shows_the_verdicts_matref_gives():
+    """The CLI transcripts on docs/check.md: the verdict each one shows is the verdict matref gives."""
+    import argparse
+
+    cases = documented_checks()
+    assert len(cases) >= 4, cases
+    parser = argparse.ArgumentParser()
+    parser.add_argument("formula")
+    parser.add_argument("--where", default="")
+    parser.add_argument("--layout", default="denominator")
+    for argv, shown in cases:
+        args = parser.parse_args(argv)
+        verdict = matref.check(args.formula, where=args.where, layout=args.layout)
+        assert verdict.status == shown, f"{argv}: the page shows {shown}, matref says {verdict.status}: {verdict.message}"

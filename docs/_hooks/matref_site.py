@@ -129,7 +129,17 @@ def tabs(items: list[tuple[str, str]]) -> str:
 
 def _snippets(entry, snippets, layout: str) -> dict[str, str | None]:
     """The scripts shown for one layout; NumPy's is None when the closed form itself has derivatives."""
-    return {"jax": snippets.jax_snippet(entry, layout), "numpy": snippets.numpy_snippet(entry, layout)}
+    code = {}
+    for lang, make in (("jax", snippets.jax_snippet), ("numpy", snippets.numpy_snippet)):
+        try:
+            code[lang] = make(entry, layout)
+        except Exception as exc:  # name the entry: a bare traceback from deep in the generator is no help
+            at = getattr(entry, "location", "") or entry.id
+            raise PluginError(
+                f"matref: cannot generate the {lang} snippet of '{entry.id}' ({at}) in {layout} layout: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+    return code
 
 
 def snippet_tabs(entry, code: dict[str, str | None], layout: str) -> str:
@@ -221,9 +231,13 @@ def family_page(family, snippets) -> str:
     if family.intro:
         out += [family.intro.strip(), ""]
     n = len(family.entries)
+    errata = sum(1 for e in family.entries if getattr(e, "kind", "identity") == "erratum")
+    count = f'{n} {"identity" if n == 1 else "identities"}'
+    if errata:
+        count += f" ({errata} of them corrected {'erratum' if errata == 1 else 'errata'})"
     out += [
-        f'<p class="matref-count">{n} {"identity" if n == 1 else "identities"}, each checked by JAX '
-        "autodiff in both layouts; the layout tabs switch every formula on every page.</p>",
+        f'<p class="matref-count">{count}, each checked by JAX autodiff in both layouts. The layout '
+        "tabs switch every formula on every page.</p>",
         "",
     ]
     for entry in family.entries:
