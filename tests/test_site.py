@@ -69,10 +69,12 @@ def family_html(site: Path, family: str) -> str:
 
 
 def has_layout_tabs(entry) -> bool:
-    """An entry shows layout tabs unless nothing about it (formula, snippets) depends on the layout."""
-    if not entry.layout_independent:
-        return True
-    return any(f(entry, "denominator") != f(entry, "numerator") for f in (jax_snippet, numpy_snippet))
+    """Layout-independent entries show one formula (and the scripts of their own layout), no tabs."""
+    return not entry.layout_independent
+
+
+def shown_layouts(entry) -> tuple[str, ...]:
+    return LAYOUTS if has_layout_tabs(entry) else (entry.layout,)
 
 
 def norm_tex(tex: str) -> str:
@@ -143,8 +145,7 @@ def test_page_shows_the_exact_snippet_text(site, catalogue):
     for fam in catalogue.families:
         shown = {(eid, layout, lang): code for eid, layout, lang, code in snippets_in_html(family_html(site, fam.name))}
         for e in fam.entries:
-            layouts = LAYOUTS if has_layout_tabs(e) else ("denominator",)
-            for layout in layouts:
+            for layout in shown_layouts(e):
                 for lang, make in generate.items():
                     want = make(e, layout)
                     got = shown.get((e.id, layout, lang))
@@ -238,7 +239,8 @@ def test_every_identity_formula_is_rendered(browser, base_url, catalogue):
         shown = page.evaluate(VISIBLE_FORMULAS_JS)
         for e in fam.entries:
             assert shown.get(e.id) is not None, f"{e.id}: no rendered formula in its section"
-            assert norm_tex(shown[e.id]) == norm_tex(e.formula_in("denominator")), e.id
+            first = shown_layouts(e)[0]
+            assert norm_tex(shown[e.id]) == norm_tex(e.formula_in(first)), e.id
     context.close()
 
 
@@ -270,7 +272,7 @@ def test_layout_choice_switches_every_identity_and_survives_reload(browser, base
     assert all_numerator()
     shown = page.evaluate(VISIBLE_FORMULAS_JS)
     for e in fam.entries:
-        assert norm_tex(shown[e.id]) == norm_tex(e.formula_in("numerator")), e.id
+        assert norm_tex(shown[e.id]) == norm_tex(e.formula_in(shown_layouts(e)[-1])), e.id
 
     page.reload(wait_until="load")
     page.wait_for_function(f"() => ({SELECTED_LAYOUTS_JS})().every(l => l === 'Numerator layout')", timeout=5000)

@@ -164,9 +164,6 @@ def entry_body(entry, code: dict[str, str], layout: str, *, one_formula: bool) -
 
 
 def entry_markdown(entry, snippets, *, heading: str = "##") -> str:
-    code = {layout: _snippets(entry, snippets, layout) for layout, _ in LAYOUTS}
-    one_formula = bool(entry.layout_independent)
-    same_code = code["denominator"] == code["numerator"]
     kind = getattr(entry, "kind", "identity")
     out = [
         f'<div class="matref-entry" data-entry="{entry.id}" data-kind="{kind}" markdown>',
@@ -176,10 +173,12 @@ def entry_markdown(entry, snippets, *, heading: str = "##") -> str:
     ]
     if kind == "erratum":
         out += ['<p class="matref-badge matref-badge--erratum">Erratum: corrected form</p>', ""]
-    if one_formula and same_code:
-        out.append(entry_body(entry, code["denominator"], "denominator", one_formula=True))
+    if entry.layout_independent:
+        # One formula, "same in both layouts", and the scripts of the layout it is written in.
+        code = _snippets(entry, snippets, entry.layout)
+        out.append(entry_body(entry, code, entry.layout, one_formula=True))
     else:
-        out.append(tabs([(label, entry_body(entry, code[layout], layout, one_formula=one_formula))
+        out.append(tabs([(label, entry_body(entry, _snippets(entry, snippets, layout), layout, one_formula=False))
                          for layout, label in LAYOUTS]))
     out.append("")
     if kind == "erratum":
