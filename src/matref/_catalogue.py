@@ -69,6 +69,9 @@ class Entry:
             except ShapeClash:
                 self._forms[layout] = self.formula  # does not conform: verify reports it
             else:
+                if is_layout_independent(ident.equation.sides):
+                    self._forms[layout] = self.formula
+                    return self.formula
                 sym = frozenset(n for n, d in ident.decls.items() if d.props & SYMMETRIC_PROPS)
                 self._forms[layout] = other_layout_latex(ident.equation.sides, sym)
         return self._forms[layout]

@@ -15,7 +15,7 @@ from lark import Token, Tree
 
 from . import _syntax
 from ._declarations import BOLD, Decl, parse_where, symbol_key, tokens, word
-from ._errors import CannotCheck, ShapeClash, UndeclaredSymbol, Unsupported
+from ._errors import CannotCheck, FormulaSyntaxError, ShapeClash, UndeclaredSymbol, Unsupported
 from ._latex import latex
 from ._shapes import ONE, SCALAR, Dim, Shape, Unifier, kind, show
 from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Equation, FnValue, Hessian, Inverse,
@@ -80,6 +80,19 @@ def assign_sizes(sides: list[Node], decls: dict[str, Decl]) -> dict[str, int]:
     return dict(zip(names, pool))
 
 
+def _constant(node: Node) -> float | None:
+    """The value of a node built from numbers alone (e.g. the exponent -2), else None."""
+    if isinstance(node, Num):
+        return node.value
+    if isinstance(node, Add):
+        values = [_constant(t) for _, t in node.terms]
+        return None if None in values else sum(s * v for (s, _), v in zip(node.terms, values))
+    if isinstance(node, Mul):
+        values = [_constant(f) for f in node.factors]
+        return None if None in values else math.prod(values)
+    return None
+
+
 def _is_paren(item: Tree) -> bool:
     """An item that is a bracketed group: `(...)`, `[...]` or `{...}`, perhaps with scripts."""
     if item.data != "postfix":
@@ -122,7 +135,7 @@ class _Resolver:
     def equation(self, tree: Tree) -> list[Node]:
         sides = [self.side(c) for c in tree.children if isinstance(c, Tree)]
         if len(sides) < 2:
-            raise CannotCheck("an identity needs '=': write LHS = RHS")
+            raise FormulaSyntaxError("an identity needs '=': write LHS = RHS")
         for a, b in zip(sides, sides[1:]):
             self.u.unify_shapes(a.shape, b.shape)  # sizes of I, 0, 1 from the other side; a clash is reported later
         for side in sides:
@@ -238,6 +251,9 @@ class _Resolver:
             if self._is_roman_d(item):  # \mathrm{d}X: the differential of the next item
                 if i + 1 >= len(items):
                     raise CannotCheck(r"'\mathrm{d}' needs something to take the differential of")
+                if self.prefix_operator(items[i + 1]) is not None:  # \mathrm{d} \log \det X
+                    out.append(self.differential(self.items(items[i + 1:], frozenset(k - i - 1 for k in cdots if k > i))))
+                    break
                 out.append(self.differential(self.item(items[i + 1])))
                 i += 2
                 continue
@@ -254,6 +270,9 @@ class _Resolver:
 
     def prefix_operator(self, item: Tree):
         """A callable applying the operator `item` stands for, or None if it is an operand."""
+        if item.data == "diff" and len(item.children) == 2:  # \partial \det X: the differential of det X
+            inner = self.prefix_operator(item.children[-1])
+            return None if inner is None else (lambda arg: self.differential(inner(arg)))
         if item.data != "postfix":
             return None
         atom, scripts = item.children[0], item.children[1:]
@@ -372,9 +391,11 @@ class _Resolver:
                 return copy.copy(wrt)
         if decl.name in self.resolving_fns:
             raise CannotCheck(f"the argument of {decl.latex} is circular; write it explicitly, e.g. {decl.latex}(x)")
-        candidates = [d for d in self.decls.values()
-                      if d.name != decl.name and d.kind in ("var", "fn") and d.shape == decl.domain
-                      and "constant" not in d.props]
+        shaped = [d for d in self.decls.values()
+                  if d.name != decl.name and d.kind in ("var", "fn") and d.shape == decl.domain
+                  and "constant" not in d.props]
+        # A variable is a likelier argument than another function's value: prefer the variables.
+        candidates = [d for d in shaped if d.kind == "var"] or shaped
         if len(candidates) != 1:
             names = ", ".join(d.latex for d in candidates) or "nothing declared"
             raise CannotCheck(f"cannot tell what {decl.latex} is applied to ({names} has its domain's shape); "
@@ -461,8 +482,10 @@ class _Resolver:
             raise ShapeClash(f"the exponent {latex(p)} must be a scalar")
         if self.is_scalar(node):
             return self._node(Power(node, p), SCALAR)
-        if not isinstance(p, Num) or p.value != int(p.value):
+        value = _constant(p)
+        if value is None or value != int(value):
             raise Unsupported(f"a matrix power needs a fixed integer exponent, not {latex(p)}")
+        p = Num(float(value), str(int(value)))
         d = self.square(node, "a matrix power")
         if p.value < 0:
             node, p = self.inverse(node), Num(-p.value, str(int(-p.value)))

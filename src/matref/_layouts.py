@@ -77,9 +77,11 @@ def simplify_transpose(node: Node, symmetric: frozenset[str], transpose: bool = 
     if isinstance(node, Const):
         if node.which == "I":
             return node
-        c = copy.copy(node)
-        c.shape = (node.shape[1], node.shape[0])
-        return c
+        if node.which == "0":
+            c = copy.copy(node)
+            c.shape = (node.shape[1], node.shape[0])
+            return c
+        return _t(node)  # the ones vector: its transpose is a row
     if isinstance(node, Add):
         out = Add(tuple((s, simplify_transpose(t, symmetric)) for s, t in node.terms))
     elif isinstance(node, Mul):

@@ -183,7 +183,16 @@ def _variable(wrt: Node, ctx: Ctx):
 
 def _derivative(node: Deriv, ctx: Ctx):
     x0, at = _variable(node.wrt, ctx)
-    jac = jax.jacobian(lambda v: evaluate(node.f, at(v)))(x0)  # shape f.shape + x.shape
+
+    def f(v):
+        value = evaluate(node.f, at(v))
+        return value, value
+
+    jac, value = jax.jacobian(f, has_aux=True)(x0)  # jac: f.shape + x.shape
+    if ctx.tape is not None:
+        # A derivative is only meaningful where its function is defined (log of a negative is not):
+        # a non-finite function value poisons the scale, which `check` reports as "cannot check".
+        ctx.tape.append(jnp.where(jnp.all(jnp.isfinite(value)), 0.0, jnp.nan))
     fr, fc = jac.shape[:2]
     xr, xc = jac.shape[2:]
     fk, xk = kind(node.f.shape), kind(node.wrt.shape)

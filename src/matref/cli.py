@@ -125,6 +125,8 @@ def _entry(cat, id: str):
 
 def cmd_list(args, console: Console) -> int:
     cat = _catalogue()
+    if not console.is_terminal:  # piped: do not squeeze ids to the default 80 columns
+        console = Console(width=200, highlight=False)
     table = Table("family", "id", "title", "sources", box=None, header_style="bold")
     for fam in _family(cat, args.family):
         for e in fam.entries:

@@ -350,6 +350,8 @@ def numpy_script(formula: str, where: str = "", layout: str = "denominator", tit
     sides = ident.equation.sides
     if any(_has_derivative(s) for s in sides[1:]):
         return None
+    if any(isinstance(n, Call) and n.fn == "expm" for s in sides for n in s.walk()):
+        return None  # NumPy has no matrix exponential
     gen = _Gen(ident, "np")
     head = [f"# {title}" if title else "# The closed form in NumPy",
             f"# {formula}",

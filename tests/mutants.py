@@ -1,0 +1,85 @@
+"""Wrong variants of a true identity: the right side transposed, doubled, negated, or with two
+factors of a product swapped. A mutant that happens to equal the original (say, the transpose of a
+symmetric result) is not wrong, so `mutants` keeps only those that differ from the original right
+side at random inputs."""
+
+from __future__ import annotations
+
+import copy
+
+import matref
+from matref._latex import equation_latex, latex
+from matref._shapes import kind
+from matref._tree import Add, Const, Mul, Node, Num, Transpose
+
+
+def _double(node: Node) -> Node:
+    two = Num(2.0, "2")
+    m = Mul((two, node))
+    m.shape = node.shape
+    return m
+
+
+def _negate(node: Node) -> Node:
+    a = Add(((-1, node),))
+    a.shape = node.shape
+    return a
+
+
+def _transpose(node: Node) -> Node | None:
+    if kind(node.shape) == "scalar" or node.shape[0] != node.shape[1]:
+        return None
+    t = Transpose(node)
+    t.shape = node.shape
+    return t
+
+
+def _swap(node: Node) -> Node | None:
+    """Swap the first two adjacent non-scalar factors of the first product found."""
+    for n in node.walk():
+        if isinstance(n, Mul):
+            fs = list(n.factors)
+            for i in range(len(fs) - 1):
+                if kind(fs[i].shape) != "scalar" and kind(fs[i + 1].shape) != "scalar":
+                    fs[i], fs[i + 1] = fs[i + 1], fs[i]
+                    swapped = copy.copy(n)
+                    swapped.factors = tuple(fs)
+                    return _replace(node, n, swapped)
+    return None
+
+
+def _replace(root: Node, old: Node, new: Node) -> Node:
+    if root is old:
+        return new
+    root = copy.copy(root)
+    for attr, value in list(vars(root).items()):
+        if isinstance(value, Node):
+            setattr(root, attr, _replace(value, old, new))
+        elif isinstance(value, tuple) and value and isinstance(value[0], Node):
+            setattr(root, attr, tuple(_replace(v, old, new) for v in value))
+        elif isinstance(value, tuple) and value and isinstance(value[0], tuple):
+            setattr(root, attr, tuple((s, _replace(t, old, new)) for s, t in value))
+    return root
+
+
+MUTATIONS = {"doubled": _double, "negated": _negate, "transposed": _transpose, "swapped": _swap}
+
+
+def mutants(formula: str, where: str, layout: str, kinds=tuple(MUTATIONS)) -> list[tuple[str, str]]:
+    """(name, mutated formula) for each mutation in `kinds` that changes the value of the right side."""
+    ident = matref.parse_identity(formula, where, layout)
+    sides = ident.equation.sides
+    out = []
+    for name in kinds:
+        new_rhs = MUTATIONS[name](sides[-1])
+        if new_rhs is None:
+            continue
+        mutated = equation_latex(sides[:-1] + [new_rhs])
+        if name in ("doubled", "negated") and not (isinstance(sides[-1], Const) and sides[-1].which == "0"):
+            out.append((name, mutated))  # 2R and -R differ from a right side R that is not identically 0
+            continue
+        same = matref.check(f"{latex(sides[-1])} = {latex(new_rhs)}", where, layout, draws=2)
+        if same.status != "refuted":
+            continue  # an equivalent mutant (the transpose of a symmetric result, say): not wrong
+        out.append((name, mutated))
+    return out

@@ -1,0 +1,173 @@
+"""The checker: known-true and known-false identities, mutants, verdict fields and the CLI."""
+
+import json
+
+import pytest
+
+import matref
+from matref.cli import main
+from mutants import mutants
+
+R = r"\mathbb{R}"
+X_A = rf"x \in {R}^{{n}}, A \in {R}^{{n \times n}}"
+MAT = rf"A \in {R}^{{m \times n}}, B \in {R}^{{n \times m}}, X \in {R}^{{n \times n}}"
+
+TRUE = [
+    (r"\frac{\partial x^T A x}{\partial x} = (A + A^T) x", X_A, "denominator"),
+    (r"\frac{\partial x^T A x}{\partial x} = x^T (A + A^T)", X_A, "numerator"),
+    (r"\frac{\partial x^T A x}{\partial x} = 2 A x", rf"x \in {R}^{{n}}, A \in \mathbb{{S}}^{{n}}", "denominator"),
+    (r"\frac{\partial a^T x}{\partial x} = a", rf"x, a \in {R}^{{n}}", "denominator"),
+    (r"\frac{\partial \|x\|_2}{\partial x} = \frac{x}{\|x\|_2}", rf"x \in {R}^{{n}}", "denominator"),
+    (r"\frac{\partial \operatorname{tr}(A X B)}{\partial X} = A^T B^T",
+     rf"A \in {R}^{{p \times m}}, X \in {R}^{{m \times n}}, B \in {R}^{{n \times p}}", "denominator"),
+    (r"\frac{\partial \log |\det X|}{\partial X} = X^{-T}", rf"X \in {R}^{{n \times n}}", "denominator"),
+    (r"\frac{\partial \log \det X}{\partial X} = X^{-1}", rf"X \in \mathbb{{S}}^{{n}}_{{++}}", "denominator"),
+    (r"\frac{\partial \operatorname{tr}(X^{-1})}{\partial X} = -(X^{-2})^T", rf"X \in {R}^{{n \times n}}", "denominator"),
+    (r"\partial (X Y) = (\partial X) Y + X \partial Y", rf"X \in {R}^{{m \times n}}, Y \in {R}^{{n \times p}}", "denominator"),
+    (r"\partial(X^{-1}) = -X^{-1} (\partial X) X^{-1}", rf"X \in {R}^{{n \times n}}", "denominator"),
+    (r"\partial \det X = \det(X) \operatorname{tr}(X^{-1} \partial X)", rf"X \in {R}^{{n \times n}}", "denominator"),
+    (r"\partial (X \otimes Y) = \partial X \otimes Y + X \otimes \partial Y", rf"X \in {R}^{{m \times n}}, Y \in {R}^{{p \times q}}", "denominator"),
+    (r"\partial (X \circ Y) = \partial X \circ Y + X \circ \partial Y", rf"X, Y \in {R}^{{m \times n}}", "denominator"),
+    (r"\frac{\partial \operatorname{vec}(A X B)}{\partial \operatorname{vec}(X)^T} = B^T \otimes A",
+     rf"A \in {R}^{{m \times n}}, X \in {R}^{{n \times p}}, B \in {R}^{{p \times q}}", "denominator"),
+    (r"\frac{\partial^2 \log(1 + \exp(a^T x))}{\partial x \partial x^T} = \sigma(a^T x) (1 - \sigma(a^T x)) a a^T",
+     rf"x, a \in {R}^{{n}}", "denominator"),
+    (r"\frac{\partial \sigma(x)}{\partial x} = \operatorname{diag}(\sigma(x) \odot (\mathbf{1} - \sigma(x)))",
+     rf"x \in {R}^{{n}}", "denominator"),
+    (r"\frac{d}{d t} \operatorname{expm}(t A) = A \operatorname{expm}(t A)", rf"t \in {R}, A \in {R}^{{n \times n}}", "denominator"),
+    (r"\frac{\partial Q x}{\partial x} = Q^T", rf"x \in {R}^{{n}}, Q \in {R}^{{n \times n}} \text{{ orthogonal}}", "denominator"),
+    (r"\frac{\partial z(y)}{\partial x} = \frac{\partial y}{\partial x} \frac{\partial z(y)}{\partial y}",
+     rf"x \in {R}^{{n}}, y : {R}^{{n}} \to {R}^{{n}}, z : {R}^{{n}} \to {R}^{{n}}", "denominator"),
+    (r"Q^T Q = I", rf"Q \in {R}^{{n \times n}} \text{{ orthogonal}}", "denominator"),
+    (r"\frac{\partial}{\partial x} (u^T v) = \frac{\partial u}{\partial x} v + \frac{\partial v}{\partial x} u",
+     rf"x \in {R}^{{n}}, u, v : {R}^{{n}} \to {R}^{{m}}", "denominator"),
+    (r"\frac{\partial \operatorname{tr}(u u^T)}{\partial x} = 2 \frac{\partial u}{\partial x} u",
+     rf"x \in {R}^{{n}}, u : {R}^{{n}} \to {R}^{{m}}", "denominator"),
+    (r"X^{3} = X X X", rf"X \in {R}^{{n \times n}}", "denominator"),
+    (r"X^{k} X = X^{4}", rf"X \in {R}^{{n \times n}}, k = 3", "denominator"),
+]
+
+FALSE = [
+    # missing factor 2 / wrong scale
+    (r"\frac{\partial x^T x}{\partial x} = x", rf"x \in {R}^{{n}}", "denominator"),
+    # A instead of A^T at non-symmetric inputs
+    (r"\frac{\partial \operatorname{tr}(A X)}{\partial X} = A", rf"A, X \in {R}^{{n \times n}}", "denominator"),
+    (r"\frac{\partial x^T A x}{\partial x} = 2 A x", X_A, "denominator"),
+    (r"\frac{\partial \log |\det X|}{\partial X} = X^{-1}", rf"X \in {R}^{{n \times n}}", "denominator"),
+    # wrong layout: the numerator answer in denominator layout (square, so only numbers tell)
+    (r"\frac{\partial A x}{\partial x} = A", rf"x \in {R}^{{n}}, A \in {R}^{{n \times n}}", "denominator"),
+    (r"\frac{\partial x^T A x}{\partial x} = (A + A^T) x", X_A, "numerator"),
+    # transposition errors
+    (r"\nabla_A \operatorname{tr}(A B A^T C) = C A B + C A^T B", rf"A, B, C \in {R}^{{n \times n}}", "denominator"),
+    (r"\partial(X^{-1}) = -X^{-T} (\partial X) X^{-1}", rf"X \in {R}^{{n \times n}}", "denominator"),
+    # a sign
+    (r"\partial(X^{-1}) = X^{-1} (\partial X) X^{-1}", rf"X \in {R}^{{n \times n}}", "denominator"),
+    # a missing term of a product rule
+    (r"\frac{\partial}{\partial x} (u^T v) = \frac{\partial u}{\partial x} v", rf"x \in {R}^{{n}}, u, v : {R}^{{n}} \to {R}^{{m}}", "denominator"),
+    # the chain rule in the wrong order (square Jacobians, so shapes do not catch it)
+    (r"\frac{\partial z(y)}{\partial x} = \frac{\partial z(y)}{\partial y} \frac{\partial y}{\partial x}",
+     rf"x \in {R}^{{n}}, y : {R}^{{n}} \to {R}^{{n}}, z : {R}^{{n}} \to {R}^{{n}}", "denominator"),
+    # vec is column-major, not row-major
+    (r"\operatorname{vec}(A X B) = (A \otimes B^T) \operatorname{vec}(X)",
+     rf"A \in {R}^{{n \times n}}, X \in {R}^{{n \times n}}, B \in {R}^{{n \times n}}", "denominator"),
+]
+
+
+@pytest.mark.parametrize("formula, where, layout", TRUE)
+def test_true_identities_hold(formula, where, layout):
+    verdict = matref.check(formula, where, layout)
+    assert verdict.status == "holds", str(verdict)
+    assert verdict.max_rel_error <= verdict.tolerance
+
+
+@pytest.mark.parametrize("formula, where, layout", FALSE)
+def test_false_identities_are_refuted(formula, where, layout):
+    verdict = matref.check(formula, where, layout)
+    assert verdict.status == "refuted", str(verdict)
+
+
+@pytest.mark.parametrize("formula, where, layout", TRUE)
+def test_every_mutant_of_a_true_identity_is_refuted(formula, where, layout):
+    found = mutants(formula, where, layout)
+    assert found, "each identity should have at least one non-equivalent mutant"
+    for name, mutated in found:
+        verdict = matref.check(mutated, where, layout)
+        assert verdict.status == "refuted", f"{name} mutant {mutated!r} was not refuted: {verdict}"
+
+
+def test_refuted_verdict_says_by_how_much_and_where():
+    v = matref.check(r"\frac{\partial x^T A x}{\partial x} = 2 A x", X_A)
+    assert v.exit_code == 1 and not v.holds
+    assert 1e-3 < v.max_rel_error < 10
+    assert f"differ by {v.max_rel_error:.1e}" in v.message
+    assert any("entry (" in d for d in v.details)
+
+
+def test_identity_chains_check_every_pair():
+    where = rf"A \in {R}^{{m \times n}}, B \in {R}^{{n \times p}}, C \in {R}^{{p \times m}}"
+    assert matref.check(r"\operatorname{tr}(ABC) = \operatorname{tr}(CAB) = \operatorname{tr}(BCA)", where).holds
+    v = matref.check(r"\operatorname{tr}(ABC) = \operatorname{tr}(CAB) = 2 \operatorname{tr}(BCA)", where)
+    assert v.status == "refuted" and "side 2 and side 3" in v.message
+
+
+def test_inputs_outside_the_domain_give_cannot_check():
+    v = matref.check(r"\frac{\partial \mathbf{1}^T \log(x)}{\partial x} = \mathbf{1}", rf"x \in {R}^{{n}}")
+    assert v.status == "cannot check" and "not finite" in v.message
+    assert matref.check(r"\frac{\partial \mathbf{1}^T \log(x)}{\partial x} = \mathbf{1}", rf"x \in {R}^{{n}} \text{{ positive}}").status \
+        == "refuted"  # the gradient is 1/x, not 1
+
+
+def test_a_draw_is_reproducible_and_seeds_change_it():
+    f, w = r"\frac{\partial x^T A x}{\partial x} = 2 A x", X_A
+    assert matref.check(f, w, seed=1).max_rel_error == matref.check(f, w, seed=1).max_rel_error
+    assert matref.check(f, w, seed=1).max_rel_error != matref.check(f, w, seed=2).max_rel_error
+
+
+# ----- CLI ------------------------------------------------------------------------------------------
+
+QUAD = r"\frac{\partial x^T A x}{\partial x} = (A + A^T) x"
+WRONG = r"\frac{\partial x^T A x}{\partial x} = 2 A x"
+
+
+@pytest.mark.parametrize("argv, code, text", [
+    (["check", QUAD, "--where", X_A], 0, "holds"),
+    (["check", WRONG, "--where", X_A], 1, "refuted: the two sides differ by"),
+    (["check", WRONG, "--where", rf"x \in {R}^{{n}}, A \in \mathbb{{S}}^{{n}}"], 0, "holds"),
+    (["check", QUAD, "--where", X_A, "--layout", "numerator"], 1, "refuted"),
+    (["check", r"\frac{\partial u^T v}{\partial x} = \frac{\partial u^T}{\partial x} v + \frac{\partial v^T}{\partial x} u^T",
+      "--where", rf"x \in {R}^{{n}}, u, v : {R}^{{n}} \to {R}^{{m}}"], 1, "does not conform: n×m times 1×m"),
+    (["check", QUAD, "--where", rf"x \in {R}^{{n}}"], 2, "A is not declared"),
+    (["check", r"\frac{\partial x}{", "--where", X_A], 2, "syntax error"),
+    (["check", QUAD, "--where", X_A, "--draws", "0"], 2, "--draws"),
+])
+def test_cli_check_exit_status_and_message(argv, code, text, capsys):
+    assert main(argv) == code
+    out = capsys.readouterr()
+    assert text in out.out + out.err
+
+
+def test_cli_check_json_is_machine_readable(capsys):
+    assert main(["check", WRONG, "--where", X_A, "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["status"] == "refuted" and data["holds"] is False and data["max_rel_error"] > 1e-3
+    assert data["sizes"] == {"n": 3}
+
+
+def test_cli_bad_usage_exits_2(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["check"])
+    assert info.value.code == 2
+    assert main(["show", "no-such-id"]) == 2
+    assert "no identity with id" in capsys.readouterr().err
+
+
+def test_cli_check_snippet_prints_a_script_that_runs(capsys):
+    assert main(["check", QUAD, "--where", X_A, "--snippet"]) == 0
+    script = capsys.readouterr().out
+    assert script.startswith("# ") and "jax.grad" in script
+    namespace: dict = {}
+    exec(compile(script, "<snippet>", "exec"), namespace)  # the printed text, verbatim
+    assert main(["check", WRONG, "--where", X_A, "--snippet"]) == 0
+    wrong = capsys.readouterr().out
+    with pytest.raises(AssertionError):
+        exec(compile(wrong, "<snippet>", "exec"), {})

@@ -1,0 +1,147 @@
+"""The formula language: parsing, shapes, layouts, and the messages people see."""
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import matref
+from matref import CannotCheck, FormulaSyntaxError, MatrefError, ShapeClash, parse_identity
+from matref._latex import equation_latex
+
+R = r"\mathbb{R}"
+
+
+def shapes(formula, where, layout="denominator"):
+    ident = parse_identity(formula, where, layout)
+    return [f"{s.shape[0]}x{s.shape[1]}" for s in ident.equation.sides]
+
+
+@pytest.mark.parametrize("formula, where, layout, expected", [
+    (r"\frac{\partial x^T A x}{\partial x} = (A+A^T)x", rf"x \in {R}^{{n}}, A \in {R}^{{n \times n}}", "denominator", "nx1"),
+    (r"\frac{\partial x^T A x}{\partial x} = x^T(A+A^T)", rf"x \in {R}^{{n}}, A \in {R}^{{n \times n}}", "numerator", "1xn"),
+    (r"\frac{\partial A x}{\partial x} = A^T", rf"x \in {R}^{{n}}, A \in {R}^{{m \times n}}", "denominator", "nxm"),
+    (r"\frac{\partial A x}{\partial x} = A", rf"x \in {R}^{{n}}, A \in {R}^{{m \times n}}", "numerator", "mxn"),
+    (r"\frac{\partial A x}{\partial x^T} = A", rf"x \in {R}^{{n}}, A \in {R}^{{m \times n}}", "denominator", "mxn"),
+    (r"\frac{\partial \operatorname{tr}(AX)}{\partial X} = A^T", rf"A \in {R}^{{n \times m}}, X \in {R}^{{m \times n}}", "denominator", "mxn"),
+    (r"\frac{\partial \operatorname{tr}(AX)}{\partial X} = A", rf"A \in {R}^{{n \times m}}, X \in {R}^{{m \times n}}", "numerator", "nxm"),
+    (r"\nabla_X \operatorname{tr}(AX) = A^T", rf"A \in {R}^{{n \times m}}, X \in {R}^{{m \times n}}", "numerator", "mxn"),
+    (r"\frac{\partial^2 x^T A x}{\partial x \partial x^T} = A + A^T", rf"x \in {R}^{{n}}, A \in {R}^{{n \times n}}", "numerator", "nxn"),
+    (r"\operatorname{vec}(A X B) = (B^T \otimes A)\operatorname{vec}(X)",
+     rf"A \in {R}^{{m \times n}}, X \in {R}^{{n \times p}}, B \in {R}^{{p \times q}}", "denominator", "mqx1"),
+    (r"\frac{\partial}{\partial \alpha} \alpha X = X", rf"\alpha \in {R}, X \in {R}^{{m \times n}}", "denominator", "mxn"),
+])
+def test_layout_rule_gives_these_shapes(formula, where, layout, expected):
+    assert shapes(formula, where, layout) == [expected, expected]
+
+
+@pytest.mark.parametrize("text", [
+    r"x^\top = x^{\top} = x^{\mathsf T} = x^{\mathsf{T}} = x^T",
+    r"\operatorname{tr}(A) = \mathrm{tr}(A) = \text{tr}(A) = \operatorname{Tr} A = \operatorname{tr} A",
+    r"|A| = \det A = \det(A) = \left| A \right|",
+    r"\mathbf{x}^T \boldsymbol{x} = \bm{x}^T x = \|x\|_2^2",
+    r"A^{-T} = (A^{-1})^T = (A^T)^{-1}",
+    r"\frac{x}{\|x\|_2} = \frac{1}{\|x\|_2} x",
+    r"A \cdot B = A B",
+])
+def test_equivalent_notations_hold(text):
+    where = rf"x \in {R}^{{n}}, A, B \in {R}^{{n \times n}}"
+    assert matref.check(text, where).status == "holds"
+
+
+@pytest.mark.parametrize("formula, where, message", [
+    (r"\frac{\partial x^T A}{\partial x} = A^T", rf"x \in {R}^{{n}}, A \in {R}^{{n \times m}}",
+     "the right side A^T is m×n (4×3) but the derivative"),
+    (r"A x = x", rf"x \in {R}^{{n}}, A \in {R}^{{m \times n}}", "is m×1 (4×1)"),
+    (r"x A = 0", rf"x \in {R}^{{n}}, A \in {R}^{{n \times n}}", "the product (x)(A) does not conform: n×1 times n×n"),
+    (r"A + x = 0", rf"x \in {R}^{{n}}, A \in {R}^{{n \times n}}", "cannot add A (n×n) and x (n×1)"),
+    (r"\operatorname{tr}(A) = 0", rf"A \in {R}^{{m \times n}}", "needs a square matrix, but A is m×n"),
+    (r"A^{-1} = A", rf"A \in {R}^{{m \times n}}", "an inverse needs a square matrix"),
+    (r"\frac{\partial A}{\partial x} = 0", rf"x \in {R}^{{n}}, A \in {R}^{{n \times n}}", "is a tensor"),
+])
+def test_shape_clashes_name_the_culprit(formula, where, message):
+    with pytest.raises(ShapeClash, match=None) as info:
+        parse_identity(formula, where)
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize("formula, where, kind, message", [
+    (r"x^T y = 0", rf"x \in {R}^{{n}}", "undeclared", "y is not declared"),
+    (r"\frac{\partial x}{\partial x = x", rf"x \in {R}^{{n}}", "syntax", "column"),
+    (r"x + = x", rf"x \in {R}^{{n}}", "syntax", "column 5"),
+    (r"x^T x", rf"x \in {R}^{{n}}", "syntax", "needs '='"),
+    (r"\foo x = x", rf"x \in {R}^{{n}}", "syntax", r"unknown command '\foo'"),
+    (r"$x = x$", rf"x \in {R}^{{n}}", "syntax", "without $ delimiters"),
+    (r"x = x", r"x \in \mathbb{Q}^{n}", "unsupported", r"unknown space \mathbb{Q}"),
+    (r"x = x", rf"x \in {R}^{{n}}, x \in {R}", "cannot", "declared twice"),
+    (r"x = x", rf"x \in {R}^{{n}} \text{{ fancy}}", "cannot", "unknown property 'fancy'"),
+    (r"\frac{\partial u}{\partial x} = 0", rf"x, y \in {R}^{{n}}, u : {R}^{{m}} \to {R}", "cannot", "cannot tell what u"),
+    (r"x_{i} = 0", rf"x \in {R}^{{n}}", "unsupported", "entries such as x_{i}"),
+])
+def test_cannot_check_explains_why(formula, where, kind, message):
+    with pytest.raises(CannotCheck) as info:
+        parse_identity(formula, where)
+    assert message in str(info.value)
+    if kind == "syntax":
+        assert isinstance(info.value, FormulaSyntaxError)
+
+
+def test_syntax_error_points_at_the_column():
+    with pytest.raises(FormulaSyntaxError) as info:
+        parse_identity(r"x + = x", rf"x \in {R}^{{n}}")
+    assert info.value.column == 5
+    assert info.value.pointer().splitlines()[1].index("^") == 2 + 4
+
+
+@pytest.mark.parametrize("text", ["(" * 5000 + "x" + ")" * 5000 + " = x", "x + " * 3000 + "x = x", "{" * 100 + "x"])
+def test_deep_or_huge_input_fails_cleanly(text):
+    with pytest.raises(FormulaSyntaxError):
+        parse_identity(text, rf"x \in {R}^{{n}}")
+
+
+def test_moderately_long_flat_input_is_fine():
+    text = " + ".join(["x"] * 200) + " = 200 x"
+    assert matref.check(text, rf"x \in {R}^{{n}}").holds
+
+
+TOKENS = [r"\frac", r"\partial", "x", "A", "^T", "^{-1}", "{", "}", "(", ")", "|", r"\|", "_2", "+", "-", "=",
+          r"\operatorname{tr}", r"\nabla_", r"\otimes", r"\left(", r"\right)", "2", r"\cdot", " ", "^", "_", r"\det",
+          r"\mathbf{1}", "I", r"\sigma", "u", r"\log", "[", "]", r"\\", "%", "$", "é", "\x00"]
+
+
+@settings(max_examples=400, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(TOKENS), max_size=40))
+def test_fuzzed_token_soup_never_raises_anything_but_matref_errors(tokens):
+    text = "".join(tokens)
+    try:
+        parse_identity(text, rf"x \in {R}^{{n}}, A \in {R}^{{n \times n}}, u : {R}^{{n}} \to {R}^{{n}}")
+    except MatrefError:
+        pass
+
+
+@settings(max_examples=200, deadline=2000)
+@given(st.text(max_size=200))
+def test_fuzzed_unicode_never_raises_anything_but_matref_errors(text):
+    for start_text, where in ((text, ""), ("x = x", text)):
+        try:
+            parse_identity(start_text, where)
+        except MatrefError:
+            pass
+
+
+ROUND_TRIP = [
+    (r"\frac{\partial x^T A x}{\partial x} = (A + A^T) x", rf"x \in {R}^{{n}}, A \in {R}^{{n \times n}}"),
+    (r"\nabla_A |A| = |A| A^{-T}", rf"A \in {R}^{{n \times n}}"),
+    (r"\partial(X^{-1}) = -X^{-1} (\partial X) X^{-1}", rf"X \in {R}^{{n \times n}}"),
+    (r"\frac{\partial u^T v}{\partial x} = \frac{\partial u^T}{\partial x} v + \frac{\partial v^T}{\partial x} u",
+     rf"x \in {R}^{{n}}, u, v : {R}^{{n}} \to {R}^{{m}}"),
+    (r"\frac{\partial \log \det(X^T A X)}{\partial X} = 2 A X (X^T A X)^{-1}", rf"X \in {R}^{{n \times m}}, A \in \mathbb{{S}}^{{n}}_{{++}}"),
+]
+
+
+@pytest.mark.parametrize("formula, where", ROUND_TRIP)
+def test_printed_latex_parses_back_to_the_same_identity(formula, where):
+    ident = parse_identity(formula, where)
+    printed = equation_latex(ident.equation.sides)
+    again = parse_identity(printed, where)
+    assert equation_latex(again.equation.sides) == printed
+    assert matref.check(printed, where).status == matref.check(formula, where).status
