@@ -112,13 +112,13 @@ def latex(node: Node) -> str:
         flip = node.written.endswith("-T")
         if node.written.startswith("nabla"):
             return rf"\nabla_{{{_wrt(node.wrt, flip)}}} {wrap(node.f, PRODUCT)}"
-        return rf"\frac{{\partial {latex(node.f)}}}{{\partial {_wrt(node.wrt, flip)}}}"
+        return rf"\frac{{\partial {wrap(node.f, PRODUCT)}}}{{\partial {_wrt(node.wrt, flip)}}}"
     if isinstance(node, Hessian):
         if node.a is node.b or latex(node.a) == latex(node.b):
             den = rf"\partial {latex(node.a)} \partial {_wrt(node.a, kind(node.a.shape) != 'scalar')}"
         else:
             den = rf"\partial {latex(node.a)} \partial {_wrt(node.b, kind(node.b.shape) != 'scalar')}"
-        return rf"\frac{{\partial^2 {latex(node.f)}}}{{{den}}}"
+        return rf"\frac{{\partial^2 {wrap(node.f, PRODUCT)}}}{{{den}}}"
     if isinstance(node, Differential):
         if isinstance(node.x, (Var, Const)):
             return rf"\partial {latex(node.x)}"

@@ -81,12 +81,12 @@ class _Gen:
         if isinstance(node, Mul):
             codes = [self.expr(f, bound) for f in node.factors]
             text, rank = codes[0].wrap(P_MUL), codes[0].rank
-            prev = node.factors[0]
+            acc = node.factors[0].shape  # shape of the product so far: a 1×1 one scales the next factor
             for f, c in zip(node.factors[1:], codes[1:]):
-                scalar = kind(prev.shape) == "scalar" or kind(f.shape) == "scalar"
+                scalar = kind(acc) == "scalar" or kind(f.shape) == "scalar"
                 text += (" * " if scalar else " @ ") + c.wrap(P_UNARY)
                 rank = max(rank, c.rank) if scalar else 2
-                prev = f if not scalar or kind(prev.shape) == "scalar" else prev
+                acc = f.shape if kind(acc) == "scalar" else acc if kind(f.shape) == "scalar" else (acc[0], f.shape[1])
             return _Code(text, P_MUL, rank)
         if isinstance(node, Binary):
             a, b = self.expr(node.left, bound), self.expr(node.right, bound)
