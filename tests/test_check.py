@@ -171,3 +171,46 @@ def test_cli_check_snippet_prints_a_script_that_runs(capsys):
     wrong = capsys.readouterr().out
     with pytest.raises(AssertionError):
         exec(compile(wrong, "<snippet>", "exec"), {})
+
+
+# ----- random inputs honour the declarations ----------------------------------------------------------
+
+def _draws(props, shape=(4, 4), count=20):
+    import numpy as np
+    from matref._numeric import draw_value
+    rng = np.random.default_rng(7)
+    return [draw_value(rng, shape, frozenset(props)) for _ in range(count)]
+
+
+def test_general_square_inputs_are_well_conditioned_and_never_symmetric():
+    import numpy as np
+    for a in _draws(()):
+        assert np.linalg.cond(a) <= 2.0 + 1e-9  # singular values drawn in [1, 2]
+        assert np.abs(a - a.T).max() > 1e-3
+        assert np.abs(a - np.diag(np.diag(a))).max() > 1e-3
+
+
+@pytest.mark.parametrize("props, test", [
+    ({"symmetric"}, lambda a, np: np.allclose(a, a.T) and np.linalg.cond(a) <= 2.0 + 1e-9),
+    ({"spd"}, lambda a, np: np.allclose(a, a.T) and np.linalg.eigvalsh(a).min() >= 1.0 - 1e-12),
+    ({"orthogonal"}, lambda a, np: np.allclose(a.T @ a, np.eye(len(a)))),
+    ({"diagonal"}, lambda a, np: np.allclose(a, np.diag(np.diag(a))) and np.abs(np.diag(a)).min() >= 1.0),
+    ({"positive"}, lambda a, np: a.min() > 0),
+])
+def test_declared_properties_are_honoured(props, test):
+    import numpy as np
+    assert all(test(a, np) for a in _draws(props))
+
+
+def test_vectors_and_scalars_honour_unit_and_positive():
+    import numpy as np
+    assert all(abs(np.linalg.norm(v) - 1) < 1e-12 for v in _draws({"unit"}, (5, 1)))
+    assert all(v.min() > 0 for v in _draws({"positive"}, (5, 1)))
+    assert all(s[0, 0] > 0 for s in _draws({"positive"}, (1, 1)))
+    assert any(s[0, 0] < 0 for s in _draws((), (1, 1)))
+
+
+def test_each_dimension_letter_gets_a_distinct_size_other_than_1():
+    ident = matref.parse_identity(r"A B C = A B C", rf"A \in {R}^{{m \times n}}, B \in {R}^{{n \times p}}, C \in {R}^{{p \times q}}")
+    sizes = list(ident.sizes.values())
+    assert len(set(sizes)) == len(sizes) == 4 and 1 not in sizes
