@@ -119,8 +119,12 @@ def _error(message: str, tok: Token) -> _Located:
 @functools.cache
 def _parser() -> Lark:
     grammar = resources.files("matref").joinpath("_grammar.lark").read_text()
-    return Lark(grammar, parser="lalr", lexer="basic", postlex=_PostLex(),
-                start=["equation", "decls"], propagate_positions=False, maybe_placeholders=False)
+    try:  # lark caches the built LALR tables in the temp directory, keyed by the grammar
+        return Lark(grammar, parser="lalr", lexer="basic", postlex=_PostLex(), start=["equation", "decls"],
+                    propagate_positions=False, maybe_placeholders=False, cache=True)
+    except OSError:  # pragma: no cover - an unwritable temp directory
+        return Lark(grammar, parser="lalr", lexer="basic", postlex=_PostLex(), start=["equation", "decls"],
+                    propagate_positions=False, maybe_placeholders=False)
 
 
 def _depth(text: str) -> int:

@@ -89,6 +89,8 @@ def cmd_check(args, console: Console) -> int:
         Console(stderr=True).print("--draws must be between 1 and 1000")
         return EXIT_CANNOT
     from ._check import check
+    from ._numeric import enable_compilation_cache
+    enable_compilation_cache()  # a repeated check skips XLA compilation
     verdict = check(args.formula, args.where, args.layout, draws=args.draws, seed=args.seed)
     if args.json:
         sys.stdout.write(json.dumps(verdict.to_dict(), ensure_ascii=False) + "\n")
