@@ -475,6 +475,39 @@ def render_batch(items: list[tuple[str, bool]]) -> tuple[str, list[dict]]:
     return answer["katex"], answer["results"]
 
 
+# Which KaTeX font a class in KaTeX's HTML pulls in (from katex.css). The browser only asks for a font
+# once layout meets text that uses it, i.e. after the CSS has arrived and the page is laid out; on a
+# cold load that puts the math one round trip after first paint. Preloading the fonts a page is known
+# to use fetches them alongside the CSS instead.
+_FONT_MARKERS = (
+    (re.compile(r'class="(?:mrel|mbin|mopen|mclose|mpunct|minner|mord)"'), "KaTeX_Main-Regular"),
+    (re.compile(r'class="[^"]*\bmathnormal\b'), "KaTeX_Math-Italic"),
+    (re.compile(r'class="[^"]*\b(?:mathbb|amsrm|textbb)\b'), "KaTeX_AMS-Regular"),
+    (re.compile(r'class="[^"]*\bmathbf\b'), "KaTeX_Main-Bold"),
+    (re.compile(r'class="[^"]*\bboldsymbol\b'), "KaTeX_Math-BoldItalic"),
+    (re.compile(r'class="[^"]*\b(?:mathsf|textsf)\b'), "KaTeX_SansSerif-Regular"),
+    (re.compile(r'class="[^"]*\bmathcal\b'), "KaTeX_Caligraphic-Regular"),
+    (re.compile(r'class="[^"]*\bsmall-op\b|class="delimsizing size1"'), "KaTeX_Size1-Regular"),
+    (re.compile(r'class="[^"]*\blarge-op\b|class="delimsizing size2"'), "KaTeX_Size2-Regular"),
+    (re.compile(r'class="delimsizing size3"'), "KaTeX_Size3-Regular"),
+    (re.compile(r'class="delimsizing size4"'), "KaTeX_Size4-Regular"),
+)
+_KATEX_CSS = re.compile(r'<link rel="stylesheet" href="([^"]*)assets/katex/katex\.min\.css">')
+
+
+def preload_fonts(text: str) -> str:
+    """Add <link rel=preload> for the KaTeX fonts this page's math uses, right before KaTeX's CSS."""
+    css = _KATEX_CSS.search(text)
+    if css is None:
+        return text
+    prefix = css.group(1)
+    links = "".join(
+        f'<link rel="preload" href="{prefix}{ASSETS}/fonts/{font}.woff2" as="font" type="font/woff2" crossorigin>'
+        for pattern, font in _FONT_MARKERS if pattern.search(text)
+    )
+    return text[: css.start()] + links + text[css.start():]
+
+
 def on_post_build(config) -> None:
     site = Path(config.site_dir)
     pages: dict[Path, str] = {}
@@ -514,5 +547,5 @@ def on_post_build(config) -> None:
         return f'<{tag} class="arithmatex">{rendered[key]}</{tag}>'
 
     for path, text in pages.items():
-        path.write_text(_ARITHMATEX.sub(swap, text), encoding="utf-8")
+        path.write_text(preload_fonts(_ARITHMATEX.sub(swap, text)), encoding="utf-8")
     log.info("matref: prerendered %d distinct formulas on %d pages with KaTeX %s", len(keys), len(pages), version)
