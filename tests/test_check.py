@@ -45,6 +45,8 @@ TRUE = [
      rf"x \in {R}^{{n}}, u : {R}^{{n}} \to {R}^{{m}}", "denominator"),
     (r"X^{3} = X X X", rf"X \in {R}^{{n \times n}}", "denominator"),
     (r"X^{k} X = X^{4}", rf"X \in {R}^{{n \times n}}, k = 3", "denominator"),
+    (r"\frac{\partial \operatorname{tr}(X^{k})}{\partial X} = k (X^{k-1})^T", rf"X \in {R}^{{n \times n}}, k = 3", "denominator"),
+    (r"\partial(X^{k}) = \sum_{r=0}^{k-1} X^{r} (\partial X) X^{k-1-r}", rf"X \in {R}^{{n \times n}}, k = 4", "denominator"),
 ]
 
 FALSE = [
@@ -67,6 +69,8 @@ FALSE = [
     # the chain rule in the wrong order (square Jacobians, so shapes do not catch it)
     (r"\frac{\partial z(y)}{\partial x} = \frac{\partial z(y)}{\partial y} \frac{\partial y}{\partial x}",
      rf"x \in {R}^{{n}}, y : {R}^{{n}} \to {R}^{{n}}, z : {R}^{{n}} \to {R}^{{n}}", "denominator"),
+    # an off-by-one exponent inside a sum
+    (r"\partial(X^{k}) = \sum_{r=0}^{k-1} X^{r} (\partial X) X^{k-r}", rf"X \in {R}^{{n \times n}}, k = 3", "denominator"),
     # vec is column-major, not row-major
     (r"\operatorname{vec}(A X B) = (A \otimes B^T) \operatorname{vec}(X)",
      rf"A \in {R}^{{n \times n}}, X \in {R}^{{n \times n}}, B \in {R}^{{n \times n}}", "denominator"),

@@ -76,6 +76,10 @@ def test_shape_clashes_name_the_culprit(formula, where, message):
     (r"x = x", rf"x \in {R}^{{n}} \text{{ fancy}}", "cannot", "unknown property 'fancy'"),
     (r"\frac{\partial u}{\partial x} = 0", rf"x, y \in {R}^{{n}}, u : {R}^{{m}} \to {R}", "cannot", "cannot tell what u"),
     (r"x_{i} = 0", rf"x \in {R}^{{n}}", "unsupported", "entries such as x_{i}"),
+    (r"\sum_{i=1}^{n} x = x", rf"x \in {R}^{{n}}", "unsupported", "bounds of a sum must be fixed integers"),
+    (r"\sum_{i=1}^{500} x = x", rf"x \in {R}^{{n}}", "unsupported", "at most 64"),
+    (r"\sum_{x=1}^{2} x = x", rf"x \in {R}^{{n}}", "cannot", "index x is already declared"),
+    (r"\sum_{i} x = x", rf"x \in {R}^{{n}}", "cannot", r"write a sum as"),
 ])
 def test_cannot_check_explains_why(formula, where, kind, message):
     with pytest.raises(CannotCheck) as info:

@@ -84,6 +84,8 @@ def _constant(node: Node) -> float | None:
     """The value of a node built from numbers alone (e.g. the exponent -2), else None."""
     if isinstance(node, Num):
         return node.value
+    if isinstance(node, Const) and node.which == "0":
+        return 0.0
     if isinstance(node, Add):
         values = [_constant(t) for _, t in node.terms]
         return None if None in values else sum(s * v for (s, _), v in zip(node.terms, values))
@@ -130,6 +132,7 @@ class _Resolver:
         self.u = Unifier()
         self.wrt_stack: list[Node] = []
         self.resolving_fns: set[str] = set()
+        self.indices: dict[str, int] = {}  # summation indices in scope, with their current values
 
     # ----- structure ---------------------------------------------------------------------------
     def equation(self, tree: Tree) -> list[Node]:
@@ -228,6 +231,9 @@ class _Resolver:
         i = 0
         while i < len(items):
             item = items[i]
+            if item.data == "postfix" and item.children[0].data == "sum_op":
+                out.append(self.summation(item, items[i + 1:], frozenset(k - i - 1 for k in cdots if k > i)))
+                break
             op = self.prefix_operator(item)
             if op is not None:
                 rest = items[i + 1:]
@@ -260,6 +266,52 @@ class _Resolver:
             out.append(self.item(item))
             i += 1
         return self.mul(out)
+
+    MAX_TERMS = 64
+
+    def summation(self, item: Tree, rest: list[Tree], cdots: frozenset[int]) -> Node:
+        """\\sum_{r=a}^{b} F: expanded into F with r = a, ..., b (the bounds must be fixed integers)."""
+        scripts = {s.data: s.children[0] for s in item.children[1:]}
+        binding = scripts.get("sub")
+        if binding is None or not isinstance(binding, Tree) or binding.data != "binding" or "sup" not in scripts:
+            raise CannotCheck(r"write a sum as \sum_{r=0}^{k-1} F, with fixed integer bounds")
+        index = next(t.value for t in binding.children if isinstance(t, Token) and t.type == "LETTER")
+        if index in self.decls or index in self.indices:
+            raise CannotCheck(f"the summation index {index} is already declared; use another letter")
+        bounds = []
+        for tree in (next(c for c in binding.children if isinstance(c, Tree)), scripts["sup"]):
+            try:
+                node = self.expr(tree) if isinstance(tree, Tree) else self.item(Tree("postfix", [Tree(
+                    "number" if tree.type == "NUMBER" else "letter", [tree])]))
+            except UndeclaredSymbol:
+                node = None
+            value = None if node is None else _constant(node)
+            if value is None or value != int(value):
+                raise Unsupported(f"the bounds of a sum must be fixed integers; '{_text(tree)}' is not "
+                                  "(declare a fixed one in the where clause, e.g. k = 3)")
+            bounds.append(int(value))
+        values = range(bounds[0], bounds[1] + 1)
+        if not rest:
+            raise CannotCheck(r"'\sum' needs something to sum")
+        if len(values) > self.MAX_TERMS:
+            raise Unsupported(f"a sum of {len(values)} terms; at most {self.MAX_TERMS}")
+        if not values:
+            raise Unsupported("an empty sum: the upper bound is below the lower bound")
+        terms = []
+        for v in values:
+            self.indices[index] = v
+            try:
+                if _is_paren(rest[0]) and len(rest) == 1:
+                    terms.append((1, self.item(rest[0])))
+                else:
+                    terms.append((1, self.items(rest, cdots)))
+            finally:
+                del self.indices[index]
+        shape = self.shape(terms[0][1])
+        for _, t in terms[1:]:
+            if not self.u.unify_shapes(shape, t.shape):
+                raise ShapeClash(f"the terms of the sum differ in shape: {show(shape)} and {show(self.shape(t))}")
+        return terms[0][1] if len(terms) == 1 else self._node(Add(tuple(terms)), shape)
 
     def _is_roman_d(self, item: Tree) -> bool:
         if item.data != "postfix" or len(item.children) != 1:
@@ -354,6 +406,8 @@ class _Resolver:
     def symbol(self, key: tuple[str, str], item: Tree) -> Node:
         name, text = key
         decl = self.decls.get(name)
+        if name in self.indices:
+            return Num(float(self.indices[name]), str(self.indices[name]))
         if decl is None:
             if name == "I":
                 c = Const("I")
@@ -478,11 +532,13 @@ class _Resolver:
         return self._node(Inverse(node), (d, d))
 
     def power(self, node: Node, p: Node) -> Node:
+        value = _constant(p)
+        if value is not None:
+            p = Num(float(value), str(int(value)) if value == int(value) else repr(value))
         if not self.is_scalar(p):
             raise ShapeClash(f"the exponent {latex(p)} must be a scalar")
         if self.is_scalar(node):
             return self._node(Power(node, p), SCALAR)
-        value = _constant(p)
         if value is None or value != int(value):
             raise Unsupported(f"a matrix power needs a fixed integer exponent, not {latex(p)}")
         p = Num(float(value), str(int(value)))

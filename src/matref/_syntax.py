@@ -25,7 +25,7 @@ GREEK = frozenset(
 FUNCS = frozenset("det log ln exp sin cos tanh sqrt tr Tr".split())
 STYLES = frozenset("operatorname mathrm text textrm mathsf mathbf boldsymbol bm mathbb mathcal mathit".split())
 SIMPLE = {
-    "frac": "FRAC", "dfrac": "FRAC", "tfrac": "FRAC",
+    "frac": "FRAC", "dfrac": "FRAC", "tfrac": "FRAC", "sum": "SUM",
     "partial": "PARTIAL", "nabla": "NABLA",
     "top": "TOP", "intercal": "TOP", "mathsf": "STYLE",
     "cdot": "CDOT", "otimes": "OTIMES", "odot": "ODOT", "circ": "CIRC",
