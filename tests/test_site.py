@@ -196,19 +196,19 @@ UNRENDERED_JS = """() => ({
 })"""
 
 
-def test_every_page_loads_clean_in_chromium(browser, base_url, site):
-    """Zero KaTeX errors, zero console errors, nothing from any host but 127.0.0.1, no 404s."""
+@pytest.fixture(scope="session")
+def page_visits(browser, base_url, site):
+    """Load every page of the site once; record what went wrong and what each reference page shows."""
     context = browser.new_context()
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(20_000)
     problems: list[str] = []
+    shown: dict[str, dict] = {}
     current = [""]
 
     def on_request(request):
         url = urlparse(request.url)
-        if url.scheme in ("data", "blob", "about"):
-            return
-        if url.hostname != "127.0.0.1":
+        if url.scheme not in ("data", "blob", "about") and url.hostname != "127.0.0.1":
             problems.append(f"{current[0]}: request to another host: {request.url}")
 
     page.on("request", on_request)
@@ -218,30 +218,36 @@ def test_every_page_loads_clean_in_chromium(browser, base_url, site):
     page.on("response", lambda r: problems.append(f"{current[0]}: HTTP {r.status} for {r.url}")
             if r.status >= 400 else None)
     urls = page_urls(site)
-    assert len(urls) >= 8, urls
     for rel in urls:
         current[0] = rel or "/"
         page.goto(base_url + rel, wait_until="load")
         state = page.evaluate(UNRENDERED_JS)
         if state["errors"] or state["raw"] or state["notebookRaw"] or state["emptyEntries"]:
             problems.append(f"{current[0]}: math not rendered: {state}")
+        if rel.startswith("reference/"):
+            shown[rel] = page.evaluate(VISIBLE_FORMULAS_JS)
     page.wait_for_timeout(200)  # late console errors of the last page
     context.close()
+    return urls, problems, shown
+
+
+def test_every_page_loads_clean_in_chromium(page_visits):
+    """Zero KaTeX errors, zero console errors, nothing from any host but 127.0.0.1, no 404s."""
+    urls, problems, _ = page_visits
+    assert len(urls) >= 8, urls
     assert not problems, "\n".join(problems)
 
 
-def test_every_identity_formula_is_rendered(browser, base_url, catalogue):
-    context = browser.new_context()
-    page = context.new_page()
-    page.set_default_timeout(10_000)
+def test_every_identity_formula_is_rendered(page_visits, catalogue):
+    """Each identity's section holds a rendered formula: the catalogue's TeX, in the default tab."""
+    _, _, shown = page_visits
     for fam in catalogue.families:
-        page.goto(f"{base_url}reference/{fam.name}/", wait_until="load")
-        shown = page.evaluate(VISIBLE_FORMULAS_JS)
+        on_page = shown.get(f"reference/{fam.name}/")
+        assert on_page is not None, f"reference/{fam.name}/ was not loaded"
         for e in fam.entries:
-            assert shown.get(e.id) is not None, f"{e.id}: no rendered formula in its section"
+            assert on_page.get(e.id) is not None, f"{e.id}: no rendered formula in its section"
             first = shown_layouts(e)[0]
-            assert norm_tex(shown[e.id]) == norm_tex(e.formula_in(first)), e.id
-    context.close()
+            assert norm_tex(on_page[e.id]) == norm_tex(e.formula_in(first)), e.id
 
 
 def _layout_family(catalogue):

@@ -30,11 +30,13 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
 from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.utils import get_relative_url
 
@@ -379,6 +381,7 @@ def _katex_dist() -> Path:
 
 def on_files(files: Files, config) -> Files:
     cat, snippets = _state["cat"], _state["snippets"]
+    t0 = time.perf_counter()
     pages = {f"reference/{fam.name}.md": family_page(fam, snippets) for fam in cat.families}
     pages["reference/index.md"] = index_page(cat)
     pages["errata.md"] = errata_page(cat)
@@ -388,6 +391,8 @@ def on_files(files: Files, config) -> Files:
             raise PluginError(f"matref: docs/{uri} is generated from the catalogue; delete the file in docs/")
         files.append(File.generated(config, uri, content=content))
 
+    log.info("matref: generated %d pages from %d catalogue entries in %.2f s",
+             len(pages), len(cat.entries), time.perf_counter() - t0)
     dist = _katex_dist()
     assets = [dist / "katex.min.css", dist / "katex.min.js", dist / "contrib" / "auto-render.min.js"]
     assets += sorted((dist / "fonts").iterdir())
@@ -395,6 +400,29 @@ def on_files(files: Files, config) -> Files:
         uri = f"{ASSETS}/{path.relative_to(dist).as_posix()}"
         files.append(File.generated(config, uri, abs_src_path=str(path)))
     return files
+
+
+# Keeping the snippets out of the search plugin's way. The code blocks are marked
+# data-search-exclude, but Material's search plugin still walks every token <span> pygments wrote
+# (about 200 000 tags at 300 identities, some 3 s of a build) before dropping them. So the hook hands
+# the search plugin each generated page without its snippet blocks and puts them back right after.
+_SNIPPET_BLOCK = re.compile(r'<div class="[^"]*\bmatref-snippet\b.*?</pre></div>', re.DOTALL)
+
+
+@event_priority(-100)  # after every other plugin has changed the content, before on_page_context
+def on_page_content(html: str, page, config, files) -> str:
+    if 'matref-snippet' in html:
+        _state.setdefault("snippet_html", {})[page.file.src_uri] = html
+        return _SNIPPET_BLOCK.sub("", html)
+    return html
+
+
+@event_priority(-100)  # after the search plugin has indexed the page
+def on_page_context(context, page, config, nav):
+    full = _state.get("snippet_html", {}).pop(page.file.src_uri, None)
+    if full is not None:
+        page.content = full
+    return context
 
 
 # nbconvert's MathJax loader; with `custom_mathjax_url: ""` it is an inert <script src="">. Drop it.
@@ -509,6 +537,7 @@ def preload_fonts(text: str) -> str:
 
 
 def on_post_build(config) -> None:
+    t0 = time.perf_counter()
     site = Path(config.site_dir)
     pages: dict[Path, str] = {}
     where: dict[tuple[str, bool], list[str]] = defaultdict(list)
@@ -548,4 +577,5 @@ def on_post_build(config) -> None:
 
     for path, text in pages.items():
         path.write_text(preload_fonts(_ARITHMATEX.sub(swap, text)), encoding="utf-8")
-    log.info("matref: prerendered %d distinct formulas on %d pages with KaTeX %s", len(keys), len(pages), version)
+    log.info("matref: prerendered %d distinct formulas on %d pages with KaTeX %s in %.2f s",
+             len(keys), len(pages), version, time.perf_counter() - t0)
