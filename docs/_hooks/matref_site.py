@@ -301,44 +301,61 @@ def errata_page(cat) -> str:
     return "\n".join(out)
 
 
-_COOKBOOK = re.compile(r"Matrix Cookbook \((\d+)\)")
+_STATUS = {"covered": "covered", "partly covered": "partly", "not covered": "**not covered**"}
+
+
+def _coverage_rows(rows, by_id) -> list[str]:
+    out = ["| | Status | Entries | What is left out, and why |", "|---|---|---|---|"]
+    for row in rows:
+        links = ", ".join(f"[{md_text(by_id[i].title)}](reference/{by_id[i].family}.md#{i})"
+                          for i in row.ids if i in by_id)
+        reason = md_text(" ".join(row.reason.split())) if row.reason else ""
+        out.append(f"| {md_text(row.label)} | {_STATUS.get(row.status, row.status)} | {links} | {reason} |")
+    return out
 
 
 def coverage_page(cat) -> str:
+    """The catalogue against the Matrix Cookbook and Wikipedia, from matref's coverage data."""
     out = [
         "# Coverage",
         "",
-        "What the catalogue covers so far, counted from the catalogue at build time.",
+        "What the catalogue covers, computed from the entries' sources when the site is built. Where an "
+        "equation or a table row is left out, or only partly checked, the reason is stated.",
         "",
-        "| Family | Identities | Errata |",
+        "| Family | Identities | of them errata |",
         "|---|---:|---:|",
     ]
     for fam in cat.families:
         kinds = Counter(getattr(e, "kind", "identity") for e in fam.entries)
-        out.append(f"| [{md_text(fam.title)}](reference/{fam.name}.md) | {kinds['identity']} | {kinds['erratum']} |")
+        out.append(f"| [{md_text(fam.title)}](reference/{fam.name}.md) | {len(fam.entries)} | {kinds['erratum']} |")
     kinds = Counter(getattr(e, "kind", "identity") for e in cat.entries)
-    out += [f"| **All** | **{kinds['identity']}** | **{kinds['erratum']}** |", ""]
-
-    cookbook: dict[int, list] = defaultdict(list)
-    origins: Counter = Counter()
-    for e in cat.entries:
-        for s in e.sources:
-            origins[s.split(" (")[0].split(":")[0].strip()] += 1
-            for m in _COOKBOOK.finditer(s):
-                cookbook[int(m.group(1))].append(e)
-    out += ["## Sources", "", "| Source | Entries citing it |", "|---|---:|"]
-    out += [f"| {md_text(s)} | {n} |" for s, n in origins.most_common()]
-    out.append("")
-    out += ["## Matrix Cookbook equations", ""]
-    if cookbook:
-        out.append(f"{len(cookbook)} numbered equations of the Matrix Cookbook are covered:")
-        out.append("")
-        for eq in sorted(cookbook):
-            links = ", ".join(f"[{md_text(e.title)}](reference/{e.family}.md#{e.id})" for e in cookbook[eq])
-            out.append(f"- ({eq}): {links}")
-    else:
-        out.append("No entry cites a Matrix Cookbook equation yet.")
-    out.append("")
+    out += [f"| **All** | **{len(cat.entries)}** | **{kinds['erratum']}** |", ""]
+    try:
+        from matref import _coverage
+    except ImportError:  # an older matref without coverage data: the table above is all there is
+        return "\n".join(out)
+    by_id = {e.id: e for e in cat.entries}
+    rows = _coverage.cookbook_rows(cat)
+    n = Counter(r.status for r in rows)
+    first, last = rows[0].label, rows[-1].label
+    out += [
+        "## The Matrix Cookbook, chapter 2",
+        "",
+        f"Equations {first} to {last} of the Matrix Cookbook (2012 edition), the derivatives chapter: "
+        f"**{n['covered']}** covered, **{n['partly covered']}** partly covered, **{n['not covered']}** not "
+        "covered.",
+        "",
+        *_coverage_rows(rows, by_id),
+        "",
+        "## Wikipedia's identity tables",
+        "",
+        "The tables of the Wikipedia article *Matrix calculus*, row by row.",
+        "",
+    ]
+    for table, trows in _coverage.wikipedia_rows(cat).items():
+        n = Counter(r.status for r in trows)
+        out += [f"### {md_text(table[:1].upper() + table[1:])}", "",
+                f"{n['covered']} of {len(trows)} rows covered.", "", *_coverage_rows(trows, by_id), ""]
     return "\n".join(out)
 
 
