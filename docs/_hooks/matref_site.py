@@ -11,11 +11,12 @@ Registered in mkdocs.yml under `hooks:`. It does three things, all at build time
    lockfile. Nothing of KaTeX lives in the repository.
 3. **Prerendered math** (`on_post_build`): every arithmatex span/div in the built HTML is rendered by
    the pinned KaTeX in **one** node process (`katex_render.mjs`) and replaced in place, so math is
-   visible at first paint with no JavaScript. A formula KaTeX cannot parse fails the build with a
-   message naming the page and the TeX.
+   visible at first paint with no JavaScript; each page preloads the KaTeX fonts its math uses. A
+   formula KaTeX cannot parse fails the build with a message naming the page, the entry and the TeX.
 
 Notebook pages (mkdocs-jupyter) keep nbconvert's raw `$...$`; `on_post_page` gives just those pages
-the local KaTeX auto-render script.
+the local KaTeX auto-render script. `on_page_content`/`on_page_context` keep the snippet code out of
+the search plugin's way (see there).
 """
 
 from __future__ import annotations
@@ -51,7 +52,6 @@ KATEX_DIST = ROOT / "node_modules" / "katex" / "dist"
 LAYOUTS = (("denominator", "Denominator layout"), ("numerator", "Numerator layout"))
 SNIPPETS = (("jax", "JAX check"), ("numpy", "NumPy"))
 ASSETS = "assets/katex"  # where KaTeX's css/fonts/js land in the built site
-GENERATED = ("reference/index.md", "errata.md", "coverage.md")
 
 _state: dict[str, Any] = {}
 
