@@ -161,6 +161,10 @@ def test_no_katex_or_fonts_from_elsewhere(site):
         text = path.read_text(encoding="utf-8")
         for url in re.findall(r'<(?:script|link|img)\b[^>]*\b(?:src|href)="([^"]+)"', text):
             assert not urlparse(url).netloc, f"{path.relative_to(site)} loads {url}"
+        # Loaders that would fetch from elsewhere on demand (nbconvert's MathJax and Mermaid) are gone too.
+        for script in re.findall(r"<script\b[^>]*>(.*?)</script>", text, re.DOTALL):
+            assert not re.search(r"""(?:import\(|src=)\s*["']https?://""", script) and "jp-Mermaid" not in script, \
+                f"{path.relative_to(site)} has a script that loads from another host"
 
 
 # --------------------------------------------------------------------------------------------------

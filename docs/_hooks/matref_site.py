@@ -446,6 +446,9 @@ def on_page_context(context, page, config, nav):
 _MATHJAX = re.compile(
     r'\s*<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->', re.DOTALL
 )
+# nbconvert's Mermaid loader imports Mermaid from a CDN when a notebook has a diagram. Drop it too:
+# the site loads nothing from another host (a diagram would stay as its source text).
+_MERMAID = re.compile(r'<script type="module">(?:(?!</script>).)*?jp-Mermaid.*?</script>', re.DOTALL)
 
 _NOTEBOOK_MATH = """
 <script defer src="{js}"></script>
@@ -472,7 +475,7 @@ def on_post_page(output: str, page, config) -> str:
     _state.setdefault("sources", {})[Path(page.file.abs_dest_path).resolve()] = page.file.src_uri
     if not page.file.src_uri.endswith(".ipynb"):
         return output
-    output = _MATHJAX.sub("", output)
+    output = _MERMAID.sub("", _MATHJAX.sub("", output))
     rel = lambda p: get_relative_url(f"{ASSETS}/{p}", page.url)  # noqa: E731
     script = _NOTEBOOK_MATH.format(js=rel("katex.min.js"), auto=rel("contrib/auto-render.min.js"))
     return output.replace("</body>", script + "</body>", 1)
