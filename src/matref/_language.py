@@ -202,9 +202,7 @@ class _Resolver:
 
     def binary(self, which: str, a: Node, b: Node) -> Node:
         sa, sb = self.u.resolve_shape(a.shape), self.u.resolve_shape(b.shape)
-        if which == "kron":
-            if not all(d.known for d in sa + sb):
-                raise CannotCheck(f"cannot infer the sizes in {latex(a)} ⊗ {latex(b)}")
+        if which == "kron":  # sizes of I in I ⊗ X may still be unknown: unification divides them out
             return self._node(Binary("kron", a, b), (sa[0] * sb[0], sa[1] * sb[1]))
         if not self.u.unify_shapes(sa, sb):
             raise ShapeClash(f"the Hadamard product {latex(a)} ⊙ {latex(b)} needs equal shapes; "
@@ -239,7 +237,9 @@ class _Resolver:
                 rest = items[i + 1:]
                 if not rest:
                     raise CannotCheck(f"'{_text(item)}' needs an argument")
-                if _is_paren(rest[0]):
+                # tr(A) B is tr(A)·B, but \frac{\partial}{\partial s} (x - As)^T W (x - As) differentiates
+                # the whole product, as matrix-calculus texts mean it.
+                if _is_paren(rest[0]) and not self._is_derivative_operator(item):
                     out.append(self.scripts(op(self.expr(_inner(rest[0]))), rest[0].children[1:]))
                     i += 2
                     continue
@@ -312,6 +312,10 @@ class _Resolver:
             if not self.u.unify_shapes(shape, t.shape):
                 raise ShapeClash(f"the terms of the sum differ in shape: {show(shape)} and {show(self.shape(t))}")
         return terms[0][1] if len(terms) == 1 else self._node(Add(tuple(terms)), shape)
+
+    def _is_derivative_operator(self, item: Tree) -> bool:
+        atom = item.children[0] if item.data == "postfix" else None
+        return atom is not None and atom.data in ("frac", "nabla")
 
     def _is_roman_d(self, item: Tree) -> bool:
         if item.data != "postfix" or len(item.children) != 1:

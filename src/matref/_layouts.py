@@ -85,10 +85,18 @@ def simplify_transpose(node: Node, symmetric: frozenset[str], transpose: bool = 
     if isinstance(node, Add):
         out = Add(tuple((s, simplify_transpose(t, symmetric)) for s, t in node.terms))
     elif isinstance(node, Mul):
-        # (AB)ᵀ = BᵀAᵀ; scalar factors commute, so they stay in front where a reader expects them.
-        scalars = [_tidy(f, symmetric) for f in node.factors if kind(f.shape) == "scalar"]
-        others = [simplify_transpose(f, symmetric) for f in reversed(node.factors) if kind(f.shape) != "scalar"]
-        out = Mul(tuple(scalars + others))
+        # (AB)ᵀ = BᵀAᵀ. Scalar parts (a single 1×1 factor, or a run such as xᵀAx whose product is
+        # 1×1) commute, so they stay in front, grouped, where a reader expects them.
+        scalars, chain = [], []
+        for block in _blocks(node.factors):
+            if kind(_block_shape(block)) == "scalar":
+                scalars.append(_tidy(block[0], symmetric) if len(block) == 1 else _group(block, symmetric))
+            else:
+                chain.extend(block)
+        others = [simplify_transpose(f, symmetric) for f in reversed(chain)]
+        out = Mul(tuple(scalars + others)) if len(scalars) + len(others) > 1 else (scalars + others)[0]
+        if not isinstance(out, Mul):
+            return out
     elif isinstance(node, Binary):
         out = Binary(node.op, simplify_transpose(node.left, symmetric), simplify_transpose(node.right, symmetric))
     elif isinstance(node, Inverse):
@@ -107,6 +115,36 @@ def simplify_transpose(node: Node, symmetric: frozenset[str], transpose: bool = 
         return _t(_tidy(node, symmetric))
     out.shape = (node.shape[1], node.shape[0])
     return out
+
+
+def _blocks(factors) -> list[list[Node]]:
+    """Split a product, read left to right as it is evaluated, into runs: each run either has a
+    1×1 product (a scalar) or is part of the matrix chain."""
+    blocks: list[list[Node]] = []
+    current: list[Node] = []
+    shape = None
+    for f in factors:
+        if kind(f.shape) == "scalar" and current:
+            blocks.append([f])  # a lone scalar factor
+            continue
+        if current and kind(shape) == "scalar":
+            blocks.append(current)
+            current, shape = [], None
+        current.append(f)
+        shape = f.shape if shape is None else (shape[0], f.shape[1])
+    if current:
+        blocks.append(current)
+    return blocks
+
+
+def _block_shape(block: list[Node]):
+    return (block[0].shape[0], block[-1].shape[1])
+
+
+def _group(block: list[Node], symmetric: frozenset[str]) -> Node:
+    m = Mul(tuple(_tidy(f, symmetric) for f in block))
+    m.shape = _block_shape(block)
+    return m
 
 
 def _tidy(node: Node, symmetric: frozenset[str]) -> Node:

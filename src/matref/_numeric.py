@@ -18,11 +18,12 @@ import numpy as np
 
 from ._shapes import Shape, kind
 from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, FnValue, Hessian, Inverse, Mul, Node,
-                    Norm, Num, Power, Transpose, Var)
+                    Norm, Num, Power, Transpose, Var, same_variable)
 
 jax.config.update("jax_enable_x64", True)
 
 HIDDEN = 3  # width of the random smooth maps that stand in for function symbols
+CACHE_BYTES = 512 * 2**20  # the compiled checks of the whole catalogue take about 40 MB
 
 
 def enable_compilation_cache(path: str | os.PathLike | None = None) -> None:
@@ -36,6 +37,9 @@ def enable_compilation_cache(path: str | os.PathLike | None = None) -> None:
     jax.config.update("jax_compilation_cache_dir", str(path))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    # A size limit turns on JAX's file lock around cache reads and writes. Without it, a process
+    # reading an entry another one is still writing can load a truncated executable and crash.
+    jax.config.update("jax_compilation_cache_max_size", CACHE_BYTES)
 
 
 def concrete(shape: Shape, sizes: dict[str, int]) -> tuple[int, int]:
@@ -209,7 +213,7 @@ def _derivative(node: Deriv, ctx: Ctx):
 
 def _hessian(node: Hessian, ctx: Ctx):
     a0, at_a = _variable(node.a, ctx)
-    if node.a is node.b or (isinstance(node.a, Var) and isinstance(node.b, Var) and node.a.name == node.b.name):
+    if same_variable(node.a, node.b):
         h = jax.hessian(lambda v: evaluate(node.f, at_a(v))[0, 0])(a0)
         n = a0.size
         return h.reshape(n, n)

@@ -84,9 +84,17 @@ class Unifier:
         if a == b:
             return True
         for x, y in ((a, b), (b, a)):
-            if x.coeff == 1 and len(x.factors) == 1 and x.factors[0].startswith("?"):
-                self._bound[x.factors[0]] = y
-                return True
+            unknown = [f for f in x.factors if f.startswith("?")]
+            if len(unknown) != 1 or not y.known:
+                continue
+            # x = c·u·(rest) must equal y: bind u = y / (c·rest) when that division is exact.
+            rest = list(x.factors)
+            rest.remove(unknown[0])
+            left = list(y.factors)
+            if y.coeff % x.coeff or any(f not in left or left.remove(f) for f in rest):
+                continue
+            self._bound[unknown[0]] = Dim(y.coeff // x.coeff, tuple(left))
+            return True
         return False
 
     def unify_shapes(self, a: Shape, b: Shape) -> bool:

@@ -20,7 +20,7 @@ MAX_DEPTH = 40
 GREEK = frozenset(
     "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi "
     "pi varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega "
-    "Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega".split()
+    "Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega ell".split()
 )
 FUNCS = frozenset("det log ln exp sin cos tanh sqrt tr Tr".split())
 STYLES = frozenset("operatorname mathrm text textrm mathsf mathbf boldsymbol bm mathbb mathcal mathit".split())

@@ -192,3 +192,14 @@ class Equation:
 
     sides: list[Node]
     layout: str
+
+
+def same_variable(a: Node, b: Node) -> bool:
+    """Whether two variables of differentiation name the same thing (x and x, vec(X) and vec(X))."""
+    if isinstance(a, Var) and isinstance(b, Var):
+        return a.name == b.name
+    if isinstance(a, FnValue) and isinstance(b, FnValue):
+        return a.name == b.name
+    if isinstance(a, Call) and isinstance(b, Call):
+        return a.fn == b.fn and same_variable(a.arg, b.arg)
+    return a is b

@@ -7,20 +7,23 @@ The text returned is exactly what the site shows and what the test harness execu
 
 from __future__ import annotations
 
+import keyword
 import re
 from dataclasses import dataclass, field
 
 from ._language import Identity, parse_identity
 from ._shapes import Dim, kind
 from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, FnValue, Hessian, Inverse, Mul, Node,
-                    Norm, Num, Power, Transpose, Var)
+                    Norm, Num, Power, Transpose, Var, same_variable)
 
 # Binding strength of generated Python: a weaker child gets parentheses.
 P_ADD, P_MUL, P_UNARY, P_POW, P_ATOM = 1, 2, 3, 4, 5
 
 
 def _ident(name: str) -> str:
-    return re.sub(r"\W", "_", name)
+    """A Python name for a symbol: `W_1` stays, `lambda` becomes `lambda_` (a keyword)."""
+    name = re.sub(r"\W", "_", name)
+    return name + "_" if keyword.iskeyword(name) else name
 
 
 @dataclass
@@ -138,8 +141,9 @@ class _Gen:
         if fn == "expm":
             return _Code(f"jax.scipy.linalg.expm({a.text})")
         if fn == "sigmoid":
-            return _Code(f"jax.nn.sigmoid({a.text})" if xp == "jnp" else f"1 / (1 + np.exp(-{a.wrap(P_ATOM)}))",
-                         rank=a.rank)
+            if xp == "jnp":
+                return _Code(f"jax.nn.sigmoid({a.text})", rank=a.rank)
+            return _Code(f"1 / (1 + np.exp(-{a.wrap(P_ATOM)}))", P_MUL, rank=a.rank)
         return _Code(f"{xp}.{fn}({a.text})", rank=a.rank)  # abs, log, exp, sin, cos, tanh, sqrt
 
     # ----- derivatives (JAX only) -----------------------------------------------------------------
@@ -165,7 +169,7 @@ class _Gen:
         ret = self.scalar0(code) if scalar else code.text
         if inner.keys() - self.ident.decls.keys() - {k for k in inner if k.startswith("fn:")} or len(inner) > 1:
             return f"(lambda {param}: {ret})"
-        taken = {_ident(n) for n in self.ident.decls} | {d.split("(")[0][4:] for d in self.defs}
+        taken = {_ident(n) for n in self.ident.decls} | {d.split("(")[0][4:] for d in self.defs} | set(self.ident.sizes)
         name = next(c for c in ["f", "g", "h", "phi", "psi"] + [f"f{i}" for i in range(2, 99)] if c not in taken)
         self.defs.append(f"def {name}({param}):\n    return {ret}")
         return name
@@ -190,7 +194,7 @@ class _Gen:
     def hessian(self, node: Hessian, bound) -> _Code:
         param, start, inner = self._variable(node.a, bound)
         n = self.dim(node.shape[0])
-        if node.a is node.b or (isinstance(node.b, Var) and isinstance(node.a, Var) and node.a.name == node.b.name):
+        if same_variable(node.a, node.b):
             fn = self._function(node.f, param, inner, scalar=True)
             return _Code(f"jax.hessian({fn})({start}).reshape({n}, {n})")
         pb, startb, inner2 = self._variable(node.b, inner)
@@ -373,7 +377,7 @@ def numpy_script(formula: str, where: str = "", layout: str = "denominator", tit
         x = _ident(lhs.wrt.name)
         body = gen.expr(lhs.f, {})
         ret = body.text if body.rank == 0 else f"{body.wrap(P_ATOM)}.item()"
-        name = next(c for c in ["f", "g", "h"] if c not in {_ident(n) for n in ident.decls})
+        name = next(c for c in ["f", "g", "h", "phi"] if c not in {_ident(n) for n in ident.decls} | set(ident.sizes))
         defs = [f"def {name}({x}):\n    return {ret}", NUMERIC_GRADIENT]
         fd = f"numeric_gradient({name}, {x})" + (".T" if lhs.layout == "numerator" else "")
         # Central differences with h = 1e-6 are accurate to about 1e-9 here; 1e-5 leaves a wide margin.
