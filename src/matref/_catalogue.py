@@ -16,7 +16,7 @@ from ._errors import CannotCheck, CatalogueError, ShapeClash
 from ._language import LAYOUTS, parse_identity
 from ._layouts import is_layout_independent, other_layout_latex
 
-ENTRY_KEYS = {"id", "title", "formula", "where", "layout", "sources", "notes", "tags", "kind",
+ENTRY_KEYS = {"id", "title", "formula", "other_layout", "where", "layout", "sources", "notes", "tags", "kind",
               "wrong", "wrong_where", "wrong_layout", "wrong_source", "wrong_text", "explanation"}
 REQUIRED = ("id", "title", "formula", "sources")
 ERRATUM_REQUIRED = ("wrong_source", "explanation")
@@ -39,6 +39,7 @@ class Entry:
     formula: str
     where: str = ""
     layout: str = "denominator"
+    other_layout: str | None = None  # the formula written out for the other layout (else derived)
     sources: tuple[str, ...] = ()
     notes: str | None = None
     tags: tuple[str, ...] = ()
@@ -63,6 +64,8 @@ class Entry:
             return self.formula
         if layout not in LAYOUTS:
             raise ValueError(f"unknown layout {layout!r}")
+        if self.other_layout is not None:
+            return self.other_layout
         if layout not in self._forms:
             try:
                 ident = parse_identity(self.formula, self.where, self.layout)
@@ -195,12 +198,16 @@ def load_file(path: Path, label: str | None = None) -> Family:
                 raise CatalogueError(f"{label}:{_key_line(text, line, key)}: {key} must be a non-empty list of strings"
                                      if key == "sources" else f"{label}:{_key_line(text, line, key)}: {key} must be a list of strings")
         entry = Entry(
-            id=eid, title=item["title"], family=path.stem, formula=item["formula"], where=item.get("where", ""),
+            id=eid, title=item["title"], family=path.stem, formula=item["formula"], other_layout=item.get("other_layout"),
+            where=item.get("where", ""),
             layout=item.get("layout", "denominator"), sources=tuple(item["sources"]), notes=item.get("notes"),
             tags=tuple(item.get("tags", [])), kind=kind, wrong=item.get("wrong"), wrong_where=item.get("wrong_where"),
             wrong_layout=item.get("wrong_layout"), wrong_source=item.get("wrong_source"),
             wrong_text=item.get("wrong_text"), explanation=item.get("explanation"), file=label, line=line)
         _validate_formula(entry, "formula", entry.formula, entry.where, entry.layout, text, line, label)
+        if entry.other_layout is not None:
+            _validate_formula(entry, "other_layout", entry.other_layout, entry.where, other(entry.layout), text, line,
+                              label)
         if entry.wrong_form:
             _validate_formula(entry, "wrong", *entry.wrong_form, text, line, label)
         entries.append(entry)

@@ -17,14 +17,14 @@ from . import _syntax
 from ._declarations import BOLD, Decl, parse_where, symbol_key, tokens, word
 from ._errors import CannotCheck, FormulaSyntaxError, ShapeClash, UndeclaredSymbol, Unsupported
 from ._latex import latex
-from ._shapes import ONE, SCALAR, Dim, Shape, Unifier, kind, show
+from ._shapes import ONE, SCALAR, Dim, Shape, Unifier, kind, show, triangular
 from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Equation, FnValue, Hessian, Inverse,
                     Mul, Node, Norm, Num, Power, Transpose, Var)
 
 LAYOUTS = ("denominator", "numerator")
 FUNCTIONS = {
     "tr": "tr", "Tr": "tr", "trace": "tr", "det": "det", "log": "log", "ln": "log", "exp": "exp",
-    "sin": "sin", "cos": "cos", "tanh": "tanh", "sqrt": "sqrt", "diag": "diag", "vec": "vec",
+    "sin": "sin", "cos": "cos", "tanh": "tanh", "sqrt": "sqrt", "diag": "diag", "vec": "vec", "vech": "vech",
     "expm": "expm",
 }
 ELEMENTWISE = {"log", "exp", "sin", "cos", "tanh", "sigmoid", "sqrt"}
@@ -66,14 +66,21 @@ def parse_identity(formula: str, where: str = "", layout: str = "denominator") -
 def assign_sizes(sides: list[Node], decls: dict[str, Decl]) -> dict[str, int]:
     """Distinct sizes, none of them 1, for each dimension letter (declaration order first)."""
     names: list[str] = []
+
+    def add(dim: Dim) -> None:
+        for f in dim.factors:
+            f = f[4:-1] if f.startswith("tri(") else f  # n(n+1)/2 follows from n
+            if f not in names:
+                names.append(f)
+
     for d in decls.values():
         for shape in (d.shape, d.domain):
             for dim in shape or ():
-                names += [f for f in dim.factors if f not in names]
+                add(dim)
     for side in sides:
         for node in side.walk():
             for dim in node.shape:
-                names += [f for f in dim.factors if f not in names]
+                add(dim)
     pool = [3, 4, 5, 2, 6, 7, 8, 9, 10, 11, 12]
     if len(names) > len(pool):
         raise Unsupported(f"too many dimension letters ({len(names)}); at most {len(pool)}")
@@ -561,6 +568,12 @@ class _Resolver:
         if fn == "expm":
             d = self.square(arg, r"\operatorname{expm}")
             return self._node(Call(fn, arg), (d, d))
+        if fn == "vech":
+            d = self.square(arg, r"\operatorname{vech}")
+            length = triangular(d)
+            if length is None:
+                raise Unsupported(rf"\operatorname{{vech}} of a {show(shape)} matrix: its size must be one letter or a number")
+            return self._node(Call("vech", arg), (length, ONE))
         if fn == "vec":
             if not all(d.known for d in shape):
                 raise CannotCheck(f"cannot infer the size of {latex(arg)}")
@@ -635,13 +648,17 @@ class _Resolver:
         if item.data != "postfix":
             raise CannotCheck(f"'{_text(item)}' is not a variable to differentiate by")
         atom = item.children[0]
-        if atom.data == "styled" and word(atom) == "vec":
+        if atom.data == "styled" and word(atom) in ("vec", "vech", "diag"):
+            fn = word(atom)
             if not following or not _is_paren(following[0]):
-                raise CannotCheck(r"write \partial \operatorname{vec}(X)")
+                raise CannotCheck(rf"write \partial \operatorname{{{fn}}}(X)")
             x = self.expr(_inner(following[0]))
-            if not isinstance(x, Var):
-                raise Unsupported(r"only \operatorname{vec} of a declared matrix can be differentiated by")
-            node = self.call("vec", x)
+            if not isinstance(x, Var) or (fn != "vec" and kind(self.shape(x)) != "matrix"):
+                raise Unsupported(rf"only \operatorname{{{fn}}} of a declared matrix can be differentiated by")
+            if fn == "vech" and not self.decls[x.name].props & {"symmetric", "spd", "psd"}:
+                raise CannotCheck(rf"\operatorname{{vech}}({x.latex}) parametrises a symmetric matrix: "
+                                  rf"declare {x.latex} \in \mathbb{{S}}^{{n}}")
+            node = self.call(fn, x)
             flip, power = self._wrt_scripts(following[0].children[1:])
             return node, flip, power, 2
         key = symbol_key(item, allow_sup=True)

@@ -10,7 +10,7 @@ from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, FnValue,
 FUNC_LATEX = {
     "tr": r"\operatorname{tr}", "det": r"\det", "log": r"\log", "exp": r"\exp", "sin": r"\sin",
     "cos": r"\cos", "tanh": r"\tanh", "sigmoid": r"\sigma", "diag": r"\operatorname{diag}",
-    "vec": r"\operatorname{vec}", "expm": r"\operatorname{expm}",
+    "vec": r"\operatorname{vec}", "vech": r"\operatorname{vech}", "expm": r"\operatorname{expm}",
 }
 # Binding strength: a child weaker than its context is parenthesised.
 SUM, KRON, PRODUCT, PREFIX, ATOM = 1, 2, 3, 4, 5

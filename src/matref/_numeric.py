@@ -55,6 +55,17 @@ def unvec(v, shape: tuple[int, int]):
     return v.reshape(shape[1], shape[0]).T
 
 
+def vech(a):
+    """Stack the columns of the lower triangle of a square `a` (diagonal included)."""
+    return a.T[jnp.triu_indices(a.shape[0])].reshape(-1, 1)
+
+
+def unvech(v, n: int):
+    """The symmetric n×n matrix whose vech is `v`."""
+    upper = jnp.zeros((n, n), dtype=v.dtype).at[jnp.triu_indices(n)].set(v.reshape(-1))
+    return upper + upper.T - jnp.diag(jnp.diag(upper))
+
+
 @dataclass(frozen=True)
 class Ctx:
     """What evaluation needs: values of variables, parameters of function symbols, values that
@@ -163,6 +174,8 @@ def _call(fn: str, a):
         return jnp.abs(a)
     if fn == "vec":
         return vec(a)
+    if fn == "vech":
+        return vech(a)
     if fn == "diag":
         return jnp.diag(a.reshape(-1)) if 1 in a.shape else jnp.diag(a).reshape(-1, 1)
     if fn == "expm":
@@ -182,6 +195,15 @@ def _variable(wrt: Node, ctx: Ctx):
     if isinstance(wrt, Call) and wrt.fn == "vec" and isinstance(wrt.arg, Var):
         x = ctx.values[wrt.arg.name]
         return vec(x), lambda v: ctx.with_values(**{wrt.arg.name: unvec(v, x.shape)})
+    if isinstance(wrt, Call) and wrt.fn == "vech" and isinstance(wrt.arg, Var):
+        # the symmetric matrix as a function of its n(n+1)/2 free entries
+        x = ctx.values[wrt.arg.name]
+        return vech(x), lambda v: ctx.with_values(**{wrt.arg.name: unvech(v, x.shape[0])})
+    if isinstance(wrt, Call) and wrt.fn == "diag" and isinstance(wrt.arg, Var):
+        # the diagonal entries move, the others stay
+        x = ctx.values[wrt.arg.name]
+        d = jnp.diag(x).reshape(-1, 1)
+        return d, lambda v: ctx.with_values(**{wrt.arg.name: x + jnp.diag((v - d).reshape(-1))})
     raise TypeError(f"cannot differentiate by {type(wrt).__name__}")  # pragma: no cover
 
 

@@ -31,13 +31,30 @@ class Dim:
 
     def size(self, sizes: dict[str, int]) -> int:
         """The concrete size when each named dimension has the size `sizes[name]`."""
-        return self.coeff * math.prod(sizes[f] for f in self.factors)
+        return self.coeff * math.prod(_factor_size(f, sizes) for f in self.factors)
 
     def __str__(self) -> str:
-        body = "".join(f if len(f) == 1 else f"({f})" for f in self.factors)
+        body = "".join(f if len(f) == 1 else f"[{f[4:-1]}({f[4:-1]}+1)/2]" if f.startswith("tri(")
+                       else f"({f})" for f in self.factors)
         if not body:
             return str(self.coeff)
         return body if self.coeff == 1 else f"{self.coeff}{body}"
+
+
+def triangular(n: "Dim") -> "Dim | None":
+    """n(n+1)/2, the length of vech of an n×n matrix (None if n is not a plain size)."""
+    if not n.factors:
+        return Dim(n.coeff * (n.coeff + 1) // 2)
+    if n.coeff == 1 and len(n.factors) == 1 and not n.factors[0].startswith("?"):
+        return Dim(1, (f"tri({n.factors[0]})",))
+    return None
+
+
+def _factor_size(f: str, sizes: dict[str, int]) -> int:
+    if f.startswith("tri("):
+        k = sizes[f[4:-1]]
+        return k * (k + 1) // 2
+    return sizes[f]
 
 
 ONE = Dim(1)

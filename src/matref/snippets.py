@@ -36,16 +36,24 @@ class _Code:
         return f"({self.text})" if self.prec < at_least else self.text
 
 
+UNVECH = '''def unvech(v, n):
+    """The symmetric n×n matrix whose lower triangle, column by column, is v."""
+    upper = jnp.zeros((n, n)).at[jnp.triu_indices(n)].set(v.ravel())
+    return upper + upper.T - jnp.diag(jnp.diag(upper))'''
+
+
 @dataclass
 class _Gen:
     ident: Identity
     xp: str  # "jnp" or "np"
     defs: list[str] = field(default_factory=list)
+    helpers: set[str] = field(default_factory=set)
     count: int = 0
 
     def dim(self, d: Dim) -> str:
         parts = [str(d.coeff)] if d.coeff != 1 or not d.factors else []
-        return " * ".join(parts + list(d.factors))
+        factors = [f"({f[4:-1]} * ({f[4:-1]} + 1) // 2)" if f.startswith("tri(") else f for f in d.factors]
+        return " * ".join(parts + factors)
 
     def shape(self, node: Node) -> str:
         return f"({self.dim(node.shape[0])}, {self.dim(node.shape[1])})"
@@ -134,6 +142,8 @@ class _Gen:
             return _Code(f"{xp}.trace({a.text})" if fn == "tr" else f"{xp}.linalg.det({a.text})", rank=0)
         if fn == "vec":
             return _Code(f"{a.wrap(P_ATOM)}.T.reshape(-1, 1)")  # stack the columns
+        if fn == "vech":  # the lower triangle, column by column
+            return _Code(f"{a.wrap(P_ATOM)}.T[{xp}.triu_indices({self.dim(node.arg.shape[0])})][:, None]")
         if fn == "diag":
             if kind(node.arg.shape) == "vector":
                 return _Code(f"{xp}.diag({a.wrap(P_ATOM)}.ravel())")
@@ -155,11 +165,16 @@ class _Gen:
         if isinstance(wrt, FnValue):
             p = _ident(wrt.name)
             return p, self.expr(wrt, bound).text, {**bound, "fn:" + wrt.name: p}
-        x = wrt.arg  # vec(X)
-        p = "v"
+        x = wrt.arg  # vec(X), vech(X) or diag(X)
         r, c = self.dim(x.shape[0]), self.dim(x.shape[1])
-        start = f"{self.expr(x, bound).wrap(P_ATOM)}.T.reshape(-1, 1)"
-        return p, start, {**bound, x.name: f"v.reshape({c}, {r}).T"}
+        start = self.expr(wrt, bound).text
+        if wrt.fn == "vech":
+            self.helpers.add(UNVECH)
+            return "v", start, {**bound, x.name: f"unvech(v, {r})"}
+        if wrt.fn == "diag":
+            X = self.expr(x, bound).wrap(P_ATOM)
+            return "d", start, {**bound, x.name: f"({X} + jnp.diag((d - {start}).ravel()))"}
+        return "v", start, {**bound, x.name: f"v.reshape({c}, {r}).T"}
 
     def _function(self, body: Node, param: str, inner: dict[str, str], scalar: bool) -> str:
         """A named function (at top level) or a lambda (inside another function) of `param`."""
@@ -318,7 +333,7 @@ def jax_script(formula: str, where: str = "", layout: str = "denominator", title
     checks += [f"assert np.allclose({a}, {b}, rtol=1e-8, atol=1e-10), abs({a} - {b}).max()"
                for a, b in zip(names, names[1:])]
     checks.append(f'print("holds:", {names[0]}.shape if np.ndim({names[0]}) else "scalar")')
-    return _assemble(head, _inputs(ident), gen.defs, checks)
+    return _assemble(head, _inputs(ident), sorted(gen.helpers) + gen.defs, checks)
 
 
 def _assemble(head: list[str], inputs: list[str], defs: list[str], tail: list[str]) -> str:
