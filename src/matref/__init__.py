@@ -4,6 +4,12 @@ Identities are written once, in LaTeX; matref parses them, checks them against J
 differentiation at random inputs that honour their declarations, and generates runnable snippets.
 """
 
+from typing import TYPE_CHECKING
+
+from ._catalogue import Catalogue as Catalogue
+from ._catalogue import Entry as Entry
+from ._catalogue import Family as Family
+from ._catalogue import load_catalogue as load_catalogue
 from ._errors import CannotCheck as CannotCheck
 from ._errors import CatalogueError as CatalogueError
 from ._errors import FormulaSyntaxError as FormulaSyntaxError
@@ -11,10 +17,10 @@ from ._errors import MatrefError as MatrefError
 from ._errors import ShapeClash as ShapeClash
 from ._language import Identity as Identity
 from ._language import parse_identity as parse_identity
-from ._catalogue import Catalogue as Catalogue
-from ._catalogue import Entry as Entry
-from ._catalogue import Family as Family
-from ._catalogue import load_catalogue as load_catalogue
+
+if TYPE_CHECKING:  # for type checkers; at run time these two load lazily, below
+    from ._check import Verdict as Verdict
+    from ._check import check as check
 
 
 def __getattr__(name: str):
@@ -23,6 +29,7 @@ def __getattr__(name: str):
         from . import _check
         return getattr(_check, name)
     raise AttributeError(f"module 'matref' has no attribute {name!r}")
+
 
 __all__ = ["check", "Verdict", "parse_identity", "Identity", "load_catalogue", "Catalogue", "Family", "Entry",
            "MatrefError", "CannotCheck", "FormulaSyntaxError", "ShapeClash", "CatalogueError"]

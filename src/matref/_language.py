@@ -8,6 +8,7 @@ by the layout rule (see the site's Conventions page), and `|X|` is a determinant
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from dataclasses import dataclass
 
@@ -43,11 +44,13 @@ class Identity:
     sizes: dict[str, int]
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_identity(formula: str, where: str = "", layout: str = "denominator") -> Identity:
     """Parse and type-check `formula` under the declarations `where`, in `layout`.
 
     Raises CannotCheck (syntax, undeclared symbols, unsupported notation) or ShapeClash
-    (the identity is false as written because something does not conform).
+    (the identity is false as written because something does not conform). The result is cached
+    and shared: treat its tree as read-only.
     """
     if layout not in LAYOUTS:
         raise CannotCheck(f"unknown layout {layout!r}; use 'denominator' or 'numerator'")

@@ -27,7 +27,13 @@ CACHE_BYTES = 512 * 2**20  # the compiled checks of the whole catalogue take abo
 
 
 def enable_compilation_cache(path: str | os.PathLike | None = None) -> None:
-    """Keep compiled checks on disk so later processes skip XLA compilation (~3x faster cold runs)."""
+    """Keep compiled checks on disk so later processes skip XLA compilation (~3x faster cold runs).
+
+    The directory is MATREF_CACHE_DIR, else ~/.cache/matref/jax; MATREF_COMPILATION_CACHE=0 turns
+    the cache off.
+    """
+    if os.environ.get("MATREF_COMPILATION_CACHE") == "0":
+        return
     if path is None:
         path = os.environ.get("MATREF_CACHE_DIR") or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "matref" / "jax"
     try:
