@@ -16,6 +16,16 @@ os.environ["MATREF_COMPILATION_CACHE"] = "0"
 DECL_NN = r"x \in \mathbb{R}^{n}, A \in \mathbb{R}^{n \times n}"
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _release_compiled_code():
+    """Free compiled programs between test modules: each holds memory mappings, and a process that
+    accumulates a few thousand hits the kernel's limit (XLA then aborts)."""
+    yield
+    from matref._check import clear_cache
+    clear_cache()
+    jax.clear_caches()
+
+
 @pytest.fixture(scope="session")
 def catalogue():
     import matref

@@ -89,6 +89,14 @@ def test_cannot_check_explains_why(formula, where, kind, message):
         assert isinstance(info.value, FormulaSyntaxError)
 
 
+def test_operator_forms_see_their_variable_of_differentiation():
+    # with x and y both in u's domain, a bare u means u of the variable being differentiated by
+    where = rf"x, y \in {R}^{{n}}, u, v : {R}^{{n}} \to {R}^{{m}}"
+    assert matref.check(r"\frac{\partial}{\partial x} u^T v = \frac{\partial u^T v}{\partial x}", where).holds
+    assert matref.check(r"\nabla_y u^T v = \frac{\partial u(y)^T v(y)}{\partial y}", where).holds
+    assert matref.check(r"\nabla_y u^T v = \frac{\partial u(x)^T v(y)}{\partial y}", where).status == "refuted"
+
+
 def test_syntax_error_points_at_the_column():
     with pytest.raises(FormulaSyntaxError) as info:
         parse_identity(r"x + = x", rf"x \in {R}^{{n}}")

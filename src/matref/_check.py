@@ -63,7 +63,9 @@ class _Compiled:
     varying: tuple[str, ...]
 
 
-@functools.lru_cache(maxsize=2048)
+# Each compiled check holds about 50 memory mappings of machine code; Linux allows a process 65,530
+# by default, and past that XLA crashes. So keep only the most recent checks compiled.
+@functools.lru_cache(maxsize=256)
 def _compile(formula: str, where: str, layout: str) -> _Compiled:
     ident = parse_identity(formula, where, layout)
     sides, sizes, decls = ident.equation.sides, ident.sizes, ident.decls

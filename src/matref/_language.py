@@ -7,6 +7,7 @@ by the layout rule (see the site's Conventions page), and `|X|` is a determinant
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import math
@@ -253,7 +254,9 @@ class _Resolver:
                     out.append(self.scripts(op(self.expr(_inner(rest[0]))), rest[0].children[1:]))
                     i += 2
                     continue
-                out.append(op(self.items(rest, frozenset(k - i - 1 for k in cdots if k > i))))
+                with self._differentiating(getattr(op, "wrt", [])):
+                    operand = self.items(rest, frozenset(k - i - 1 for k in cdots if k > i))
+                out.append(op(operand))
                 break
             key = symbol_key(item, allow_sup=True) if item.data == "postfix" else None
             decl = self.decls.get(key[0]) if key else None
@@ -749,24 +752,31 @@ class _Resolver:
             node = first
         return "none", 0, None
 
-    def frac_operator(self, atom: Tree):
+    def _fraction_parts(self, atom: Tree):
+        """(how, order, body, denominator items) of a \\frac; how is 'partial', 'd' or 'none'."""
         num, den = atom.children[1], atom.children[2]
         how, order, body = self._split_numerator(num)
         den_items = _single_product(den)
-        if how == "d" and (den_items is None or not den_items or not self._is_d(den_items[0])):
+        if how == "d" and (not den_items or not self._is_d(den_items[0])):
             how = "none"
+        return how, order, body, den_items
+
+    def frac_operator(self, atom: Tree):
+        how, order, body, den_items = self._fraction_parts(atom)
         if how == "none" or body is not None:
             return None
         specs = self.denominator(den_items or [], d_form=(how == "d"))
-        return lambda f: self._apply_derivative(f, specs, order, "op")
+
+        def op(f: Node) -> Node:
+            return self._apply_derivative(f, specs, order, "op")
+
+        op.wrt = [s[0] for s in specs]  # in scope while the operand is read (for implicit arguments)
+        return op
 
     def frac(self, atom: Tree) -> Node:
-        num, den = atom.children[1], atom.children[2]
-        how, order, body = self._split_numerator(num)
-        den_items = _single_product(den)
-        if how == "d" and (den_items is None or not den_items or not self._is_d(den_items[0])):
-            how = "none"
+        how, order, body, den_items = self._fraction_parts(atom)
         if how == "none":
+            num, den = atom.children[1], atom.children[2]
             top, bottom = self.expr(num), self.expr(den)
             if not self.is_scalar(bottom):
                 raise ShapeClash(f"\\frac{{{latex(top)}}}{{{latex(bottom)}}}: the denominator must be a scalar, "
@@ -775,12 +785,18 @@ class _Resolver:
         if den_items is None:
             raise CannotCheck(r"the denominator of a derivative is \partial x, \partial x^T or \partial x \partial x^T")
         specs = self.denominator(den_items, d_form=(how == "d"))
-        self.wrt_stack.extend(s[0] for s in specs)
-        try:
+        with self._differentiating([s[0] for s in specs]):
             f = self.expr(body)
-        finally:
-            del self.wrt_stack[len(self.wrt_stack) - len(specs):]
         return self._apply_derivative(f, specs, order, "frac")
+
+    @contextlib.contextmanager
+    def _differentiating(self, variables: list[Node]):
+        """Variables of differentiation in scope: a bare function symbol is applied to the innermost."""
+        self.wrt_stack.extend(variables)
+        try:
+            yield
+        finally:
+            del self.wrt_stack[len(self.wrt_stack) - len(variables):]
 
     def _apply_derivative(self, f: Node, specs, order: int, written: str) -> Node:
         total = sum(p for _, _, p in specs)
@@ -807,8 +823,13 @@ class _Resolver:
         if not arg_items:
             raise CannotCheck(r"write the gradient as \nabla_x f")
         node, flip, power, used = self.wrt(arg_items[0], arg_items[1:])
-        if sups:
-            if _text(sups[0].children[0]) != "2":
-                raise CannotCheck(r"only \nabla^2 (the Hessian) is understood")
-            return lambda f: self.hessian(f, node, node, "nabla")
-        return lambda f: self.derivative(f, node, flip, "nabla-T" if flip else "nabla")
+        if sups and _text(sups[0].children[0]) != "2":
+            raise CannotCheck(r"only \nabla^2 (the Hessian) is understood")
+
+        def op(f: Node) -> Node:
+            if sups:
+                return self.hessian(f, node, node, "nabla")
+            return self.derivative(f, node, flip, "nabla-T" if flip else "nabla")
+
+        op.wrt = [node]
+        return op
