@@ -76,6 +76,8 @@ def test_shape_clashes_name_the_culprit(formula, where, message):
     (r"x = x", rf"x \in {R}^{{n}} \text{{ fancy}}", "cannot", "unknown property 'fancy'"),
     (r"\frac{\partial u}{\partial x} = 0", rf"x, y \in {R}^{{n}}, u : {R}^{{m}} \to {R}", "cannot", "cannot tell what u"),
     (r"x_{i} = 0", rf"x \in {R}^{{n}}", "unsupported", "entries such as x_{i}"),
+    (r"\frac{\partial^x f}{\partial x} = 0", rf"x \in {R}^{{n}}", "unsupported", "only first and second derivatives"),
+    (r"\frac{\partial^{2.5}}{\partial x} x = 0", rf"x \in {R}^{{n}}", "unsupported", "only first and second"),
     (r"\sum_{i=1}^{n} x = x", rf"x \in {R}^{{n}}", "unsupported", "bounds of a sum must be fixed integers"),
     (r"\sum_{i=1}^{500} x = x", rf"x \in {R}^{{n}}", "unsupported", "at most 64"),
     (r"\sum_{x=1}^{2} x = x", rf"x \in {R}^{{n}}", "cannot", "index x is already declared"),
@@ -117,7 +119,8 @@ def test_moderately_long_flat_input_is_fine():
 
 TOKENS = [r"\frac", r"\partial", "x", "A", "^T", "^{-1}", "{", "}", "(", ")", "|", r"\|", "_2", "+", "-", "=",
           r"\operatorname{tr}", r"\nabla_", r"\otimes", r"\left(", r"\right)", "2", r"\cdot", " ", "^", "_", r"\det",
-          r"\mathbf{1}", "I", r"\sigma", "u", r"\log", "[", "]", r"\\", "%", "$", "é", "\x00"]
+          r"\mathbf{1}", "I", r"\sigma", "u", r"\log", "[", "]", r"\\", "%", "$", "é", "\x00", "^{x}", "2.5",
+          r"\sum_{r=0}^{2}", r"\operatorname{vech}", r"\partial^", "d"]
 
 
 @settings(max_examples=400, deadline=2000, suppress_health_check=[HealthCheck.too_slow])

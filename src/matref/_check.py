@@ -121,6 +121,9 @@ def check(formula: str, where: str = "", layout: str = "denominator", *, draws: 
         return Verdict(CANNOT, str(e), **base)
     except RecursionError:
         return Verdict(CANNOT, "the formula is nested too deeply", **base)
+    except Exception as e:  # noqa: BLE001 - a bug of ours must still not reach the user as a traceback
+        return Verdict(CANNOT, f"matref could not read this input (internal error {type(e).__name__}: {e}); "
+                       "please report it with the formula", **base)
     sides = compiled.identity.equation.sides
     sizes = compiled.identity.sizes
     base["sizes"] = dict(sizes)

@@ -106,6 +106,14 @@ def _constant(node: Node) -> float | None:
     return None
 
 
+def _order(sup: Tree) -> int:
+    """The order n of \\partial^n (1 or 2)."""
+    text = _text(sup.children[0])
+    if text not in ("1", "2"):
+        raise Unsupported(f"\\partial^{{{text}}}: only first and second derivatives are supported")
+    return int(text)
+
+
 def _is_paren(item: Tree) -> bool:
     """An item that is a bracketed group: `(...)`, `[...]` or `{...}`, perhaps with scripts."""
     if item.data != "postfix":
@@ -727,7 +735,7 @@ class _Resolver:
         """('partial'|'d'|'none', order, body) for a \\frac numerator."""
         if group.data == "partial_group":
             sup = [c for c in group.children if isinstance(c, Tree)]
-            return "partial", int(_text(sup[0].children[0])) if sup else 1, None
+            return "partial", _order(sup[0]) if sup else 1, None
         inner = next(c for c in group.children if isinstance(c, Tree))
         body = copy.deepcopy(inner)
         node = body
@@ -741,7 +749,7 @@ class _Resolver:
                 idx = node.children.index(first)
                 if first.data == "diff":
                     sups = [c for c in first.children if isinstance(c, Tree) and c.data == "sup"]
-                    order = int(_text(sups[0].children[0])) if sups else 1
+                    order = _order(sups[0]) if sups else 1
                     node.children[idx] = first.children[-1]
                     return "partial", order, body
                 if self._is_d(first):
