@@ -47,6 +47,10 @@ TRUE = [
     (r"X^{k} X = X^{4}", rf"X \in {R}^{{n \times n}}, k = 3", "denominator"),
     (r"\frac{\partial \operatorname{tr}(X^{k})}{\partial X} = k (X^{k-1})^T", rf"X \in {R}^{{n \times n}}, k = 3", "denominator"),
     (r"\partial(X^{k}) = \sum_{r=0}^{k-1} X^{r} (\partial X) X^{k-1-r}", rf"X \in {R}^{{n \times n}}, k = 4", "denominator"),
+    (r"\frac{\partial X^{k}}{\partial X_{ij}} = \sum_{r=0}^{k-1} X^{r} J^{ij} X^{k-1-r}", rf"X \in {R}^{{n \times n}}, k = 3", "denominator"),
+    (r"\frac{\partial a^T X b}{\partial X_{ij}} = a^T J^{ij} b", rf"a \in {R}^{{m}}, X \in {R}^{{m \times n}}, b \in {R}^{{n}}", "numerator"),
+    (r"\frac{\partial \operatorname{tr}(A X)}{\partial \operatorname{vech}(X)} = \operatorname{vech}(A + A^T - A \circ I)",
+     rf"A \in {R}^{{n \times n}}, X \in \mathbb{{S}}^{{n}}", "denominator"),
 ]
 
 FALSE = [
@@ -71,6 +75,11 @@ FALSE = [
      rf"x \in {R}^{{n}}, y : {R}^{{n}} \to {R}^{{n}}, z : {R}^{{n}} \to {R}^{{n}}", "denominator"),
     # an off-by-one exponent inside a sum
     (r"\partial(X^{k}) = \sum_{r=0}^{k-1} X^{r} (\partial X) X^{k-r}", rf"X \in {R}^{{n \times n}}, k = 3", "denominator"),
+    # the single-entry matrix transposed, caught at the (i, j) with i != j
+    (r"\frac{\partial X}{\partial X_{ij}} = J^{ji}", rf"X \in {R}^{{n \times n}}", "denominator"),
+    # the symmetric-matrix rule without removing the doubled diagonal
+    (r"\frac{\partial \operatorname{tr}(A X)}{\partial \operatorname{vech}(X)} = \operatorname{vech}(A + A^T)",
+     rf"A \in {R}^{{n \times n}}, X \in \mathbb{{S}}^{{n}}", "denominator"),
     # vec is column-major, not row-major
     (r"\operatorname{vec}(A X B) = (A \otimes B^T) \operatorname{vec}(X)",
      rf"A \in {R}^{{n \times n}}, X \in {R}^{{n \times n}}, B \in {R}^{{n \times n}}", "denominator"),

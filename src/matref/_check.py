@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 from dataclasses import asdict, dataclass, field
 
 import jax
@@ -84,9 +85,9 @@ def _compile(formula: str, where: str, layout: str) -> _Compiled:
         varying = sorted(used)
     varying = tuple(v for v in varying if "constant" not in decls[v].props)
 
-    def run(values, fns, dirs):
+    def run(values, fns, dirs, indices):
         tape: list = []
-        ctx = Ctx(sizes, values, fns, dirs, varying, tape=tape)
+        ctx = Ctx(sizes, values, fns, dirs, varying, indices=indices, tape=tape)
         outs = tuple(evaluate(side, ctx) for side in sides)
         return outs, jnp.max(jnp.stack(tape))
 
@@ -100,6 +101,25 @@ def draw_inputs(compiled: _Compiled, seed: int, draw: int):
     fns = {name: function_params(rng, din, dout) for name, (din, dout) in compiled.functions.items()}
     dirs = {name: rng.standard_normal(values[name].shape) for name in compiled.varying}
     return values, fns, dirs
+
+
+MAX_INDEX_VALUES = 64
+
+
+def _draws(compiled: _Compiled, seed: int, draws: int):
+    """(values, fns, dirs, indices) to evaluate at: `draws` random draws, each at every value of
+    the index letters (X_{ij}, J^{ij}) when there are at most 64 of them, else at 64 random ones."""
+    ranges = compiled.identity.indices
+    letters = list(ranges)
+    combos = list(itertools.product(*(range(ranges[c]) for c in letters)))
+    for k in range(draws):
+        values, fns, dirs = draw_inputs(compiled, seed, k)
+        chosen = combos
+        if len(combos) > MAX_INDEX_VALUES:
+            rng = np.random.default_rng([seed, k, 1])
+            chosen = [combos[i] for i in rng.choice(len(combos), MAX_INDEX_VALUES, replace=False)]
+        for combo in chosen:
+            yield values, fns, dirs, {c: np.int32(v) for c, v in zip(letters, combo)}
 
 
 def check(formula: str, where: str = "", layout: str = "denominator", *, draws: int = DRAWS, seed: int = 0,
@@ -128,10 +148,9 @@ def check(formula: str, where: str = "", layout: str = "denominator", *, draws: 
     sizes = compiled.identity.sizes
     base["sizes"] = dict(sizes)
     worst = (-1.0, None)
-    for k in range(draws):
-        values, fns, dirs = draw_inputs(compiled, seed, k)
+    for k, (values, fns, dirs, indices) in enumerate(_draws(compiled, seed, draws)):
         try:
-            outs, scale = compiled.run(values, fns, dirs)
+            outs, scale = compiled.run(values, fns, dirs, indices)
         except Exception as e:  # noqa: BLE001 - a numerical failure inside JAX is reported, not raised
             return Verdict(CANNOT, f"evaluation failed: {type(e).__name__}: {str(e).splitlines()[0][:200]}", **base)
         outs = [np.asarray(o) for o in outs]
@@ -147,20 +166,27 @@ def check(formula: str, where: str = "", layout: str = "denominator", *, draws: 
             diff = np.abs(outs[i] - outs[i + 1])
             rel = float(np.sqrt(np.sum(diff ** 2)) / scale) if scale > 0 else 0.0
             if rel > worst[0]:
-                worst = (rel, (k, i, outs[i], outs[i + 1], diff))
-    rel, (k, i, a, b, diff) = worst
+                worst = (rel, (k, i, outs[i], outs[i + 1], diff, indices))
+    rel, (k, i, a, b, diff, at) = worst
     dims = ", ".join(f"{d}={s}" for d, s in sizes.items())
     sizes_note = f" ({dims})" if dims else ""
     if rel <= rtol:
-        return Verdict(HOLDS, f"{draws} random draws in {layout} layout{sizes_note}; largest relative error "
+        return Verdict(HOLDS, f"{draws} random draws{_index_note(compiled)} in {layout} layout{sizes_note}; largest relative error "
                        f"{rel:.1e} (tolerance {rtol:.0e})", **base, max_rel_error=rel, draws=draws)
     r, c = np.unravel_index(np.argmax(diff), diff.shape)
     where_ = "" if a.shape == (1, 1) else f", entry ({r + 1}, {c + 1})"
+    if at:
+        where_ += " with " + ", ".join(f"{letter}={int(v) + 1}" for letter, v in at.items())
     pair = "the two sides" if len(sides) == 2 else f"side {i + 1} and side {i + 2}"
     details = [f"  left:  {latex(sides[i])}", f"  right: {latex(sides[i + 1])}",
                f"  at draw {k + 1}{where_}: left {a[r, c]:.6g}, right {b[r, c]:.6g}"]
     return Verdict(REFUTED, f"{pair} differ by {rel:.1e} (relative; tolerance {rtol:.0e}) in {layout} layout"
                    f"{sizes_note}", **base, max_rel_error=rel, draws=draws, details=details)
+
+
+def _index_note(compiled: _Compiled) -> str:
+    letters = ", ".join(compiled.identity.indices)
+    return f" (each at every {letters})" if letters else ""
 
 
 def clear_cache() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import functools
 import math
 from dataclasses import dataclass
@@ -20,8 +21,8 @@ from ._declarations import BOLD, Decl, parse_where, symbol_key, tokens, word
 from ._errors import CannotCheck, FormulaSyntaxError, ShapeClash, UndeclaredSymbol, Unsupported
 from ._latex import latex
 from ._shapes import ONE, SCALAR, Dim, Shape, Unifier, kind, show, triangular
-from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Equation, FnValue, Hessian, Inverse,
-                    Mul, Node, Norm, Num, Power, Transpose, Var)
+from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, Equation, FnValue, Hessian,
+                    Inverse, Mul, Node, Norm, Num, Power, Transpose, Unit, Var)
 
 LAYOUTS = ("denominator", "numerator")
 FUNCTIONS = {
@@ -43,6 +44,7 @@ class Identity:
     equation: Equation
     decls: dict[str, Decl]
     sizes: dict[str, int]
+    indices: dict[str, int] = dataclasses.field(default_factory=dict)  # index letter -> how many values
 
 
 @functools.lru_cache(maxsize=4096)
@@ -64,7 +66,8 @@ def parse_identity(formula: str, where: str = "", layout: str = "denominator") -
         raise CannotCheck("the formula is nested too deeply") from None
     sizes = assign_sizes(sides, decls)
     resolver.check_sides(sides, sizes)
-    return Identity(formula, where or "", layout, Equation(sides, layout), decls, sizes)
+    return Identity(formula, where or "", layout, Equation(sides, layout), decls, sizes,
+                    resolver.index_ranges(sides, sizes))
 
 
 def assign_sizes(sides: list[Node], decls: dict[str, Decl]) -> dict[str, int]:
@@ -164,6 +167,27 @@ class _Resolver:
             for node in side.walk():
                 node.shape = self.u.resolve_shape(node.shape)
         return sides
+
+    def index_ranges(self, sides: list[Node], sizes: dict[str, int]) -> dict[str, int]:
+        """How many values each index letter (of X_{ij}, J^{ij}) takes, from the sizes it indexes."""
+        ranges: dict[str, int] = {}
+
+        def claim(letter: str, size: int) -> None:
+            if ranges.setdefault(letter, size) != size:
+                raise ShapeClash(f"the index {letter} runs over {ranges[letter]} values in one place "
+                                 f"and {size} in another")
+
+        for side in sides:
+            for node in side.walk():
+                if isinstance(node, Entry):
+                    shape = node.var.shape if len(node.indices) == 2 else \
+                        ((node.var.shape[0],) if node.var.shape[1].is_one else (node.var.shape[1],))
+                    for letter, dim in zip(node.indices, shape):
+                        claim(letter, dim.size(sizes))
+                elif isinstance(node, Unit):
+                    for letter, dim in zip(node.indices, node.shape):
+                        claim(letter, dim.size(sizes))
+        return ranges
 
     def check_sides(self, sides: list[Node], sizes: dict[str, int]) -> None:
         for side in sides:
@@ -386,9 +410,11 @@ class _Resolver:
             return self.expr(item)
         key = symbol_key(item, allow_sup=True)
         if key is not None:
-            node = self.symbol(key, item)
             scripts = item.children[2:] if len(item.children) > 1 and item.children[1].data == "sub" \
                 else item.children[1:]
+            if key[0] == "J" and "J" not in self.decls and scripts and scripts[0].data == "sup":
+                return self.scripts(self.unit(scripts[0]), scripts[1:])
+            node = self.symbol(key, item)
             return self.scripts(node, scripts)
         atom, scripts = item.children[0], item.children[1:]
         if atom.data == "norm":
@@ -427,6 +453,31 @@ class _Resolver:
         if kind_ in ("func", "nabla"):
             raise CannotCheck(f"'{_text(atom)}' needs an argument")
         raise CannotCheck(f"'{_text(atom)}' is not understood here")
+
+    def _index_letters(self, text: str, count: int, what: str) -> tuple[str, ...]:
+        letters = tuple(text)
+        if len(letters) != count or not all(c.isalpha() for c in letters) or len(set(letters)) != count:
+            raise Unsupported(f"{what} needs {count} distinct index letter{'s' if count > 1 else ''}, "
+                              f"not '{text}'")
+        for c in letters:
+            if c in self.decls or c in self.indices:
+                raise CannotCheck(f"the index {c} of {what} is also declared; use an undeclared letter")
+        return letters
+
+    def unit(self, sup: Tree) -> Node:
+        """J^{ij}, the single-entry matrix."""
+        indices = self._index_letters(_text(sup.children[0]), 2, "J^{ij}")
+        return self._node(Unit(indices), (self.u.fresh(), self.u.fresh()))
+
+    def entry(self, key: tuple[str, str]) -> Node | None:
+        """X_{ij} or x_i for a declared variable X and undeclared index letters, else None."""
+        base, _, sub = key[0].partition("_")
+        decl = self.decls.get(base)
+        if not sub or decl is None or decl.kind != "var" or kind(decl.shape) == "scalar":
+            return None
+        count = 2 if kind(decl.shape) == "matrix" else 1
+        var = self._node(Var(base, decl.latex), decl.shape)
+        return self._node(Entry(var, self._index_letters(sub, count, f"{decl.latex}_{{{sub}}}")), SCALAR)
 
     def symbol(self, key: tuple[str, str], item: Tree) -> Node:
         name, text = key
@@ -680,9 +731,10 @@ class _Resolver:
             raise CannotCheck(f"'{_text(item)}' is not a variable to differentiate by")
         decl = self.decls.get(key[0])
         if decl is None:
-            base = key[0].split("_")[0]
-            if "_" in key[0] and base in self.decls:
-                raise Unsupported(f"derivatives by entries such as {key[1]} are not supported yet")
+            entry = self.entry(key)
+            if entry is not None:
+                flip, power = self._wrt_scripts(item.children[2:])
+                return entry, flip, power, 1
             raise UndeclaredSymbol(f"{key[1]} is not declared; add it to --where")
         if decl.kind == "const":
             raise CannotCheck(f"{decl.latex} is a fixed constant; it cannot be differentiated by")

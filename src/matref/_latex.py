@@ -4,8 +4,8 @@ Used for error messages and for writing an identity in the other layout."""
 from __future__ import annotations
 
 from ._shapes import kind
-from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, FnValue, Hessian, Inverse, Mul,
-                    Node, Norm, Num, Power, Transpose, Var)
+from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Inverse, Mul,
+                    Node, Norm, Num, Power, Transpose, Unit, Var)
 
 FUNC_LATEX = {
     "tr": r"\operatorname{tr}", "det": r"\det", "log": r"\log", "exp": r"\exp", "sin": r"\sin",
@@ -41,7 +41,7 @@ def wrap(node: Node, at_least: int) -> str:
 
 def _base(node: Node) -> str:
     """The base of a superscript: atoms as they are, anything else in parentheses."""
-    plain = isinstance(node, (Var, Const, Norm)) or (isinstance(node, Num) and node.value >= 0) \
+    plain = isinstance(node, (Var, Const, Norm, Entry)) or (isinstance(node, Num) and node.value >= 0) \
         or (isinstance(node, FnValue) and not node.explicit)
     text = latex(node)
     return text if plain else rf"\left({text}\right)"
@@ -62,6 +62,10 @@ def latex(node: Node) -> str:
         return rf"{node.latex}({latex(node.arg)})" if node.explicit else node.latex
     if isinstance(node, Num):
         return node.text
+    if isinstance(node, Entry):
+        return f"{node.var.latex}_{{{''.join(node.indices)}}}"
+    if isinstance(node, Unit):
+        return f"J^{{{''.join(node.indices)}}}"
     if isinstance(node, Const):
         return {"I": "I", "0": "0", "1": r"\mathbf{1}", "pi": r"\pi"}[node.which]
     if isinstance(node, Add):

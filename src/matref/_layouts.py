@@ -12,7 +12,7 @@ import copy
 
 from ._latex import equation_latex
 from ._shapes import kind
-from ._tree import (Add, Binary, Call, Const, Deriv, Div, Hessian, Inverse, Mul, Node, Power, Transpose, Var)
+from ._tree import (Add, Binary, Call, Const, Deriv, Div, Hessian, Inverse, Mul, Node, Power, Transpose, Unit, Var)
 
 
 def layout_dependent(node: Deriv) -> bool:
@@ -74,6 +74,10 @@ def simplify_transpose(node: Node, symmetric: frozenset[str], transpose: bool = 
         return _tidy(node.x, symmetric)
     if isinstance(node, Var):
         return node if node.name in symmetric else _t(node)
+    if isinstance(node, Unit):  # (J^{ij})ᵀ = J^{ji}
+        u = Unit(node.indices[::-1])
+        u.shape = (node.shape[1], node.shape[0])
+        return u
     if isinstance(node, Const):
         if node.which == "I":
             return node

@@ -17,8 +17,8 @@ import jax.scipy.linalg
 import numpy as np
 
 from ._shapes import Shape, kind
-from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, FnValue, Hessian, Inverse, Mul, Node,
-                    Norm, Num, Power, Transpose, Var, same_variable)
+from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Inverse, Mul,
+                    Node, Norm, Num, Power, Transpose, Unit, Var, same_variable)
 
 jax.config.update("jax_enable_x64", True)
 
@@ -82,6 +82,7 @@ class Ctx:
     fns: dict
     dirs: dict
     varying: tuple[str, ...]
+    indices: dict = field(default_factory=dict)  # index letter -> its (traced) integer value
     overrides: dict = field(default_factory=dict)
     tape: list | None = None
 
@@ -113,6 +114,9 @@ def _eval(node: Node, ctx: Ctx):  # noqa: C901 - one case per node type reads be
         return unvec(L @ z + C @ jnp.tanh(W @ z) + c, shape)
     if isinstance(node, Num):
         return jnp.full((1, 1), node.value, dtype=jnp.float64)
+    if isinstance(node, Unit):
+        i, j = (ctx.indices[c] for c in node.indices)
+        return jnp.zeros(shape, dtype=jnp.float64).at[i, j].set(1.0)
     if isinstance(node, Const):
         if node.which == "I":
             return jnp.eye(shape[0], dtype=jnp.float64)
@@ -198,6 +202,12 @@ def _variable(wrt: Node, ctx: Ctx):
     if isinstance(wrt, FnValue):
         start = evaluate(wrt, replace(ctx, tape=None))
         return start, lambda v: replace(ctx, overrides={**ctx.overrides, wrt.name: v}, tape=None)
+    if isinstance(wrt, Entry):
+        x = ctx.values[wrt.var.name]
+        at = tuple(ctx.indices[c] for c in wrt.indices)
+        if len(at) == 1:  # an entry of a vector, row or column
+            at = (at[0], 0) if x.shape[1] == 1 else (0, at[0])
+        return x[at].reshape(1, 1), lambda v: ctx.with_values(**{wrt.var.name: x.at[at].set(v[0, 0])})
     if isinstance(wrt, Call) and wrt.fn == "vec" and isinstance(wrt.arg, Var):
         x = ctx.values[wrt.arg.name]
         return vec(x), lambda v: ctx.with_values(**{wrt.arg.name: unvec(v, x.shape)})

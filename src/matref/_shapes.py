@@ -101,6 +101,10 @@ class Unifier:
         if a == b:
             return True
         for x, y in ((a, b), (b, a)):
+            if x.coeff == 1 and len(x.factors) == 1 and x.factors[0].startswith("?"):
+                self._bound[x.factors[0]] = y  # a bare unknown takes whatever it meets
+                return True
+        for x, y in ((a, b), (b, a)):
             unknown = [f for f in x.factors if f.startswith("?")]
             if len(unknown) != 1 or not y.known:
                 continue

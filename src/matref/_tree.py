@@ -59,6 +59,25 @@ class Const(Node):
 
 
 @dataclass(eq=False)
+class Entry(Node):
+    """X_{ij} (or x_i): one entry of a declared variable, as a variable of differentiation.
+    `indices` are index letters; the check runs over every value they can take."""
+
+    var: Var
+    indices: tuple[str, ...]
+
+    def children(self):
+        return (self.var,)
+
+
+@dataclass(eq=False)
+class Unit(Node):
+    """J^{ij}: the single-entry matrix, 1 at (i, j) and 0 elsewhere; its size comes from context."""
+
+    indices: tuple[str, str]
+
+
+@dataclass(eq=False)
 class Add(Node):
     terms: tuple[tuple[int, Node], ...]  # (sign, term)
 
@@ -202,4 +221,6 @@ def same_variable(a: Node, b: Node) -> bool:
         return a.name == b.name
     if isinstance(a, Call) and isinstance(b, Call):
         return a.fn == b.fn and same_variable(a.arg, b.arg)
+    if isinstance(a, Entry) and isinstance(b, Entry):
+        return a.var.name == b.var.name and a.indices == b.indices
     return a is b

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from ._language import Identity, parse_identity
 from ._shapes import Dim, kind
-from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, FnValue, Hessian, Inverse, Mul, Node,
-                    Norm, Num, Power, Transpose, Var, same_variable)
+from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Inverse, Mul,
+                    Node, Norm, Num, Power, Transpose, Unit, Var, same_variable)
 
 # Binding strength of generated Python: a weaker child gets parentheses.
 P_ADD, P_MUL, P_UNARY, P_POW, P_ATOM = 1, 2, 3, 4, 5
@@ -72,6 +72,9 @@ class _Gen:
                 return _Code(bound["fn:" + node.name])
             arg = self.expr(node.arg, bound)
             return _Code(f"{_ident(node.name)}({arg.text})", rank=0 if kind(node.shape) == "scalar" else 2)
+        if isinstance(node, Unit):  # J^{ij}: 1 at (i, j), 0 elsewhere
+            (i, j), (r, c) = node.indices, (self.dim(node.shape[0]), self.dim(node.shape[1]))
+            return _Code(f"{xp}.outer({xp}.eye({r})[{i}], {xp}.eye({c})[{j}])")
         if isinstance(node, Num):
             v = node.value
             return _Code(str(int(v)) if v == int(v) else repr(v), rank=0)
@@ -165,6 +168,11 @@ class _Gen:
         if isinstance(wrt, FnValue):
             p = _ident(wrt.name)
             return p, self.expr(wrt, bound).text, {**bound, "fn:" + wrt.name: p}
+        if isinstance(wrt, Entry):  # X_{ij}: the function of that one entry
+            X = bound.get(wrt.var.name, _ident(wrt.var.name))
+            at = ", ".join(wrt.indices) if len(wrt.indices) == 2 else \
+                (f"{wrt.indices[0]}, 0" if wrt.var.shape[1].is_one else f"0, {wrt.indices[0]}")
+            return "v", f"{X}[{at}]", {**bound, wrt.var.name: f"jnp.asarray({X}).at[{at}].set(v)"}
         x = wrt.arg  # vec(X), vech(X) or diag(X)
         r, c = self.dim(x.shape[0]), self.dim(x.shape[1])
         start = self.expr(wrt, bound).text
@@ -248,6 +256,11 @@ def _inputs(ident: Identity, xp: str = "jnp") -> list[str]:
         names = list(ident.sizes)
         lines.append(f"{', '.join(names)} = {', '.join(str(ident.sizes[n]) for n in names)}"
                      + ("" if len(names) > 1 else ""))
+    if ident.indices:
+        letters = list(ident.indices)
+        # one entry (the last row, the first column...); the checker itself tries every one
+        picks = [ident.indices[c] - 1 if k % 2 == 0 else 0 for k, c in enumerate(letters)]
+        lines.append(f"{', '.join(letters)} = {', '.join(map(str, picks))}  # an entry (0-based)")
     nodes = [n for s in ident.equation.sides for n in s.walk()]
     used = [n for n in dict.fromkeys(n.name for n in nodes if isinstance(n, Var))]
     fns = [n for n in dict.fromkeys(n.name for n in nodes if isinstance(n, FnValue))]
