@@ -155,13 +155,11 @@ def check(formula: str, where: str = "", layout: str = "denominator", *, draws: 
             return Verdict(CANNOT, f"evaluation failed: {type(e).__name__}: {str(e).splitlines()[0][:200]}", **base)
         outs = [np.asarray(o) for o in outs]
         scale = float(scale)
-        if not np.isfinite(scale) and all(np.all(np.isfinite(o)) for o in outs):
-            return Verdict(CANNOT, f"a function inside a derivative is not finite at the random inputs (draw {k + 1}); "
+        bad = next((latex(sides[i]) for i, o in enumerate(outs) if not np.all(np.isfinite(o))),
+                   None if np.isfinite(scale) else "a function inside a derivative")
+        if bad is not None:
+            return Verdict(CANNOT, f"{bad} is not finite at the random inputs (draw {k + 1}); "
                            "declare its domain (e.g. \\text{positive}, \\mathbb{S}^{n}_{++})", **base)
-        for i, o in enumerate(outs):
-            if not np.all(np.isfinite(o)):
-                return Verdict(CANNOT, f"{latex(sides[i])} is not finite at the random inputs (draw {k + 1}); "
-                               "declare its domain (e.g. \\text{positive}, \\mathbb{S}^{n}_{++})", **base)
         for i in range(len(outs) - 1):
             diff = np.abs(outs[i] - outs[i + 1])
             rel = float(np.sqrt(np.sum(diff ** 2)) / scale) if scale > 0 else 0.0

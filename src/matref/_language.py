@@ -117,6 +117,12 @@ def _order(sup: Tree) -> int:
     return int(text)
 
 
+def _scripts_after_name(item: Tree) -> list[Tree]:
+    """The superscripts of a symbol's postfix, after the subscript that is part of its name."""
+    has_sub = len(item.children) > 1 and item.children[1].data == "sub"
+    return item.children[2:] if has_sub else item.children[1:]
+
+
 def _is_paren(item: Tree) -> bool:
     """An item that is a bracketed group: `(...)`, `[...]` or `{...}`, perhaps with scripts."""
     if item.data != "postfix":
@@ -410,8 +416,7 @@ class _Resolver:
             return self.expr(item)
         key = symbol_key(item, allow_sup=True)
         if key is not None:
-            scripts = item.children[2:] if len(item.children) > 1 and item.children[1].data == "sub" \
-                else item.children[1:]
+            scripts = _scripts_after_name(item)
             if key[0] == "J" and "J" not in self.decls and scripts and scripts[0].data == "sup":
                 return self.scripts(self.unit(scripts[0]), scripts[1:])
             node = self.symbol(key, item)
@@ -739,7 +744,7 @@ class _Resolver:
         if decl.kind == "const":
             raise CannotCheck(f"{decl.latex} is a fixed constant; it cannot be differentiated by")
         node = self.symbol(key, item)
-        scripts = item.children[2:] if len(item.children) > 1 and item.children[1].data == "sub" else item.children[1:]
+        scripts = _scripts_after_name(item)
         flip, power = self._wrt_scripts(scripts)
         return node, flip, power, 1
 

@@ -26,6 +26,12 @@ def _ident(name: str) -> str:
     return name + "_" if keyword.iskeyword(name) else name
 
 
+def _free_name(ident: Identity, also: set[str] = frozenset()) -> str:
+    """A function name clashing with no symbol, dimension letter or name in `also`."""
+    taken = {_ident(n) for n in ident.decls} | set(ident.sizes) | set(also)
+    return next(c for c in ["f", "g", "h", "phi", "psi"] + [f"f{i}" for i in range(2, 99)] if c not in taken)
+
+
 @dataclass
 class _Code:
     text: str
@@ -192,8 +198,7 @@ class _Gen:
         ret = self.scalar0(code) if scalar else code.text
         if inner.keys() - self.ident.decls.keys() - {k for k in inner if k.startswith("fn:")} or len(inner) > 1:
             return f"(lambda {param}: {ret})"
-        taken = {_ident(n) for n in self.ident.decls} | {d.split("(")[0][4:] for d in self.defs} | set(self.ident.sizes)
-        name = next(c for c in ["f", "g", "h", "phi", "psi"] + [f"f{i}" for i in range(2, 99)] if c not in taken)
+        name = _free_name(self.ident, {d.split("(")[0][4:] for d in self.defs})
         self.defs.append(f"def {name}({param}):\n    return {ret}")
         return name
 
@@ -405,7 +410,7 @@ def numpy_script(formula: str, where: str = "", layout: str = "denominator", tit
         x = _ident(lhs.wrt.name)
         body = gen.expr(lhs.f, {})
         ret = body.text if body.rank == 0 else f"{body.wrap(P_ATOM)}.item()"
-        name = next(c for c in ["f", "g", "h", "phi"] if c not in {_ident(n) for n in ident.decls} | set(ident.sizes))
+        name = _free_name(ident)
         defs = [f"def {name}({x}):\n    return {ret}", NUMERIC_GRADIENT]
         fd = f"numeric_gradient({name}, {x})" + (".T" if lhs.layout == "numerator" else "")
         # Central differences with h = 1e-6 are accurate to about 1e-9 here; 1e-5 leaves a wide margin.
