@@ -75,7 +75,7 @@ def test_shape_clashes_name_the_culprit(formula, where, message):
     (r"x = x", rf"x \in {R}^{{n}}, x \in {R}", "cannot", "declared twice"),
     (r"x = x", rf"x \in {R}^{{n}} \text{{ fancy}}", "cannot", "unknown property 'fancy'"),
     (r"\frac{\partial u}{\partial x} = 0", rf"x, y \in {R}^{{n}}, u : {R}^{{m}} \to {R}", "cannot", "cannot tell what u"),
-    (r"x_{i} = 0", rf"x \in {R}^{{n}}", "unsupported", "entries such as x_{i}"),
+        (r"x_{ii} = 0", rf"x \in {R}^{{n}}", "unsupported", "needs 1 distinct index letter"),
     (r"\frac{\partial x}{\partial X_{i}} = 0", rf"X \in {R}^{{n \times n}}, x \in {R}^{{n}}", "unsupported", "needs 2 distinct index letters"),
     (r"\frac{\partial x}{\partial x_{n}} = 0", rf"x \in {R}^{{n}}, n \in {R}", "cannot", "is also declared"),
     (r"\frac{\partial x}{\partial x_{i}} = 0", rf"x \in {R}^{{n}}, \operatorname{{vech}} \in {R}", "cannot", "cannot be declared"),

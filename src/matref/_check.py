@@ -14,12 +14,23 @@ from ._errors import CannotCheck, FormulaSyntaxError, MatrefError, ShapeClash
 from ._language import Identity, parse_identity
 from ._latex import latex
 from ._numeric import Ctx, concrete, draw_value, evaluate, function_params
-from ._tree import Differential, FnValue, Var
+from ._plans import DRAWS_PER_PLAN, Draw
+from ._tree import Add, FnValue, Var
 
 # float64 autodiff agrees with closed forms to <= 2e-13 (relative) on these well-conditioned inputs,
 # and the nearest wrong answer measured was 1.6e-2 off: 1e-8 leaves orders of magnitude either side.
 RTOL = 1e-8
-DRAWS = 4
+# A side that is zero by cancellation (det(x x^T) = 0) keeps a rounding residue of about k·u times
+# its intermediate values, u = 1.1e-16 and k the operations on the way (tens to hundreds): so the
+# intermediates also count, but 1e4 times less than the sides (1e-12 of them, about 1e4·u). A term
+# smaller than that next to its intermediates cannot hide at both drawn scales.
+INTERMEDIATE_WEIGHT = 1e-4
+
+
+def _scale(terms: float, intermediates: float) -> float:
+    """What the difference of two sides is measured against: the largest side or top-level term,
+    plus 1e-4 of the largest intermediate value (see INTERMEDIATE_WEIGHT)."""
+    return terms + INTERMEDIATE_WEIGHT * intermediates
 
 HOLDS, REFUTED, CANNOT = "holds", "refuted", "cannot check"
 
@@ -36,7 +47,8 @@ class Verdict:
     max_rel_error: float | None = None
     tolerance: float = RTOL
     draws: int = 0
-    sizes: dict[str, int] = field(default_factory=dict)
+    sizes: dict[str, int] = field(default_factory=dict)  # the first plan's, or where it was refuted
+    drawn_sizes: list[dict[str, int]] = field(default_factory=list)  # every size plan drawn
     details: list[str] = field(default_factory=list)
 
     @property
@@ -56,49 +68,94 @@ class Verdict:
 
 
 @dataclass(frozen=True)
+class _Plan:
+    """What one size plan needs to draw inputs: concrete shapes at these sizes."""
+
+    sizes: dict
+    variables: dict  # name -> (concrete shape, props), in a fixed order
+    functions: dict  # name -> (d_in, d_out)
+    indices: dict  # index letter -> how many values it takes
+
+
+@dataclass(frozen=True)
 class _Compiled:
     identity: Identity
-    run: object  # jitted (values, fns, dirs) -> (sides, scale)
-    variables: dict  # name -> (concrete shape, props)
-    functions: dict  # name -> (d_in, d_out)
+    plans: tuple[_Plan, ...]
+    run: object  # [(values, fns, dirs, indices) per plan] -> [(sides, top-level terms, intermediates) per plan]
     varying: tuple[str, ...]
 
 
-# Each compiled check holds about 50 memory mappings of machine code; Linux allows a process 65,530
-# by default, and past that XLA crashes. So keep only the most recent checks compiled.
-@functools.lru_cache(maxsize=256)
-def _compile(formula: str, where: str, layout: str) -> _Compiled:
-    ident = parse_identity(formula, where, layout)
-    sides, sizes, decls = ident.equation.sides, ident.sizes, ident.decls
-    nodes = [n for s in sides for n in s.walk()]
-    used = {n.name for n in nodes if isinstance(n, Var)}
+def _plan(ident: Identity, sizes: dict, indices: dict, used: set[str]) -> _Plan:
+    decls = ident.decls
     variables = {name: (concrete(decls[name].shape, sizes), decls[name].props) for name in sorted(used)}
     functions = {}
-    for n in nodes:
+    for n in (n for s in ident.equation.sides for n in s.walk()):
         if isinstance(n, FnValue):
             d = decls[n.name]
             din, dout = concrete(d.domain, sizes), concrete(d.shape, sizes)
             functions[n.name] = (din[0] * din[1], dout[0] * dout[1])
-    differentials = [n for n in nodes if isinstance(n, Differential)]
-    varying = sorted({n.x.name for n in differentials if isinstance(n.x, Var)})
-    if differentials and not varying:
-        varying = sorted(used)
-    varying = tuple(v for v in varying if "constant" not in decls[v].props)
+    return _Plan(sizes, variables, functions, indices)
 
-    def run(values, fns, dirs, indices):
+
+def _terms(side) -> list:
+    """The top-level terms of a side: the terms of a sum, else the side itself."""
+    return [t for _, t in side.terms] if isinstance(side, Add) else [side]
+
+
+# Checks run eagerly, operation by operation: JAX compiles each operation once per shape and dtype
+# and reuses it across every identity, where a jitted check compiles a program per (identity, size
+# plan), about 4x the XLA time once sizes vary (measured: scripts/bench). The parsed identity and
+# its plans are kept here.
+@functools.lru_cache(maxsize=1024)
+def _compile(formula: str, where: str, layout: str) -> _Compiled:
+    ident = parse_identity(formula, where, layout)
+    sides, decls = ident.equation.sides, ident.decls
+    used = {n.name for s in sides for n in s.walk() if isinstance(n, Var)}
+    plans = tuple(_plan(ident, sizes, idx, used) for sizes, idx in zip(ident.plans, ident.plan_indices))
+    # A differential varies every symbol not declared constant, whether or not its own
+    # differential is written: d(XY) = dX Y misses X dY, and must be refuted.
+    varying = tuple(sorted(v for v in used if "constant" not in decls[v].props))
+
+    def run_one(sizes, values, fns, dirs, indices):
         tape: list = []
+        values = {k: jnp.asarray(v) for k, v in values.items()}  # JAX arrays (`.at` needs them)
         ctx = Ctx(sizes, values, fns, dirs, varying, indices=indices, tape=tape)
-        outs = tuple(evaluate(side, ctx) for side in sides)
-        return outs, jnp.max(jnp.stack(tape))
+        outs, terms = [], []
+        for side in sides:
+            parts = [(sign, evaluate(t, ctx)) for sign, t in (side.terms if isinstance(side, Add) else [(1, side)])]
+            total = parts[0][1] if parts[0][0] > 0 else -parts[0][1]
+            for sign, v in parts[1:]:
+                total = total + v if sign > 0 else total - v
+            outs.append(total)
+            terms += [v for _, v in parts]
+        return outs, terms, tape
 
-    return _Compiled(ident, jax.jit(run), variables, functions, varying)
+    def run(per_plan):
+        return [run_one(plan.sizes, *args) for plan, args in zip(plans, per_plan)]
+
+    return _Compiled(ident, plans, run, varying)
 
 
-def draw_inputs(compiled: _Compiled, seed: int, draw: int):
-    """Random (values, function parameters, directions) for one draw."""
-    rng = np.random.default_rng([seed, draw])
-    values = {name: draw_value(rng, shape, props) for name, (shape, props) in compiled.variables.items()}
-    fns = {name: function_params(rng, din, dout) for name, (din, dout) in compiled.functions.items()}
+def _norm(a) -> float:
+    a = np.asarray(a)
+    return float(np.sqrt(np.sum(a * a)))
+
+
+def _measure(outs, terms, tape) -> tuple[list[np.ndarray], float]:
+    """The sides as NumPy arrays and what their difference is measured against (see `_scale`)."""
+    outs = [np.asarray(o) for o in outs]
+    largest_term = max([_norm(o) for o in outs] + [_norm(t) for t in terms])
+    intermediates = max([_norm(v) for v in tape], default=0.0)
+    return outs, _scale(largest_term, intermediates)
+
+
+def draw_inputs(compiled: _Compiled, plan: int, seed: int, draw: Draw):
+    """Random (values, function parameters, directions) for one draw of one plan."""
+    p = compiled.plans[plan]
+    rng = np.random.default_rng([seed, plan, draw.index])
+    values = {name: draw_value(rng, shape, props, draw.scale(i), draw.form)
+              for i, (name, (shape, props)) in enumerate(p.variables.items())}
+    fns = {name: function_params(rng, din, dout) for name, (din, dout) in p.functions.items()}
     dirs = {name: rng.standard_normal(values[name].shape) for name in compiled.varying}
     return values, fns, dirs
 
@@ -106,29 +163,42 @@ def draw_inputs(compiled: _Compiled, seed: int, draw: int):
 MAX_INDEX_VALUES = 64
 
 
-def _draws(compiled: _Compiled, seed: int, draws: int):
-    """(values, fns, dirs, indices) to evaluate at: `draws` random draws, each at every value of
-    the index letters (X_{ij}, J^{ij}) when there are at most 64 of them, else at 64 random ones."""
-    ranges = compiled.identity.indices
-    letters = list(ranges)
-    combos = list(itertools.product(*(range(ranges[c]) for c in letters)))
-    for k in range(draws):
-        values, fns, dirs = draw_inputs(compiled, seed, k)
-        chosen = combos
-        if len(combos) > MAX_INDEX_VALUES:
-            rng = np.random.default_rng([seed, k, 1])
-            chosen = [combos[i] for i in rng.choice(len(combos), MAX_INDEX_VALUES, replace=False)]
-        for combo in chosen:
-            yield values, fns, dirs, {c: np.int32(v) for c, v in zip(letters, combo)}
+def _index_values(p: _Plan, seed: int, plan: int, draw: int) -> list[dict]:
+    """The values of the index letters (X_{ij}, J^{ij}) to evaluate at: all of them when there are
+    at most 64, else 64 random ones."""
+    letters = list(p.indices)
+    combos = list(itertools.product(*(range(p.indices[c]) for c in letters)))
+    if len(combos) > MAX_INDEX_VALUES:
+        rng = np.random.default_rng([seed, plan, draw, 1])
+        combos = [combos[i] for i in rng.choice(len(combos), MAX_INDEX_VALUES, replace=False)]
+    return [{c: np.int32(v) for c, v in zip(letters, combo)} for combo in combos]
 
 
-def check(formula: str, where: str = "", layout: str = "denominator", *, draws: int = DRAWS, seed: int = 0,
-          rtol: float = RTOL) -> Verdict:
+def _calls(compiled: _Compiled, seed: int, draws: int = DRAWS_PER_PLAN):
+    """Arguments of each call of the compiled check: every plan at once, draw by draw, each at the
+    values of its index letters (plans with fewer index values repeat theirs)."""
+    for d in range(draws):
+        inputs, index_values = [], []
+        for p in range(len(compiled.plans)):
+            draw = Draw(p, d, p * DRAWS_PER_PLAN + d)
+            inputs.append(draw_inputs(compiled, p, seed, draw))
+            index_values.append(_index_values(compiled.plans[p], seed, p, d))
+        for k in range(max(len(v) for v in index_values)):
+            at = [v[k % len(v)] for v in index_values]
+            yield d, [(*inp, idx) for inp, idx in zip(inputs, at)]
+
+
+def _sizes_text(sizes: dict) -> str:
+    return ", ".join(f"{d}={s}" for d, s in sizes.items())
+
+
+def check(formula: str, where: str = "", layout: str = "denominator", *, draws: int = DRAWS_PER_PLAN,
+          seed: int = 0, rtol: float = RTOL) -> Verdict:
     """Check `formula` (LaTeX, `LHS = RHS`) under the declarations `where`, in `layout`.
 
-    Both sides are evaluated at `draws` random inputs; the identity holds when every pair of
-    sides agrees to `rtol`, normwise, relative to the largest quantity in the identity.
-    Never raises for bad input: problems come back as a "cannot check" verdict.
+    Both sides are evaluated at `draws` draws of every size plan (see `_plans`); the identity holds
+    when, at each, the sides agree to `rtol`, normwise, relative to the largest of the sides and
+    their top-level terms. Never raises for bad input: problems come back as "cannot check".
     """
     base = dict(formula=formula, where=where or "", layout=layout, tolerance=rtol)
     try:
@@ -145,45 +215,79 @@ def check(formula: str, where: str = "", layout: str = "denominator", *, draws: 
         return Verdict(CANNOT, f"matref could not read this input (internal error {type(e).__name__}: {e}); "
                        "please report it with the formula", **base)
     sides = compiled.identity.equation.sides
-    sizes = compiled.identity.sizes
-    base["sizes"] = dict(sizes)
+    plans = compiled.plans
+    base["sizes"] = dict(plans[0].sizes)
+    base["drawn_sizes"] = [dict(p.sizes) for p in plans]
     worst = (-1.0, None)
-    for k, (values, fns, dirs, indices) in enumerate(_draws(compiled, seed, draws)):
+    for d, args in _calls(compiled, seed, draws):
         try:
-            outs, scale = compiled.run(values, fns, dirs, indices)
+            results = compiled.run(args)
         except Exception as e:  # noqa: BLE001 - a numerical failure inside JAX is reported, not raised
             return Verdict(CANNOT, f"evaluation failed: {type(e).__name__}: {str(e).splitlines()[0][:200]}", **base)
-        outs = [np.asarray(o) for o in outs]
-        scale = float(scale)
-        bad = next((latex(sides[i]) for i, o in enumerate(outs) if not np.all(np.isfinite(o))),
-                   None if np.isfinite(scale) else "a function inside a derivative")
-        if bad is not None:
-            return Verdict(CANNOT, f"{bad} is not finite at the random inputs (draw {k + 1}); "
-                           "declare its domain (e.g. \\text{positive}, \\mathbb{S}^{n}_{++})", **base)
-        for i in range(len(outs) - 1):
-            diff = np.abs(outs[i] - outs[i + 1])
-            rel = float(np.sqrt(np.sum(diff ** 2)) / scale) if scale > 0 else 0.0
-            if rel > worst[0]:
-                worst = (rel, (k, i, outs[i], outs[i + 1], diff, indices))
-    rel, (k, i, a, b, diff, at) = worst
-    dims = ", ".join(f"{d}={s}" for d, s in sizes.items())
-    sizes_note = f" ({dims})" if dims else ""
+        for p, (result, plan_args) in enumerate(zip(results, args)):
+            outs, scale = _measure(*result)
+            bad = next((latex(sides[i]) for i, o in enumerate(outs) if not np.all(np.isfinite(o))),
+                       None if np.isfinite(scale) else "a function inside a derivative")
+            if bad is not None:
+                where_ = _sizes_text(plans[p].sizes)
+                return Verdict(CANNOT, f"{bad} is not finite at the random inputs (draw {d + 1}"
+                               f"{', ' + where_ if where_ else ''}); declare its domain "
+                               "(e.g. \\text{positive}, \\mathbb{S}^{n}_{++})", **base)
+            for i in range(len(outs) - 1):
+                diff = np.abs(outs[i] - outs[i + 1])
+                rel = float(np.sqrt(np.sum(diff ** 2)) / scale) if scale > 0 else 0.0
+                if rel > worst[0]:
+                    worst = (rel, (p, d, i, outs[i], outs[i + 1], diff, plan_args[3]))
+    draws = len(plans) * draws
+    rel, (p, d, i, a, b, diff, at) = worst
+    drawn = _drawn_text(plans)
     if rel <= rtol:
-        return Verdict(HOLDS, f"{draws} random draws{_index_note(compiled)} in {layout} layout{sizes_note}; largest relative error "
-                       f"{rel:.1e} (tolerance {rtol:.0e})", **base, max_rel_error=rel, draws=draws)
+        return Verdict(HOLDS, f"{draws} random draws{_index_note(compiled)} in {layout} layout{drawn}; "
+                       f"largest relative error {rel:.1e} (tolerance {rtol:.0e})", **base, max_rel_error=rel,
+                       draws=draws)
     r, c = np.unravel_index(np.argmax(diff), diff.shape)
     where_ = "" if a.shape == (1, 1) else f", entry ({r + 1}, {c + 1})"
     if at:
         where_ += " with " + ", ".join(f"{letter}={int(v) + 1}" for letter, v in at.items())
+    sizes = _sizes_text(plans[p].sizes)
+    at_sizes = f" at {sizes}" if sizes else ""
+    fails = _failing_note(compiled, seed, rtol, draws) if len(plans) > 1 and sizes else ""
     pair = "the two sides" if len(sides) == 2 else f"side {i + 1} and side {i + 2}"
     details = [f"  left:  {latex(sides[i])}", f"  right: {latex(sides[i + 1])}",
-               f"  at draw {k + 1}{where_}: left {a[r, c]:.6g}, right {b[r, c]:.6g}"]
+               f"  at draw {d + 1}{at_sizes}{where_}: left {a[r, c]:.6g}, right {b[r, c]:.6g}"]
+    if fails:
+        details.append(f"  {fails}")
+    base["sizes"] = dict(plans[p].sizes)
     return Verdict(REFUTED, f"{pair} differ by {rel:.1e} (relative; tolerance {rtol:.0e}) in {layout} layout"
-                   f"{sizes_note}", **base, max_rel_error=rel, draws=draws, details=details)
+                   f"{at_sizes}", **base, max_rel_error=rel, draws=draws, details=details)
+
+
+def _drawn_text(plans) -> str:
+    letters = list(plans[0].sizes)
+    if not letters:
+        return ""
+    values = {n: list(dict.fromkeys(p.sizes[n] for p in plans)) for n in letters}
+    return " (" + "; ".join(f"{n}=" + ",".join(map(str, v)) for n, v in values.items()) + ")"
+
+
+def _failing_note(compiled: _Compiled, seed: int, rtol: float, draws: int) -> str:
+    """Which size plans the identity fails at, and which it holds at (size-specific identities)."""
+    bad = set()
+    for d, args in _calls(compiled, seed, draws):
+        results = compiled.run(args)
+        for p, result in enumerate(results):
+            outs, scale = _measure(*result)
+            if any(np.sqrt(np.sum((outs[i] - outs[i + 1]) ** 2)) > rtol * scale for i in range(len(outs) - 1)):
+                bad.add(p)
+    good = [p for p in range(len(compiled.plans)) if p not in bad]
+    if not good:
+        return "it fails at every size drawn"
+    show = lambda ps: "; ".join(_sizes_text(compiled.plans[p].sizes) for p in ps)  # noqa: E731
+    return f"it fails at {show(sorted(bad))} and agrees at {show(good)}"
 
 
 def _index_note(compiled: _Compiled) -> str:
-    letters = ", ".join(compiled.identity.indices)
+    letters = ", ".join(str(c) for c in compiled.identity.indices)
     return f" (each at every {letters})" if letters else ""
 
 

@@ -3,12 +3,13 @@ such as `x \\in \\mathbb{R}^{n}, A \\in \\mathbb{S}^{n}_{++}, u : \\mathbb{R}^{n
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from lark import Token, Tree
 
 from . import _syntax
-from ._errors import CannotCheck, Unsupported
+from ._errors import CannotCheck, FormulaSyntaxError, Unsupported
 from ._shapes import Dim, ONE, Shape, kind
 
 # Words accepted after a space as properties (`A \in \mathbb{R}^{n \times n} \text{ invertible}`).
@@ -16,8 +17,10 @@ PROPERTY_WORDS = {
     "symmetric": "symmetric", "invertible": "invertible", "nonsingular": "invertible",
     "orthogonal": "orthogonal", "diagonal": "diagonal", "positive": "positive", "unit": "unit",
     "constant": "constant", "spd": "spd", "psd": "psd", "positivedefinite": "spd",
-    "positivesemidefinite": "psd",
+    "positivesemidefinite": "psd", "skewsymmetric": "skew", "antisymmetric": "skew",
 }
+# Words and spacing that separate declarations (`x \in \mathbb{R}^{n} \text{ and } A \in ...`).
+SEPARATORS = re.compile(r"\\text\s*\{\s*(and|,|;)?\s*\}|\\q?quad\b")
 BOLD = {"mathbf", "boldsymbol", "bm", "mathit", "mathrm"}
 
 
@@ -117,7 +120,16 @@ def parse_where(text: str) -> dict[str, Decl]:
     """Parse declarations into {name: Decl}. An empty text declares nothing."""
     if text is None or not text.strip():
         return {}
-    tree = _syntax.parse(text, start="decls")
+    # Separators become commas of the same length, so that error columns still point into `text`.
+    spaced = SEPARATORS.sub(lambda m: "," + " " * (len(m.group(0)) - 1), text)
+    try:
+        tree = _syntax.parse(spaced, start="decls")
+    except FormulaSyntaxError as e:
+        e.text = text
+        plain = re.search(r"\\in\s*(R|C|S)\s*\^", text)
+        if plain:
+            e.args = (f"{e.args[0]}; write the space as \\mathbb{{{plain.group(1)}}}^{{n}}",)
+        raise
     out: dict[str, Decl] = {}
     pending_props: dict[str, set[str]] = {}
 
@@ -166,6 +178,24 @@ def parse_where(text: str) -> dict[str, Decl]:
             if value != int(value):
                 raise CannotCheck(f"{latex} = {d.children[2].value}: fixed constants must be integers")
             add(Decl(name, latex, "const", value=int(value)))
+        elif d.data == "decl_succ":  # X \succ 0 (definite), X \succeq 0 (semidefinite)
+            if d.children[2].value != "0":
+                raise CannotCheck(r"write X \succ 0 or X \succeq 0 (against zero)")
+            prop = "spd" if d.children[1].value == r"\succ" else "psd"
+            for name, _ in names(d.children[0]):
+                pending_props.setdefault(name, set()).add(prop)
+        elif d.data == "decl_det":  # \det X > 0
+            func = d.children[0].value
+            name_tree = d.children[1]
+            postfix = name_tree.children[0]
+            if len(postfix.children) == 1 and isinstance(postfix.children[0], Tree) \
+                    and postfix.children[0].data == "paren":  # \det(X) > 0
+                inner = [t for t in postfix.children[0].iter_subtrees_topdown() if t.data == "postfix"]
+                name_tree = Tree("name", [inner[0]]) if inner else name_tree
+            if func != r"\det" or d.children[-1].value != "0":
+                raise CannotCheck(r"the only inequality understood on a function is \det X > 0")
+            for name, _ in names(Tree("names", [name_tree])):
+                pending_props.setdefault(name, set()).add("posdet")
         elif d.data == "decl_prop":
             props = props_of([c for c in d.children[1:] if isinstance(c, Tree)])
             for name, _ in names(d.children[0]):
@@ -183,7 +213,7 @@ def _validate(decl: Decl) -> None:
     if decl.kind != "var":
         return
     r, c = decl.shape
-    square = {"symmetric", "psd", "spd", "orthogonal", "diagonal", "invertible"} & decl.props
+    square = {"symmetric", "psd", "spd", "orthogonal", "diagonal", "invertible", "skew", "posdet"} & decl.props
     if square and r != c:
         raise CannotCheck(f"{decl.latex} is declared {sorted(square)[0]} but is not square ({r}×{c})")
     if "unit" in decl.props and kind(decl.shape) != "vector":

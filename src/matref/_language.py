@@ -12,6 +12,7 @@ import copy
 import dataclasses
 import functools
 import math
+import re
 from dataclasses import dataclass
 
 from lark import Token, Tree
@@ -20,17 +21,18 @@ from . import _syntax
 from ._declarations import BOLD, Decl, parse_where, symbol_key, tokens, word
 from ._errors import CannotCheck, FormulaSyntaxError, ShapeClash, UndeclaredSymbol, Unsupported
 from ._latex import latex
+from ._plans import size_plans
 from ._shapes import ONE, SCALAR, Dim, Shape, Unifier, kind, show, triangular
 from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, Equation, FnValue, Hessian,
-                    Inverse, Mul, Node, Norm, Num, Power, Transpose, Unit, Var)
+                    Inverse, Mul, Node, Norm, Num, Power, Size, Transpose, Unit, Var)
 
 LAYOUTS = ("denominator", "numerator")
 FUNCTIONS = {
     "tr": "tr", "Tr": "tr", "trace": "tr", "det": "det", "log": "log", "ln": "log", "exp": "exp",
     "sin": "sin", "cos": "cos", "tanh": "tanh", "sqrt": "sqrt", "diag": "diag", "vec": "vec", "vech": "vech",
-    "expm": "expm",
+    "expm": "expm", "tan": "tan", "adj": "adj",
 }
-ELEMENTWISE = {"log", "exp", "sin", "cos", "tanh", "sigmoid", "sqrt"}
+ELEMENTWISE = {"log", "exp", "sin", "cos", "tan", "tanh", "sigmoid", "sqrt"}
 TRANSPOSE_MARKS = {"T", r"\top", r"\intercal", r"\mathsfT", r"\mathrmT", r"\textT"}
 
 
@@ -43,8 +45,10 @@ class Identity:
     layout: str
     equation: Equation
     decls: dict[str, Decl]
-    sizes: dict[str, int]
+    sizes: dict[str, int]  # the first size plan: the sizes snippets and messages use
     indices: dict[str, int] = dataclasses.field(default_factory=dict)  # index letter -> how many values
+    plans: tuple[dict[str, int], ...] = ()  # every size assignment the check draws (see _plans)
+    plan_indices: tuple[dict[str, int], ...] = ()  # `indices` at each plan
 
 
 @functools.lru_cache(maxsize=4096)
@@ -60,18 +64,19 @@ def parse_identity(formula: str, where: str = "", layout: str = "denominator") -
     decls = parse_where(where)
     tree = _syntax.parse(formula)
     try:
-        resolver = _Resolver(decls, layout)
+        resolver = _Resolver(decls, layout, formula)
         sides = resolver.equation(tree)
     except RecursionError:  # pragma: no cover - bounded by _syntax.MAX_DEPTH
         raise CannotCheck("the formula is nested too deeply") from None
-    sizes = assign_sizes(sides, decls)
-    resolver.check_sides(sides, sizes)
-    return Identity(formula, where or "", layout, Equation(sides, layout), decls, sizes,
-                    resolver.index_ranges(sides, sizes))
+    plans = assign_sizes(sides, decls)
+    resolver.check_sides(sides, plans[0])
+    return Identity(formula, where or "", layout, Equation(sides, layout), decls, plans[0],
+                    resolver.index_ranges(sides, plans[0]), plans,
+                    tuple(resolver.index_ranges(sides, plan) for plan in plans))
 
 
-def assign_sizes(sides: list[Node], decls: dict[str, Decl]) -> dict[str, int]:
-    """Distinct sizes, none of them 1, for each dimension letter (declaration order first)."""
+def dimension_letters(sides: list[Node], decls: dict[str, Decl]) -> list[str]:
+    """The dimension letters of an identity, declaration order first."""
     names: list[str] = []
 
     def add(dim: Dim) -> None:
@@ -88,10 +93,30 @@ def assign_sizes(sides: list[Node], decls: dict[str, Decl]) -> dict[str, int]:
         for node in side.walk():
             for dim in node.shape:
                 add(dim)
-    pool = [3, 4, 5, 2, 6, 7, 8, 9, 10, 11, 12]
-    if len(names) > len(pool):
-        raise Unsupported(f"too many dimension letters ({len(names)}); at most {len(pool)}")
-    return dict(zip(names, pool))
+    return names
+
+
+def fixed_sizes(letters: list[str], decls: dict[str, Decl]) -> dict[str, int]:
+    """Dimension letters given a size in the where clause (`n = 2`)."""
+    fixed = {}
+    for name in letters:
+        decl = decls.get(name)
+        if decl is not None and decl.kind == "const":
+            if decl.value < 1:
+                raise CannotCheck(f"{decl.latex} = {decl.value}: a size must be at least 1")
+            fixed[name] = decl.value
+    return fixed
+
+
+def assign_sizes(sides: list[Node], decls: dict[str, Decl]) -> tuple[dict[str, int], ...]:
+    """The size plans of an identity (see `_plans`): several sizes per free dimension letter."""
+    letters = dimension_letters(sides, decls)
+    if len(letters) > MAX_LETTERS:
+        raise Unsupported(f"too many dimension letters ({len(letters)}); at most {MAX_LETTERS}")
+    return size_plans(letters, fixed_sizes(letters, decls), minimum_sizes(sides))
+
+
+MAX_LETTERS = 11
 
 
 def _constant(node: Node) -> float | None:
@@ -107,6 +132,50 @@ def _constant(node: Node) -> float | None:
         values = [_constant(f) for f in node.factors]
         return None if None in values else math.prod(values)
     return None
+
+
+def _entry_dims(node: Entry) -> tuple[Dim, ...]:
+    """The dimensions an entry's indices run over (one for a vector, two for a matrix)."""
+    shape = node.var.shape
+    if len(node.indices) == 2:
+        return shape
+    return (shape[0],) if shape[1].is_one else (shape[1],)
+
+
+def minimum_sizes(sides: list[Node]) -> dict[str, int]:
+    """Sizes a letter needs at least, so that fixed entries such as M_{23} exist (n >= 3)."""
+    least: dict[str, int] = {}
+    for side in sides:
+        for node in side.walk():
+            if isinstance(node, Entry):
+                for index, dim in zip(node.indices, _entry_dims(node)):
+                    if isinstance(index, int) and dim.coeff == 1 and len(dim.factors) == 1:
+                        least[dim.factors[0]] = max(least.get(dim.factors[0], 2), index)
+    return least
+
+
+def _size_subscript(sub: str, text: str) -> Dim:
+    """The size written as the subscript of I_n: a dimension letter or a number."""
+    if sub.isdigit() and int(sub) > 0:
+        return Dim(int(sub))
+    if len(sub) == 1 and sub.isalpha():
+        return Dim(1, (sub,))
+    raise CannotCheck(f"{text}: write the identity's size as one letter or a number, e.g. I_{{n}}")
+
+
+# Function names people type without a backslash, and how to write them.
+PLAIN_FUNCTIONS = {"tr": r"\operatorname{tr}", "Tr": r"\operatorname{tr}", "det": r"\det", "log": r"\log",
+                   "exp": r"\exp", "diag": r"\operatorname{diag}", "vec": r"\operatorname{vec}",
+                   "adj": r"\operatorname{adj}", "logdet": r"\log\det", "sin": r"\sin", "cos": r"\cos"}
+
+
+def _undeclared(text: str, source: str) -> str:
+    """The message for an undeclared symbol, with the likeliest intended meaning when there is one."""
+    for word, command in PLAIN_FUNCTIONS.items():
+        if re.search(rf"(?<![\\A-Za-z{{]){word}(?![A-Za-z])", source) and text in word:
+            return f"{text} is not declared: did you mean the function {command}? (write '{command}', not '{word}')"
+    return (f"{text} is not declared; declare it in the where clause, e.g. '{text} \\in \\mathbb{{R}}^{{n \\times n}}' "
+            f"(a matrix), '{text} \\in \\mathbb{{R}}^{{n}}' (a vector) or '{text} \\in \\mathbb{{R}}' (a scalar)")
 
 
 def _order(sup: Tree) -> int:
@@ -154,13 +223,24 @@ def _single_product(tree: Tree) -> list[Tree] | None:
 
 
 class _Resolver:
-    def __init__(self, decls: dict[str, Decl], layout: str):
+    def __init__(self, decls: dict[str, Decl], layout: str, source: str = ""):
         self.decls = decls
         self.layout = layout
+        self.source = source  # the formula as typed, so that messages echo it exactly
+        # Dimension letters of the declarations: such a letter alone in a formula is that size.
+        self.dimension_letters = {f for d in decls.values() for shape in (d.shape, d.domain) if shape
+                                  for dim in shape for f in dim.factors if not f.startswith("tri(")}
         self.u = Unifier()
         self.wrt_stack: list[Node] = []
         self.resolving_fns: set[str] = set()
         self.indices: dict[str, int] = {}  # summation indices in scope, with their current values
+
+    def src(self, tree: Tree | Token) -> str:
+        """The text of `tree` exactly as the user typed it."""
+        toks = [t for t in tokens(tree) if t.start_pos is not None and t.end_pos is not None]
+        if not toks or not self.source:
+            return _text(tree)
+        return self.source[min(t.start_pos for t in toks):max(t.end_pos for t in toks)]
 
     # ----- structure ---------------------------------------------------------------------------
     def equation(self, tree: Tree) -> list[Node]:
@@ -186,9 +266,12 @@ class _Resolver:
         for side in sides:
             for node in side.walk():
                 if isinstance(node, Entry):
-                    shape = node.var.shape if len(node.indices) == 2 else \
-                        ((node.var.shape[0],) if node.var.shape[1].is_one else (node.var.shape[1],))
-                    for letter, dim in zip(node.indices, shape):
+                    for letter, dim in zip(node.indices, _entry_dims(node)):
+                        if isinstance(letter, int):
+                            if letter > dim.size(sizes):
+                                raise ShapeClash(f"{latex(node)}: the index {letter} exceeds the size "
+                                                 f"{dim.size(sizes)} of {latex(node.var)}")
+                            continue
                         claim(letter, dim.size(sizes))
                 elif isinstance(node, Unit):
                     for letter, dim in zip(node.indices, node.shape):
@@ -221,7 +304,7 @@ class _Resolver:
     def expr(self, tree: Tree) -> Node:
         handler = getattr(self, "t_" + tree.data, None)
         if handler is None:
-            raise CannotCheck(f"'{_text(tree)}' cannot be used here")
+            raise CannotCheck(f"'{self.src(tree)}' cannot be used here")
         return handler(tree)
 
     def t_sum(self, tree: Tree) -> Node:
@@ -263,7 +346,7 @@ class _Resolver:
         for c in tree.children:
             if isinstance(c, Tree):
                 items.append(c)
-            else:  # \cdot: an explicit product, so `u \cdot (x)` is not u applied to x
+            else:  # \cdot or \times: an explicit product, so `u \cdot (x)` is not u applied to x
                 cdots.add(len(items))
         return self.items(items, frozenset(cdots))
 
@@ -285,7 +368,7 @@ class _Resolver:
             if op is not None:
                 rest = items[i + 1:]
                 if not rest:
-                    raise CannotCheck(f"'{_text(item)}' needs an argument")
+                    raise CannotCheck(f"'{self.src(item)}' needs an argument")
                 # tr(A) B is tr(A)·B, but \frac{\partial}{\partial s} (x - As)^T W (x - As) differentiates
                 # the whole product, as matrix-calculus texts mean it.
                 if _is_paren(rest[0]) and not self._is_derivative_operator(item):
@@ -305,9 +388,9 @@ class _Resolver:
                 out.append(self.scripts(self.fn_value(decl, arg), items[i + 1].children[1:]))
                 i += 2
                 continue
-            if self._is_roman_d(item):  # \mathrm{d}X: the differential of the next item
+            if self._is_roman_d(item) or (self._is_d(item) and i + 1 < len(items)):  # \mathrm{d}X, dX
                 if i + 1 >= len(items):
-                    raise CannotCheck(r"'\mathrm{d}' needs something to take the differential of")
+                    raise CannotCheck(r"'\mathrm{d}' needs something to take the differential of")  # pragma: no cover
                 if self.prefix_operator(items[i + 1]) is not None:  # \mathrm{d} \log \det X
                     out.append(self.differential(self.items(items[i + 1:], frozenset(k - i - 1 for k in cdots if k > i))))
                     break
@@ -338,7 +421,7 @@ class _Resolver:
                 node = None
             value = None if node is None else _constant(node)
             if value is None or value != int(value):
-                raise Unsupported(f"the bounds of a sum must be fixed integers; '{_text(tree)}' is not "
+                raise Unsupported(f"the bounds of a sum must be fixed integers; '{self.src(tree)}' is not "
                                   "(declare a fixed one in the where clause, e.g. k = 3)")
             bounds.append(int(value))
         values = range(bounds[0], bounds[1] + 1)
@@ -399,7 +482,7 @@ class _Resolver:
         if name is None:
             return None
         if scripts:
-            raise Unsupported(f"scripts on a function name ('{_text(item)}') are not supported; "
+            raise Unsupported(f"scripts on a function name ('{self.src(item)}') are not supported; "
                               r"write e.g. \left(\log x\right)^2")
         fn = FUNCTIONS.get(name, name)
         if fn in ("sqrtm", "logm", "sinm", "cosm"):
@@ -429,7 +512,10 @@ class _Resolver:
                 scripts = scripts[1:]
             return self.scripts(self.norm(self.expr(atom.children[1]), p), scripts)
         if scripts and scripts[0].data == "sub":
-            raise Unsupported(f"a subscript is not understood here: '{_text(item)}'")
+            if atom.data not in ("paren", "group"):
+                raise Unsupported(f"a subscript is not understood here: '{self.src(item)}'")
+            value = self.atom(atom)
+            return self.scripts(self.entry_of(value, _text(scripts[0].children[0]), self.src(item)), scripts[1:])
         return self.scripts(self.atom(atom), scripts)
 
     def atom(self, atom: Tree) -> Node:
@@ -441,6 +527,12 @@ class _Resolver:
             return self.expr(next(c for c in atom.children if isinstance(c, Tree)))
         if kind_ == "bars":
             return self.bars(self.expr(atom.children[1]))
+        if kind_ == "inner":  # <A, B> = tr(A^T B), the Frobenius inner product (a^T b for vectors)
+            a, b = (self.expr(c) for c in atom.children if isinstance(c, Tree))
+            if not self.u.unify_shapes(self.shape(a), self.shape(b)):
+                raise ShapeClash(f"the inner product <{latex(a)}, {latex(b)}> needs equal shapes; they are "
+                                 f"{show(self.shape(a))} and {show(self.shape(b))}")
+            return self.call("tr", self.mul([self.transpose(a), b]))
         if kind_ == "frac":
             return self.frac(atom)
         if kind_ == "styled":
@@ -450,24 +542,29 @@ class _Resolver:
                 c = Const(w)
                 c.shape = (self.u.fresh(), self.u.fresh()) if w == "0" else (self.u.fresh(), ONE)
                 return c
-            raise CannotCheck(f"'{_text(atom)}' is not understood here")
+            raise CannotCheck(f"'{self.src(atom)}' is not understood here")
         if kind_ == "top":
             raise CannotCheck(r"'\top' only makes sense as a superscript (x^\top)")
         if kind_ == "partial_group":
             raise CannotCheck(r"a bare '\partial' belongs in the numerator of \frac{\partial}{\partial x}")
         if kind_ in ("func", "nabla"):
-            raise CannotCheck(f"'{_text(atom)}' needs an argument")
-        raise CannotCheck(f"'{_text(atom)}' is not understood here")
+            raise CannotCheck(f"'{self.src(atom)}' needs an argument")
+        raise CannotCheck(f"'{self.src(atom)}' is not understood here")
 
-    def _index_letters(self, text: str, count: int, what: str) -> tuple[str, ...]:
+    def _index_letters(self, text: str, count: int, what: str, numbers: bool = False) -> tuple[str | int, ...]:
+        """Index letters (or, with `numbers`, 1-based digits such as the 2, 3 of M_{23})."""
+        text = text.replace(",", "")
         letters = tuple(text)
-        if len(letters) != count or not all(c.isalpha() for c in letters) or len(set(letters)) != count:
+        ok = all(c.isalpha() or (numbers and c.isdigit() and c != "0") for c in letters)
+        named = [c for c in letters if c.isalpha()]
+        if len(letters) != count or not ok or len(set(named)) != len(named):
             raise Unsupported(f"{what} needs {count} distinct index letter{'s' if count > 1 else ''}, "
                               f"not '{text}'")
-        for c in letters:
-            if c in self.decls or c in self.indices:
+        for c in named:
+            if c in self.decls or (c in self.indices and not numbers):
                 raise CannotCheck(f"the index {c} of {what} is also declared; use an undeclared letter")
-        return letters
+        # A summation index in scope stands for its current value: x_i in \sum_{i=1}^{3} x_i.
+        return tuple(int(c) if c.isdigit() else self.indices[c] if c in self.indices else c for c in letters)
 
     def unit(self, sup: Tree) -> Node:
         """J^{ij}, the single-entry matrix."""
@@ -475,14 +572,21 @@ class _Resolver:
         return self._node(Unit(indices), (self.u.fresh(), self.u.fresh()))
 
     def entry(self, key: tuple[str, str]) -> Node | None:
-        """X_{ij} or x_i for a declared variable X and undeclared index letters, else None."""
+        """X_{ij}, x_i or M_{23} for a declared variable and undeclared index letters, else None."""
         base, _, sub = key[0].partition("_")
         decl = self.decls.get(base)
         if not sub or decl is None or decl.kind != "var" or kind(decl.shape) == "scalar":
             return None
-        count = 2 if kind(decl.shape) == "matrix" else 1
         var = self._node(Var(base, decl.latex), decl.shape)
-        return self._node(Entry(var, self._index_letters(sub, count, f"{decl.latex}_{{{sub}}}")), SCALAR)
+        return self.entry_of(var, sub, f"{decl.latex}_{{{sub}}}")
+
+    def entry_of(self, value: Node, sub: str, what: str) -> Node:
+        """The entry `sub` (letters or 1-based digits) of a vector or matrix value."""
+        k = kind(self.shape(value))
+        if k == "scalar":
+            raise ShapeClash(f"{what}: {latex(value)} is a scalar; it has no entries")
+        indices = self._index_letters(sub, 2 if k == "matrix" else 1, what, numbers=True)
+        return self._node(Entry(value, indices), SCALAR)
 
     def symbol(self, key: tuple[str, str], item: Tree) -> Node:
         name, text = key
@@ -490,19 +594,21 @@ class _Resolver:
         if name in self.indices:
             return Num(float(self.indices[name]), str(self.indices[name]))
         if decl is None:
-            if name == "I":
+            if name == "I" or (name.startswith("I_") and "I" not in self.decls):
                 c = Const("I")
-                d = self.u.fresh()
+                d = self.u.fresh() if name == "I" else _size_subscript(name[2:], text)
                 c.shape = (d, d)
                 return c
             if name == "pi":
                 return Const("pi")
-            if name == "e":
-                raise Unsupported(r"write \exp(x) rather than e^{x}")
-            base = name.split("_")[0]
-            if "_" in name and base in self.decls and self.decls[base].kind == "var":
-                raise Unsupported(f"entries such as {text} are not supported; declare {text} itself")
-            raise UndeclaredSymbol(f"{text} is not declared; add it to --where, e.g. '{text} \\in \\mathbb{{R}}^{{n}}'")
+            if name == "e":  # Euler's number; e^{x} is read by `power`
+                return self._node(Const("e"), SCALAR)
+            if name in self.dimension_letters:  # the n of 1/n when x is in R^n: the size drawn
+                return self._node(Size(name), SCALAR)
+            entry = self.entry(key)
+            if entry is not None:
+                return entry
+            raise UndeclaredSymbol(_undeclared(text, self.source))
         if decl.kind == "const":
             return Num(float(decl.value), decl.latex)
         if decl.kind == "fn":
@@ -613,6 +719,12 @@ class _Resolver:
         return self._node(Inverse(node), (d, d))
 
     def power(self, node: Node, p: Node) -> Node:
+        if isinstance(node, Const) and node.which == "e":  # e^{x} is exp(x); e^{X} the matrix exponential
+            if self.is_scalar(p):
+                return self.call("exp", p)
+            if kind(self.shape(p)) == "matrix":
+                return self.call("expm", p)
+            raise ShapeClash(f"e^{{{latex(p)}}} of a vector: write \\exp({latex(p)}) for the elementwise exponential")
         value = _constant(p)
         if value is not None:
             p = Num(float(value), str(int(value)) if value == int(value) else repr(value))
@@ -635,8 +747,8 @@ class _Resolver:
             return self._node(Call(fn, arg), SCALAR)
         if fn in ELEMENTWISE:
             return self._node(Call(fn, arg), shape)
-        if fn == "expm":
-            d = self.square(arg, r"\operatorname{expm}")
+        if fn in ("expm", "adj"):
+            d = self.square(arg, rf"\operatorname{{{fn}}}")
             return self._node(Call(fn, arg), (d, d))
         if fn == "vech":
             d = self.square(arg, r"\operatorname{vech}")
@@ -716,7 +828,7 @@ class _Resolver:
     def wrt(self, item: Tree, following: list[Tree]) -> tuple[Node, bool, int, int]:
         """Read one variable of differentiation: (node, transposed, power, items consumed)."""
         if item.data != "postfix":
-            raise CannotCheck(f"'{_text(item)}' is not a variable to differentiate by")
+            raise CannotCheck(f"'{self.src(item)}' is not a variable to differentiate by")
         atom = item.children[0]
         if atom.data == "styled" and word(atom) in ("vec", "vech", "diag"):
             fn = word(atom)
@@ -733,7 +845,7 @@ class _Resolver:
             return node, flip, power, 2
         key = symbol_key(item, allow_sup=True)
         if key is None:
-            raise CannotCheck(f"'{_text(item)}' is not a variable to differentiate by")
+            raise CannotCheck(f"'{self.src(item)}' is not a variable to differentiate by")
         decl = self.decls.get(key[0])
         if decl is None:
             entry = self.entry(key)
@@ -798,9 +910,6 @@ class _Resolver:
         node = body
         while isinstance(node, Tree) and node.data in ("sum", "kterm", "product"):
             kids = [c for c in node.children if isinstance(c, Tree) and c.data not in ("sign",)]
-            if node.data == "sum" and node.children and isinstance(node.children[0], Tree) \
-                    and node.children[0].data == "sign":
-                return "none", 0, None
             first = kids[0]
             if node.data == "product":
                 idx = node.children.index(first)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from ._shapes import kind
 from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Inverse, Mul,
-                    Node, Norm, Num, Power, Transpose, Unit, Var)
+                    Node, Norm, Num, Power, Size, Transpose, Unit, Var)
 
 FUNC_LATEX = {
     "tr": r"\operatorname{tr}", "det": r"\det", "log": r"\log", "exp": r"\exp", "sin": r"\sin",
-    "cos": r"\cos", "tanh": r"\tanh", "sigmoid": r"\sigma", "diag": r"\operatorname{diag}",
+    "cos": r"\cos", "tan": r"\tan", "tanh": r"\tanh", "adj": r"\operatorname{adj}", "sigmoid": r"\sigma", "diag": r"\operatorname{diag}",
     "vec": r"\operatorname{vec}", "vech": r"\operatorname{vech}", "expm": r"\operatorname{expm}",
 }
 # Binding strength: a child weaker than its context is parenthesised.
@@ -41,7 +41,7 @@ def wrap(node: Node, at_least: int) -> str:
 
 def _base(node: Node) -> str:
     """The base of a superscript: atoms as they are, anything else in parentheses."""
-    plain = isinstance(node, (Var, Const, Norm, Entry)) or (isinstance(node, Num) and node.value >= 0) \
+    plain = isinstance(node, (Var, Const, Norm, Entry, Size)) or (isinstance(node, Num) and node.value >= 0) \
         or (isinstance(node, FnValue) and not node.explicit)
     text = latex(node)
     return text if plain else rf"\left({text}\right)"
@@ -63,7 +63,11 @@ def latex(node: Node) -> str:
     if isinstance(node, Num):
         return node.text
     if isinstance(node, Entry):
-        return f"{node.var.latex}_{{{''.join(node.indices)}}}"
+        sub = "".join(str(c) for c in node.indices)
+        base = node.var.latex if isinstance(node.var, Var) else rf"\left({latex(node.var)}\right)"
+        return f"{base}_{{{sub}}}"
+    if isinstance(node, Size):
+        return node.name
     if isinstance(node, Unit):
         return f"J^{{{''.join(node.indices)}}}"
     if isinstance(node, Const):

@@ -1,7 +1,7 @@
 """Typed tree -> numbers with JAX in float64, and random inputs that honour the declarations.
 
 Derivatives are JAX's: `jax.jacobian` laid out by the layout rule, `jax.hessian`, and `jax.jvp`
-for differentials. A whole identity is compiled once (`jax.jit`) and then evaluated at every draw.
+for differentials. Evaluation is eager: JAX compiles each operation once per shape and reuses it across identities.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numpy as np
 
 from ._shapes import Shape, kind
 from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Inverse, Mul,
-                    Node, Norm, Num, Power, Transpose, Unit, Var, same_variable)
+                    Node, Norm, Num, Power, Size, Transpose, Unit, Var, same_variable)
 
 jax.config.update("jax_enable_x64", True)
 
@@ -84,7 +84,7 @@ class Ctx:
     varying: tuple[str, ...]
     indices: dict = field(default_factory=dict)  # index letter -> its (traced) integer value
     overrides: dict = field(default_factory=dict)
-    tape: list | None = None
+    tape: list | None = None  # intermediate values, and the value of each function differentiated
 
     def with_values(self, **kw) -> "Ctx":
         return replace(self, values={**self.values, **kw}, tape=None)
@@ -94,7 +94,7 @@ def evaluate(node: Node, ctx: Ctx):
     """The value of `node` as a 2-D float64 array of the node's concrete shape."""
     value = _eval(node, ctx)
     if ctx.tape is not None:
-        ctx.tape.append(jnp.sqrt(jnp.sum(value * value)))
+        ctx.tape.append(value)
     return value
 
 
@@ -114,6 +114,12 @@ def _eval(node: Node, ctx: Ctx):  # noqa: C901 - one case per node type reads be
         return unvec(L @ z + C @ jnp.tanh(W @ z) + c, shape)
     if isinstance(node, Num):
         return jnp.full((1, 1), node.value, dtype=jnp.float64)
+    if isinstance(node, Size):
+        return jnp.full((1, 1), float(ctx.sizes[node.name]), dtype=jnp.float64)
+    if isinstance(node, Entry):
+        x = evaluate(node.var, ctx)
+        at = _entry_at(node, ctx, x.shape)
+        return x[at].reshape(1, 1)
     if isinstance(node, Unit):
         i, j = (ctx.indices[c] for c in node.indices)
         return jnp.zeros(shape, dtype=jnp.float64).at[i, j].set(1.0)
@@ -190,9 +196,11 @@ def _call(fn: str, a):
         return jnp.diag(a.reshape(-1)) if 1 in a.shape else jnp.diag(a).reshape(-1, 1)
     if fn == "expm":
         return jax.scipy.linalg.expm(a)
+    if fn == "adj":
+        return adjugate(a)
     if fn == "sigmoid":
         return jax.nn.sigmoid(a)
-    return getattr(jnp, fn)(a)  # log, exp, sin, cos, tanh, sqrt: elementwise
+    return getattr(jnp, fn)(a)  # log, exp, sin, cos, tan, tanh, sqrt: elementwise
 
 
 def _variable(wrt: Node, ctx: Ctx):
@@ -204,9 +212,7 @@ def _variable(wrt: Node, ctx: Ctx):
         return start, lambda v: replace(ctx, overrides={**ctx.overrides, wrt.name: v}, tape=None)
     if isinstance(wrt, Entry):
         x = ctx.values[wrt.var.name]
-        at = tuple(ctx.indices[c] for c in wrt.indices)
-        if len(at) == 1:  # an entry of a vector, row or column
-            at = (at[0], 0) if x.shape[1] == 1 else (0, at[0])
+        at = _entry_at(wrt, ctx, x.shape)
         return x[at].reshape(1, 1), lambda v: ctx.with_values(**{wrt.var.name: x.at[at].set(v[0, 0])})
     if isinstance(wrt, Call) and wrt.fn == "vec" and isinstance(wrt.arg, Var):
         x = ctx.values[wrt.arg.name]
@@ -223,6 +229,25 @@ def _variable(wrt: Node, ctx: Ctx):
     raise TypeError(f"cannot differentiate by {type(wrt).__name__}")  # pragma: no cover
 
 
+def _entry_at(node: Entry, ctx: Ctx, shape: tuple[int, int]) -> tuple:
+    """The (row, column) of an entry: index letters take their current value, numbers are 1-based."""
+    at = tuple(ctx.indices[c] if isinstance(c, str) else c - 1 for c in node.indices)
+    if len(at) == 1:  # an entry of a vector, row or column
+        at = (at[0], 0) if shape[1] == 1 else (0, at[0])
+    return at
+
+
+def adjugate(a):
+    """The adjugate (transposed cofactor matrix), from minors, so that it exists for singular a too."""
+    n = a.shape[0]
+    if n == 1:
+        return jnp.ones_like(a)
+    keep = [np.array([k for k in range(n) if k != i]) for i in range(n)]
+    cof = jnp.stack([jnp.stack([(-1.0) ** (i + j) * jnp.linalg.det(a[jnp.ix_(keep[i], keep[j])])
+                                for j in range(n)]) for i in range(n)])
+    return cof.T
+
+
 def _derivative(node: Deriv, ctx: Ctx):
     x0, at = _variable(node.wrt, ctx)
 
@@ -234,7 +259,7 @@ def _derivative(node: Deriv, ctx: Ctx):
     if ctx.tape is not None:
         # A derivative is only meaningful where its function is defined (log of a negative is not):
         # a non-finite function value poisons the scale, which `check` reports as "cannot check".
-        ctx.tape.append(jnp.where(jnp.all(jnp.isfinite(value)), 0.0, jnp.nan))
+        ctx.tape.append(value)
     fr, fc = jac.shape[:2]
     xr, xc = jac.shape[2:]
     fk, xk = kind(node.f.shape), kind(node.wrt.shape)
@@ -285,43 +310,76 @@ def orthogonal(rng: np.random.Generator, n: int) -> np.ndarray:
     return q * np.sign(np.diag(r))
 
 
-def well_conditioned(rng: np.random.Generator, r: int, c: int) -> np.ndarray:
-    """U diag(s) Vᵀ with s in [1, 2]: never symmetric by accident, condition number at most 2."""
+def well_conditioned(rng: np.random.Generator, r: int, c: int, scale=(1.0, 2.0)) -> np.ndarray:
+    """U diag(s) Vᵀ with s in `scale`: never symmetric by accident, condition number at most
+    scale[1] / scale[0]."""
     k = min(r, c)
     u, v = orthogonal(rng, r)[:, :k], orthogonal(rng, c)[:, :k]
-    return u @ np.diag(rng.uniform(1.0, 2.0, k)) @ v.T
+    return u @ np.diag(rng.uniform(*scale, k)) @ v.T
 
 
-def draw_value(rng: np.random.Generator, shape: tuple[int, int], props: frozenset[str]) -> np.ndarray:
-    """One random input of `shape` with the declared properties."""
+def _signs(rng: np.random.Generator, k: int) -> np.ndarray:
+    """Random signs, both present when k >= 2 (so 'indefinite' really is)."""
+    s = rng.choice([-1.0, 1.0], k)
+    if k >= 2 and abs(s.sum()) == k:
+        s[rng.integers(k)] *= -1
+    return s
+
+
+def draw_value(rng: np.random.Generator, shape: tuple[int, int], props: frozenset[str],
+               scale=(1.0, 2.0), form: int = 0) -> np.ndarray:
+    """One random input of `shape` with the declared properties.
+
+    `scale` is the range of its singular values (magnitudes for scalars and vectors); `form`
+    chooses among a structure's forms, so that successive draws cover them all: orthogonal
+    matrices alternate determinant +1 and -1; symmetric ones are indefinite, positive definite
+    and negative definite in turn; semidefinite ones are singular every other draw.
+    """
     r, c = shape
-    signs = lambda k: rng.choice([-1.0, 1.0], k)  # noqa: E731
+    lo, hi = scale
     if (r, c) == (1, 1):
-        mag = rng.uniform(0.5, 2.0)
-        return np.array([[mag if "positive" in props else mag * signs(1)[0]]])
+        mag = rng.uniform(lo / 2, hi)
+        return np.array([[mag if "positive" in props else mag * _signs(rng, 1)[0]]])
     if r == 1 or c == 1:
         n = max(r, c)
         if "positive" in props:
-            v = rng.uniform(0.5, 2.0, n)
+            v = rng.uniform(lo / 2, hi, n)
         else:
             v = rng.standard_normal(n)
+            v *= 1.0 if "unit" in props else rng.uniform(lo, hi) * math.sqrt(1.0 / n) * 1.5
             if "unit" in props:
                 v /= np.linalg.norm(v)
         return v.reshape(r, c)
     if "orthogonal" in props:
-        return orthogonal(rng, r)
-    if "diagonal" in props:
-        s = rng.uniform(1.0, 2.0, r)
-        return np.diag(s if "positive" in props or "spd" in props or "psd" in props else s * signs(r))
-    if props & {"spd", "psd"}:
         q = orthogonal(rng, r)
-        return q @ np.diag(rng.uniform(1.0, 2.0, r)) @ q.T
+        want = 1.0 if form % 2 == 0 else -1.0
+        if np.sign(np.linalg.det(q)) != want:
+            q[:, 0] = -q[:, 0]
+        return q
+    s = rng.uniform(lo, hi, r)
+    if "diagonal" in props:
+        return np.diag(s if props & {"positive", "spd", "psd"} else s * _signs(rng, r))
+    if "psd" in props:
+        if form % 2 == 1:
+            s[rng.integers(r)] = 0.0  # singular: positive semidefinite, not definite
+        q = orthogonal(rng, r)
+        return q @ np.diag(s) @ q.T
+    if "spd" in props:
+        q = orthogonal(rng, r)
+        return q @ np.diag(s) @ q.T
     if "symmetric" in props:
         q = orthogonal(rng, r)
-        return q @ np.diag(rng.uniform(1.0, 2.0, r) * signs(r)) @ q.T
+        sign = (_signs(rng, r), np.ones(r), -np.ones(r))[form % 3]
+        return q @ np.diag(s * sign) @ q.T
     if "positive" in props:
-        return rng.uniform(0.5, 2.0, (r, c))
-    return well_conditioned(rng, r, c)
+        return rng.uniform(lo / 2, hi, (r, c))
+    if "skew" in props:
+        a = well_conditioned(rng, r, c, scale)
+        return (a - a.T) / 2
+    a = well_conditioned(rng, r, c, scale)
+    if "posdet" in props and np.linalg.det(a) < 0:
+        a[:, 0] = -a[:, 0]
+    return a
 
 
 def function_params(rng: np.random.Generator, d_in: int, d_out: int):

@@ -22,7 +22,7 @@ GREEK = frozenset(
     "pi varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega "
     "Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega ell".split()
 )
-FUNCS = frozenset("det log ln exp sin cos tanh sqrt tr Tr".split())
+FUNCS = frozenset("det log ln exp sin cos tan tanh sqrt tr Tr".split())
 STYLES = frozenset("operatorname mathrm text textrm mathsf mathbf boldsymbol bm mathbb mathcal mathit".split())
 SIMPLE = {
     "frac": "FRAC", "dfrac": "FRAC", "tfrac": "FRAC", "sum": "SUM",
@@ -30,6 +30,7 @@ SIMPLE = {
     "top": "TOP", "intercal": "TOP", "mathsf": "STYLE",
     "cdot": "CDOT", "otimes": "OTIMES", "odot": "ODOT", "circ": "CIRC",
     "in": "IN", "to": "TO", "rightarrow": "TO", "times": "TIMES",
+    "langle": "LANGLE", "rangle": "RANGLE", "succ": "SUCC", "succeq": "SUCC",
     "quad": None, "qquad": None, "displaystyle": None, "textstyle": None,
     "big": None, "Big": None, "bigg": None, "Bigg": None,
     "bigl": None, "bigr": None, "Bigl": None, "Bigr": None, "biggl": None, "biggr": None,
@@ -45,6 +46,9 @@ class _PostLex:
     always_accept = ("CMD", "BAR")
 
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
+        return _frac_arguments(self._classify(stream))
+
+    def _classify(self, stream: Iterator[Token]) -> Iterator[Token]:
         open_bars: list[str] = []  # "BAR" or "NORM", innermost last
         prev: str | None = None
         pending_left: str | None = None  # "left" or "right" seen, waiting for its delimiter
@@ -85,7 +89,8 @@ class _PostLex:
                     kind = "LBAR" if side == "left" else "RBAR"
                 elif kind == "DBAR":
                     kind = "LNORM" if side == "left" else "RNORM"
-                elif kind not in ("LPAR", "RPAR", "LBRACK", "RBRACK"):
+                elif kind not in ("LPAR", "RPAR", "LBRACK", "RBRACK", "LBAR", "RBAR", "LNORM", "RNORM",
+                                  "LANGLE", "RANGLE"):
                     raise _error(f"'\\{side}' must be followed by a delimiter", tok)
             if kind in ("BAR", "DBAR"):
                 want = "BAR" if kind == "BAR" else "NORM"
@@ -105,6 +110,45 @@ class _PostLex:
             yield Token(kind, tok.value, tok.start_pos, tok.line, tok.column, tok.end_line, tok.end_column, tok.end_pos)
         if pending_left is not None:
             raise FormulaSyntaxError(f"'\\{pending_left}' at the end of the input needs a delimiter")
+
+
+def _frac_arguments(stream: Iterator[Token]) -> Iterator[Token]:
+    """Brace the single-character arguments of \\frac, as TeX reads them: \\frac12 is \\frac{1}{2}."""
+    def braced(tok: Token, value: str, offset: int) -> list[Token]:
+        at = dict(line=tok.line, column=(tok.column or 1) + offset, end_line=tok.end_line,
+                  end_column=(tok.column or 1) + offset + len(value), start_pos=(tok.start_pos or 0) + offset,
+                  end_pos=(tok.start_pos or 0) + offset + len(value))
+        return [Token("LBRACE", "{", **at), Token(tok.type, value, **at), Token("RBRACE", "}", **at)]
+
+    want = 0  # arguments of the last \\frac still to read
+    depth = 0  # brace depth inside an argument being read
+    for tok in stream:
+        if want and depth == 0 and tok.type == "LBRACE":
+            depth = 1
+            yield tok
+            continue
+        if depth:
+            depth += {"LBRACE": 1, "RBRACE": -1}.get(tok.type, 0)
+            if depth == 0:
+                want -= 1
+            yield tok
+            continue
+        if want and tok.type in ("NUMBER", "LETTER", "GREEK"):
+            if tok.type == "NUMBER" and "." not in tok.value and len(tok.value) > 1:
+                yield from braced(tok, tok.value[0], 0)
+                want -= 1
+                if want:
+                    yield from braced(tok, tok.value[1], 1)
+                    want -= 1
+                if len(tok.value) > 2:
+                    yield Token("NUMBER", tok.value[2:], tok.start_pos + 2, tok.line, tok.column + 2,
+                                tok.end_line, tok.end_column, tok.end_pos)
+                continue
+            yield from braced(tok, tok.value, 0)
+            want -= 1
+            continue
+        want = 2 if tok.type == "FRAC" else 0
+        yield tok
 
 
 class _Located(Exception):

@@ -60,14 +60,22 @@ class Const(Node):
 
 @dataclass(eq=False)
 class Entry(Node):
-    """X_{ij} (or x_i): one entry of a declared variable, as a variable of differentiation.
-    `indices` are index letters; the check runs over every value they can take."""
+    """X_{ij} (or x_i, (AB)_{ij}, M_{23}): one entry of a value. `var` is a declared variable (which
+    may then be differentiated by) or any matrix expression. `indices` are index letters, over
+    whose every value the check runs, or fixed 1-based integers."""
 
-    var: Var
-    indices: tuple[str, ...]
+    var: Node
+    indices: tuple[str | int, ...]
 
     def children(self):
         return (self.var,)
+
+
+@dataclass(eq=False)
+class Size(Node):
+    """A dimension letter used as a number (the n of 1/n when x is in R^n): the size drawn."""
+
+    name: str
 
 
 @dataclass(eq=False)

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ._errors import MatrefError
+from ._plans import DRAWS_PER_PLAN, PLANS
 
 EXIT_HOLDS, EXIT_REFUTED, EXIT_CANNOT = 0, 1, 2
 STYLE = {"holds": "bold green", "refuted": "bold red", "cannot check": "bold yellow"}
@@ -33,7 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--snippet", action="store_true", help="print a runnable JAX script that checks it")
     c.add_argument("--numpy", action="store_true", help="with --snippet: the NumPy closed form instead")
     c.add_argument("--seed", type=int, default=0, help="seed for the random inputs (default 0)")
-    c.add_argument("--draws", type=int, default=4, help="random draws (default 4)")
+    c.add_argument("--draws", type=int, default=DRAWS_PER_PLAN,
+                   help=f"random draws at each of the {PLANS} size plans (default {DRAWS_PER_PLAN})")
 
     ls = sub.add_parser("list", help="list the catalogue's identities")
     ls.add_argument("--family", help="only this family (see the first column)")

@@ -1,0 +1,239 @@
+"""Soundness: each way a false identity could pass a random check, as a generated property.
+
+Sizes (identities true at one size only), parities, structure forms, scale (a small term beside a
+large one), differentials that drop a term, and hints that must not lead to a wrong verdict.
+"""
+
+import itertools
+import random
+
+import numpy as np
+import pytest
+
+import matref
+from matref._numeric import draw_value
+from matref._plans import PLANS, size_plans
+
+R = r"\mathbb{R}"
+
+
+def verdict(formula, where, layout="denominator"):
+    return matref.check(formula, where, layout)
+
+
+# ----- sizes -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("count", range(1, 12))
+def test_size_plans_vary_every_free_letter(count):
+    """Each free letter: >= 3 sizes, both parities, 2 and a size >= 5; letters independent."""
+    letters = [f"d{i}" for i in range(count)]
+    rng = random.Random(count)
+    fixed = {name: rng.randint(1, 7) for name in letters if rng.random() < 0.3}
+    plans = size_plans(letters, fixed)
+    assert len(plans) == PLANS >= 3
+    for name in letters:
+        values = [p[name] for p in plans]
+        if name in fixed:
+            assert set(values) == {fixed[name]}
+            continue
+        assert len(set(values)) >= 3 and {v % 2 for v in values} == {0, 1}
+        assert 2 in values and max(values) >= 5 and 1 not in values
+    free = [n for n in letters if n not in fixed][:4]
+    for a, b in itertools.combinations(free, 2):
+        assert all(p[a] != p[b] for p in plans)  # the first four free letters never coincide
+        assert any(p[a] < p[b] for p in plans) and any(p[a] > p[b] for p in plans)
+
+
+def cayley_hamilton(n):
+    """X^n - c1 X^{n-1} + ... = 0 for n = 2, 3: true at its own n only."""
+    X = r"\operatorname{tr}(X)"
+    if n == 2:
+        return rf"X^{{2}} - {X} X + \det(X) I = 0"
+    return (rf"X^{{3}} - {X} X^{{2}} + \frac{{1}}{{2}}({X}^{{2}} - \operatorname{{tr}}(X^{{2}})) X - \det(X) I = 0")
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_a_size_specific_identity_holds_at_its_size_and_is_refuted_elsewhere(n):
+    formula = cayley_hamilton(n)
+    assert verdict(formula, rf"X \in {R}^{{n \times n}}, n = {n}").holds
+    assert verdict(formula, rf"X \in {R}^{{{n} \times {n}}}").holds
+    v = verdict(formula, rf"X \in {R}^{{n \times n}}")
+    assert v.status == "refuted" and v.sizes["n"] != n
+    assert f"agrees at n={n}" in "\n".join(v.details)  # the refutation says where it holds
+
+
+@pytest.mark.parametrize("k", [2, 3, 4, 5, 6])
+def test_a_size_written_as_a_number_is_refuted_unless_fixed(k):
+    assert verdict(rf"\operatorname{{tr}}(I_n) = {k}", rf"x \in {R}^{{n}}").status == "refuted"
+    assert verdict(rf"\operatorname{{tr}}(I_n) = {k}", rf"x \in {R}^{{n}}, n = {k}").holds
+    assert verdict(r"\operatorname{tr}(I_n) = n", rf"x \in {R}^{{n}}").holds
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 5])
+def test_parity_identities(n):
+    formula = r"\det(-X) = \det(X)"  # true for even n only
+    v = verdict(formula, rf"X \in {R}^{{n \times n}}, n = {n}")
+    assert v.holds == (n % 2 == 0), v
+    assert verdict(formula, rf"X \in {R}^{{n \times n}}").status == "refuted"
+
+
+@pytest.mark.parametrize("formula", [r"\det(X^T X) = 0", r"\det(X X^T) = 0"])
+def test_rank_identities_true_for_some_shapes_only(formula):
+    assert verdict(formula, rf"X \in {R}^{{m \times n}}").status == "refuted"
+
+
+# ----- structure forms ---------------------------------------------------------------------------
+
+def _forms(props, n=4, count=8):
+    rng = np.random.default_rng(0)
+    return [draw_value(rng, (n, n), frozenset(props), form=f) for f in range(count)]
+
+
+def test_orthogonal_draws_take_both_determinant_signs():
+    signs = {round(float(np.linalg.det(q))) for q in _forms({"orthogonal"})}
+    assert signs == {-1, 1}
+
+
+def test_symmetric_draws_are_indefinite_and_definite():
+    kinds = set()
+    for s in _forms({"symmetric"}, count=9):
+        ev = np.linalg.eigvalsh(s)
+        kinds.add("indefinite" if ev.min() < 0 < ev.max() else "positive" if ev.min() > 0 else "negative")
+    assert kinds == {"indefinite", "positive", "negative"}
+
+
+def test_semidefinite_draws_include_singular_ones():
+    mins = [np.linalg.eigvalsh(s).min() for s in _forms({"psd"})]
+    assert min(mins) < 1e-12 and max(mins) > 0.5 and min(mins) > -1e-12
+
+
+@pytest.mark.parametrize("formula, where, holds", [
+    (r"\det(Q) = 1", r"Q \in \mathbb{R}^{n \times n} \text{ orthogonal}", False),
+    (r"\det(Q)^{2} = 1", r"Q \in \mathbb{R}^{n \times n} \text{ orthogonal}", True),
+    (r"|\det S| = \det S", r"S \in \mathbb{S}^{n}", False),
+    (r"|\det S| = \det S", r"S \in \mathbb{S}^{n}_{++}", True),
+    (r"|\det X| = \det X", r"X \in \mathbb{R}^{n \times n}; \det X > 0", True),
+    (r"|\det X| = \det X", r"X \in \mathbb{R}^{n \times n}", False),
+    (r"A^T = -A", r"A \in \mathbb{R}^{n \times n} \text{ skew-symmetric}", True),
+])
+def test_structure_specific_identities(formula, where, holds):
+    assert verdict(formula, where).holds == holds
+
+
+# ----- scale -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("k", [6, 12, 24, 40])
+def test_a_small_term_cannot_hide_behind_a_large_one(k):
+    """Dropping the +x (or +a) next to a high power is refuted at every power."""
+    where = rf"x, a \in {R}^{{n}}, X \in {R}^{{n \times n}}"
+    assert verdict(rf"(X^{{{k}}} + I) x = X^{{{k}}} x + x", where).holds
+    assert verdict(rf"(X^{{{k}}} + I) x = X^{{{k}}} x", where).status == "refuted"
+    grad = rf"\frac{{\partial}}{{\partial x}} (x^T X^{{{k}}} x + a^T x)"
+    assert verdict(rf"{grad} = (X^{{{k}}} + (X^{{{k}}})^T) x + a", where).holds
+    assert verdict(rf"{grad} = (X^{{{k}}} + (X^{{{k}}})^T) x", where).status == "refuted"
+    assert verdict(rf"(X^{{{k}}} + I) x = X^{{{k}}} x + x", where).holds
+
+
+# ----- differentials -----------------------------------------------------------------------------
+
+def _product_rules(seed):
+    """A random product of 2-4 conformable factors, some declared constant, with its product rule."""
+    rng = random.Random(seed)
+    count = rng.randint(2, 4)
+    names = ["A", "B", "C", "D"][:count]
+    dims = [rng.choice("mnpq") for _ in range(count + 1)]
+    constant = {n for n in names if rng.random() < 0.3}
+    where = ", ".join(rf"{n} \in {R}^{{{dims[i]} \times {dims[i + 1]}}}" + (r" \text{ constant}" if n in constant else "")
+                      for i, n in enumerate(names))
+    terms = []
+    for i, n in enumerate(names):
+        if n in constant:
+            continue
+        terms.append(" ".join(rf"(\partial {m})" if j == i else m for j, m in enumerate(names)))
+    return rf"\partial({' '.join(names)})", terms, where
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_differentials_vary_every_symbol_not_constant(seed):
+    lhs, terms, where = _product_rules(seed)
+    if not terms:
+        assert verdict(f"{lhs} = 0", where).holds
+        return
+    assert verdict(f"{lhs} = {' + '.join(terms)}", where).holds
+    for dropped in range(len(terms)):
+        rest = [t for i, t in enumerate(terms) if i != dropped]
+        rhs = " + ".join(rest) if rest else "0"
+        assert verdict(f"{lhs} = {rhs}", where).status == "refuted", (lhs, rhs, where)
+
+
+def test_differential_spellings_need_no_declared_d():
+    where = rf"X \in {R}^{{m \times n}}, Y \in {R}^{{n \times p}}"
+    for d in (r"\partial ", r"\mathrm{d}", "d"):
+        assert verdict(f"{d}(X Y) = ({d}X) Y + X ({d}Y)", where).holds
+        assert verdict(f"{d}(X Y) = ({d}X) Y", where).status == "refuted"
+
+
+# ----- hints --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("typed, where, fixed", [
+    (r"tr(A) = tr(A^T)", rf"A \in {R}^{{n \times n}}", r"\operatorname{tr}(A) = \operatorname{tr}(A^T)"),
+    (r"\frac{\partial det(X)}{\partial X} = \det(X) X^{-T}", rf"X \in {R}^{{n \times n}}",
+     r"\frac{\partial \det(X)}{\partial X} = \det(X) X^{-T}"),
+])
+def test_a_hint_followed_gives_the_right_verdict(typed, where, fixed):
+    v = verdict(typed, where)
+    assert v.status == "cannot check"
+    command = next(c for c in (r"\operatorname{tr}", r"\det") if c in v.message)
+    assert command in fixed and verdict(fixed, where).holds
+
+
+def test_where_clause_hint_for_plain_spaces():
+    v = verdict(r"x^T x = \|x\|^2", r"x \in R^n")
+    assert v.status == "cannot check" and r"\mathbb{R}" in v.message
+    assert verdict(r"x^T x = \|x\|^2", r"x \in \mathbb{R}^{n}").holds
+
+
+@pytest.mark.parametrize("typed", [r"\operatorname{foo}(X) = X", r"\operatorname{adj}_{2}(X) = X"])
+def test_messages_echo_the_text_as_typed(typed):
+    v = verdict(typed, rf"X \in {R}^{{n \times n}}")
+    assert v.status == "cannot check"
+    fragment = typed.split("(")[0]
+    assert fragment in v.message, v.message
+
+
+# ----- notation textbooks print ------------------------------------------------------------------
+
+NOTATION = [  # (true form, a false variant, where)
+    (r"\frac12 x^T x = \tfrac{1}{2} \|x\|^2", r"\frac12 x^T x = \dfrac{1}{3} \|x\|^2", rf"x \in {R}^{{n}}"),
+    (r"\frac1n x^T x = \frac{x^T x}{n}", r"\frac1n x^T x = \frac{x^T x}{2}", rf"x \in {R}^{{n}}"),
+    (r"2 \times a = a + a", r"2 \times a = a", rf"a \in {R}"),
+    (r"e^{a} e^{b} = e^{a + b}", r"e^{a} e^{b} = e^{a b}", rf"a, b \in {R}"),
+    (r"e^{X} e^{-X} = I", r"e^{X} e^{X^T} = I", rf"X \in {R}^{{n \times n}}"),
+    (r"\langle A, B \rangle = \operatorname{tr}(A^T B)", r"\langle A, B \rangle = \operatorname{tr}(A B^T) + 1",
+     rf"A, B \in {R}^{{m \times n}}"),
+    (r"I_n x = x", r"I_n x = 2 x", rf"x \in {R}^{{n}}"),
+    (r"\sum_{i=1}^{3} x_i = \mathbf{1}^T x", r"\sum_{i=1}^{2} x_i = \mathbf{1}^T x", rf"x \in {R}^{{n}}, n = 3"),
+    (r"\operatorname{adj}(X) X = \det(X) I", r"\operatorname{adj}(X) X = I", rf"X \in {R}^{{n \times n}}"),
+    (r"\frac{\partial \tan(x)}{\partial x} = \operatorname{diag}(\mathbf{1} + \tan(x) \odot \tan(x))",
+     r"\frac{\partial \tan(x)}{\partial x} = \operatorname{diag}(\tan(x) \odot \tan(x))", rf"x \in {R}^{{n}}"),
+    (r"\left\lVert x \right\rVert^2 = x^T x", r"\left\lVert x \right\rVert = x^T x", rf"x \in {R}^{{n}}"),
+    (r"(A B)_{ij} = A_{i1} B_{1j} + A_{i2} B_{2j}", r"(A B)_{ij} = A_{i1} B_{1j}",
+     rf"A \in {R}^{{m \times 2}}, B \in {R}^{{2 \times n}}"),
+    (r"\frac{\partial (X^{-1})_{kl}}{\partial X_{ij}} = -(X^{-1})_{ki} (X^{-1})_{jl}",
+     r"\frac{\partial (X^{-1})_{kl}}{\partial X_{ij}} = -(X^{-1})_{ik} (X^{-1})_{jl}", rf"X \in {R}^{{n \times n}}"),
+    (r"M_{23} = M_{32}", r"M_{23} = M_{22}", r"M \in \mathbb{S}^{n}"),
+    (r"\frac{\partial M_{12}}{\partial M_{12}} = 1", r"\frac{\partial M_{12}}{\partial M_{21}} = 1", rf"M \in {R}^{{n \times n}}"),
+    (r"\frac{-\partial x^T x}{\partial x} = -2 x", r"\frac{-\partial x^T x}{\partial x} = 2 x", rf"x \in {R}^{{n}}"),
+    (r"\frac{\partial \log \det X}{\partial X} = X^{-T}", r"\frac{\partial \log \det X}{\partial X} = X^{-1}",
+     rf"X \in {R}^{{n \times n}} \text{{ and }} \det X > 0"),
+    (r"\frac{\partial \log \det X}{\partial X} = X^{-1}", r"\frac{\partial \log \det X}{\partial X} = X",
+     rf"x \in {R}^{{n}}; \quad X \in {R}^{{n \times n}}, X \succ 0"),
+    (r"x^T A x = 0", r"x^T A x = x^T x", rf"x \in {R}^{{n}} \quad A \in {R}^{{n \times n}} \text{{ skew-symmetric}}"),
+]
+
+
+@pytest.mark.parametrize("true, false, where", [n for n in NOTATION if n[1] is not None])
+def test_notation_textbooks_print(true, false, where):
+    v = verdict(true, where)
+    assert v.holds, v
+    assert verdict(false, where).status == "refuted"
