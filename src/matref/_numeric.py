@@ -190,6 +190,10 @@ def _call(fn: str, a):
         return jnp.diag(a.reshape(-1)) if 1 in a.shape else jnp.diag(a).reshape(-1, 1)
     if fn == "expm":
         return jax.scipy.linalg.expm(a)
+    if fn in ("sinm", "cosm"):  # expm([[0, -A], [A, 0]]) = [[cos A, -sin A], [sin A, cos A]]: real arithmetic
+        n, z = a.shape[0], jnp.zeros_like(a)
+        e = jax.scipy.linalg.expm(jnp.block([[z, -a], [a, z]]))
+        return e[n:, :n] if fn == "sinm" else e[:n, :n]
     if fn == "sigmoid":
         return jax.nn.sigmoid(a)
     return getattr(jnp, fn)(a)  # log, exp, sin, cos, tanh, sqrt: elementwise
