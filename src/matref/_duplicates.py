@@ -47,7 +47,7 @@ class _Renamer:
         if isinstance(n, Node):
             fields = []
             for f in dataclasses.fields(n):
-                if f.name in ("latex", "written", "explicit"):  # spelling, not meaning
+                if f.name in ("latex", "written", "explicit", "shape"):  # spelling (shape: renamed above)
                     continue
                 value = getattr(n, f.name)
                 if f.name == "name" and isinstance(value, str):
