@@ -296,3 +296,10 @@ def test_merged_ids_stay_permalinks(capsys):
     assert main(["show", "eig-sum-gradient"]) == 0
     out = capsys.readouterr().out
     assert "eig-sum-gradient was merged into trace-grad-x" in out
+
+
+def test_readme_states_the_current_counts():
+    from matref._coverage import README_END, README_START, readme_counts
+    text = Path(__file__).resolve().parents[1].joinpath("README.md").read_text(encoding="utf-8")
+    block = text[text.index(README_START) + len(README_START):text.index(README_END)].strip()
+    assert block == readme_counts(CATALOGUE), "README counts are stale: run `python -m matref._coverage README.md`"
