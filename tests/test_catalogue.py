@@ -20,6 +20,8 @@ CATALOGUE = matref.load_catalogue()
 ENTRIES = CATALOGUE.entries
 LAYOUTS = ("denominator", "numerator")
 ERRATA = [e for e in ENTRIES if e.kind == "erratum"]
+PITFALLS = [e for e in ENTRIES if e.kind == "pitfall"]
+STUDY_NOTE = "Study note 求导 (matrix derivatives)"
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.id)
@@ -29,12 +31,29 @@ def test_entry_holds_in_both_layouts(entry):
 
 
 @pytest.mark.parametrize("entry", ERRATA, ids=lambda e: e.id)
-def test_erratum_wrong_form_is_refuted_and_correction_holds(entry):
-    assert entry.wrong_source and entry.explanation
+def test_erratum_wrong_form_is_refuted_under_its_assumptions_and_correction_holds(entry):
+    # The wrong form is checked under the source's own assumptions (wrong_where), which are recorded.
+    assert entry.wrong_source and entry.explanation and entry.assumptions
     if entry.wrong_form is not None:
         verdict = matref.check(*entry.wrong_form)
         assert verdict.status == "refuted", f"{entry.id}: the wrong form is not refuted: {verdict}"
     assert matref.check(entry.formula, entry.where, entry.layout).holds
+
+
+@pytest.mark.parametrize("entry", PITFALLS, ids=lambda e: e.id)
+def test_pitfall_formula_holds_and_its_misreading_is_refuted(entry):
+    assert entry.misreading and entry.explanation and entry.wrong_source is None
+    assert matref.check(entry.formula, entry.where, entry.layout).holds
+    assert matref.check(*entry.wrong_form).status == "refuted"
+
+
+def test_the_cookbook_errata_are_the_genuine_ones():
+    # (125), (126) hold under the Cookbook's stated symmetry and (128) holds for its matrix sine.
+    wrong = {e.wrong_source for e in ERRATA}
+    assert {"Matrix Cookbook (28)", "Matrix Cookbook (92)", "Matrix Cookbook (95)", "Matrix Cookbook (127)",
+            "Matrix Cookbook (524)"} <= wrong
+    assert not wrong & {"Matrix Cookbook (125)", "Matrix Cookbook (126)", "Matrix Cookbook (128)"}
+    assert CATALOGUE.get("mc-128-elementwise-sine").kind == "pitfall"
 
 
 @pytest.mark.parametrize("entry, layout", [(e, lay) for e in ENTRIES for lay in LAYOUTS],
@@ -81,14 +100,20 @@ SEED_IDS = [
 
 
 @pytest.mark.parametrize("id", SEED_IDS)
-def test_the_seed_is_complete(id):
-    assert "seed" in CATALOGUE.get(id).sources
+def test_the_study_note_is_complete(id):
+    assert STUDY_NOTE in CATALOGUE.get(id).sources
 
 
-def test_seed_errata_are_recorded():
-    seed_errata = {e.id for e in ERRATA if e.wrong_source == "seed"}
-    assert {"seed-row-vector-times-matrix", "seed-inner-product-rule", "seed-outer-product-rule",
-            "seed-layout-matrix-typos"} <= seed_errata
+def test_study_note_errata_are_recorded():
+    errata = {e.id for e in ERRATA if e.wrong_source == STUDY_NOTE}
+    assert errata == {"seed-row-vector-times-matrix", "seed-inner-product-rule", "seed-layout-matrix-typos"}
+    # item 12 holds for the only reading that makes it a matrix identity (a scalar x)
+    assert CATALOGUE.get("seed-outer-product-rule").kind == "identity"
+
+
+def test_no_bare_seed_label():
+    for e in ENTRIES:
+        assert "seed" not in e.sources and e.wrong_source != "seed", e.id
 
 
 def test_ids_are_unique_and_formulas_in_both_layouts_are_derived():
@@ -125,6 +150,12 @@ sources = ["test"]
     (lambda t: t.replace('order = 1', 'order = "1"'), "t.toml:1: [family] needs"),
     (lambda t: t.replace('[[entry]]', '[[entry]]\nlayout = "diagonal"'), "t.toml:7: layout must be"),
     (lambda t: t.replace('[[entry]]', '[[entry]]\nkind = "erratum"'), "erratum 'one' is missing 'wrong_source'"),
+    (lambda t: t.replace('[[entry]]', '[[entry]]\nkind = "pitfall"'), "pitfall 'one' is missing 'misreading'"),
+    (lambda t: t.replace('[[entry]]', '[[entry]]\nkind = "typo"'), "kind must be one of identity, erratum, pitfall"),
+    (lambda t: t.replace('sources = ["test"]', 'sources = ["test"]\nwrong_source = "x"'),
+     "'wrong_source' belongs to an erratum or a pitfall"),
+    (lambda t: t.replace('sources = ["test"]', 'sources = ["test"]\nvariant_of = "two"'), "variant_of names no other entry"),
+    (lambda t: t.replace('sources = ["test"]', 'sources = ["test"]\naliases = ["one"]'), "duplicate id 'one'"),
     (lambda t: t.replace('title = "T"', 'title = "T'), "t.toml:3: invalid TOML"),
 ])
 def test_loader_rejects_bad_data_with_file_and_line(tmp_path, change, message):
@@ -166,7 +197,8 @@ def test_cli_list_show_snippet(capsys):
 
 def test_cli_verify_a_family(capsys):
     assert main(["verify", "--family", "layouts", "--snippets"]) == 0
-    assert "all 6 entries verified" in capsys.readouterr().out
+    n = len(CATALOGUE.family("layouts").entries)
+    assert f"all {n} entries verified" in capsys.readouterr().out
 
 
 # ----- coverage of the Matrix Cookbook and Wikipedia ---------------------------------------------------
@@ -183,4 +215,91 @@ def test_coverage_rows_come_from_the_sources():
     from matref._coverage import cookbook_rows, wikipedia_rows
     row81 = cookbook_rows(CATALOGUE)[81 - 33]
     assert "seed-quadratic-form" in row81.ids
-    assert any("seed-squared-norm" in r.ids for r in wikipedia_rows(CATALOGUE)["scalar-by-vector"])
+    row16 = wikipedia_rows(CATALOGUE)["scalar-by-vector"][16 - 1]
+    assert row16.label == "#16" and "seed-squared-norm" in row16.ids
+
+
+# ----- exact citations ---------------------------------------------------------------------------
+
+def test_every_wikipedia_citation_resolves_to_a_listed_row():
+    from matref._coverage import wikipedia_row
+    bad = [(e.id, s) for e in ENTRIES for s in e.sources if s.startswith("Wikipedia") and wikipedia_row(s) is None]
+    assert not bad, f"citations that name no row of the recorded tables: {bad}"
+
+
+def test_wikipedia_coverage_lists_every_row_and_counts_rows():
+    from matref._coverage import counts, wikipedia_rows, wikipedia_tables
+    rows = wikipedia_rows(CATALOGUE)
+    assert [len(r) for r in rows.values()] == [len(t.rows) for t in wikipedia_tables()]
+    c = counts(CATALOGUE)
+    assert c["wikipedia_rows"] == sum(len(t.rows) for t in wikipedia_tables()) == 115
+    silent = [(t, r.label) for t, rs in rows.items() for r in rs if r.status == "not covered" and not r.reason]
+    assert not silent, f"rows neither covered nor explained: {silent}"
+    for t, rs in rows.items():  # an `implied_by` names real entries
+        for r in rs:
+            for i in r.implied_by:
+                CATALOGUE.get(i)
+
+
+def test_every_cited_cookbook_equation_exists_in_its_chapter():
+    from matref._coverage import COOKBOOK_SECTION_SOURCE, COOKBOOK_SOURCE, cookbook_chapter, cookbook_section
+    for e in ENTRIES:
+        for s in [*e.sources, e.wrong_source or ""]:
+            if not s.startswith("Matrix Cookbook"):
+                continue
+            m, sec = COOKBOOK_SOURCE.match(s), COOKBOOK_SECTION_SOURCE.match(s)
+            assert m or sec, f"{e.id}: '{s}' is not a Cookbook citation matref knows how to read"
+            if m:
+                assert cookbook_chapter(int(m.group(1))) is not None, f"{e.id}: no chapter holds {s}"
+            else:  # `§2.2 (after eq. 64)`: the equation is in that section
+                assert cookbook_section(int(sec.group(2)))["number"] == sec.group(1), f"{e.id}: {s}"
+
+
+def test_cookbook_numbering_anchors():
+    # Facts checked against the sources: (13) is tr A = tr A^T (not (12)); (95) is the quotient's second form.
+    from matref._coverage import cookbook_chapter, cookbook_section
+    assert "Matrix Cookbook (13)" in CATALOGUE.get("trace-transpose").sources
+    assert all("Matrix Cookbook (12)" not in e.sources for e in ENTRIES)
+    assert cookbook_chapter(33)["number"] == 2 and cookbook_chapter(144)["number"] == 2
+    assert cookbook_section(99)["number"] == "2.5" and cookbook_section(128)["number"] == "2.5"
+    assert cookbook_section(132)["number"] == "2.7" and cookbook_section(64)["number"] == "2.2"
+
+
+# ----- one entry per identity ----------------------------------------------------------------------
+
+def test_no_two_identities_are_equal_up_to_renaming_unless_marked_as_variants():
+    from matref._duplicates import duplicate_groups
+    for group in duplicate_groups(ENTRIES):
+        plain = [e.id for e in group if e.variant_of is None]
+        assert len(plain) <= 1, f"the same identity up to renaming: {[e.id for e in group]}"
+        for e in group:
+            if e.variant_of is not None:
+                assert e.variant_of in {g.id for g in group}, f"{e.id} restates {[g.id for g in group]}"
+                assert e.notes and e.variant_of in e.notes, f"{e.id}: a variant says why it stays"
+
+
+def test_the_renaming_test_finds_renamed_identities():
+    from matref._duplicates import canonical
+    x = r"x \in \mathbb{R}^{n}, A \in \mathbb{R}^{n \times n}"
+    y = r"y \in \mathbb{R}^{m}, B \in \mathbb{R}^{m \times m}"
+    a = canonical(r"\frac{\partial x^T A x}{\partial x} = (A + A^T) x", x)
+    assert a == canonical(r"\frac{\partial y^T B y}{\partial y} = (B + B^T) y", y)
+    assert a != canonical(r"\frac{\partial y^T B y}{\partial y} = (B^T + B) y", y)
+    assert a != canonical(r"\frac{\partial x^T A x}{\partial x} = (A + A^T) x", x.replace(r"\mathbb{R}^{n \times n}", r"\mathbb{S}^{n}"))
+
+
+def test_merged_ids_stay_permalinks(capsys):
+    for e in ENTRIES:
+        for old in e.aliases:
+            assert CATALOGUE.get(old) is e
+    assert CATALOGUE.get("eig-sum-gradient").id == "trace-grad-x"
+    assert main(["show", "eig-sum-gradient"]) == 0
+    out = capsys.readouterr().out
+    assert "eig-sum-gradient was merged into trace-grad-x" in out
+
+
+def test_readme_states_the_current_counts():
+    from matref._coverage import README_END, README_START, readme_counts
+    text = Path(__file__).resolve().parents[1].joinpath("README.md").read_text(encoding="utf-8")
+    block = text[text.index(README_START) + len(README_START):text.index(README_END)].strip()
+    assert block == readme_counts(CATALOGUE), "README counts are stale: run `python -m matref._coverage README.md`"

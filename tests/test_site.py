@@ -364,3 +364,41 @@ def test_check_page_shows_the_verdicts_matref_gives():
         args = parser.parse_args(argv)
         verdict = matref.check(args.formula, where=args.where, layout=args.layout)
         assert verdict.status == shown, f"{argv}: the page shows {shown}, matref says {verdict.status}: {verdict.message}"
+
+
+def test_pitfalls_have_their_own_page_never_under_refuted(site, catalogue):
+    pit = (site / "pitfalls" / "index.html").read_text(encoding="utf-8")
+    errata = (site / "errata" / "index.html").read_text(encoding="utf-8")
+    pitfalls = [e.id for e in catalogue.entries if e.kind == "pitfall"]
+    assert re.findall(r'<div class="matref-entry" data-entry="([^"]+)"', pit) == pitfalls
+    assert "Refuted: as printed" not in pit
+    assert not any(f'data-entry="{i}"' in errata for i in pitfalls)
+
+
+def test_merged_ids_are_anchors_on_the_surviving_entry(site, catalogue):
+    for e in catalogue.entries:
+        if e.aliases:
+            text = family_html(site, e.family)
+            for a in e.aliases:
+                assert f'<span id="{a}" class="matref-alias"></span>' in text, a
+
+
+def test_coverage_page_lists_every_wikipedia_row(site, catalogue):
+    from matref._coverage import wikipedia_revision, wikipedia_tables
+    text = (site / "coverage" / "index.html").read_text(encoding="utf-8")
+    for t in wikipedia_tables():
+        for n in range(1, len(t.rows) + 1):
+            anchor = "wikipedia-" + re.sub(r"[^a-z0-9]+", "-", t.key.lower()).strip("-") + f"-{n}"
+            assert f'id="{anchor}"' in text, anchor
+    assert wikipedia_revision()["rows_sha256"] in text
+
+
+def test_study_note_page_reads_every_statement(site, catalogue):
+    from matref._coverage import study_note
+    text = (site / "study-note" / "index.html").read_text(encoding="utf-8")
+    for part in study_note()["part"]:
+        for st in part["statements"]:
+            for i in st["entries"]:
+                e = catalogue.get(i)
+                assert f'href="../reference/{e.family}/#{e.id}"' in text, i
+    assert "分母布局" in text and "分子布局" in text

@@ -3,7 +3,8 @@
 Registered in mkdocs.yml under `hooks:`. It does three things, all at build time:
 
 1. **Pages from the catalogue** (`on_config`, `on_files`): one `reference/<family>.md` per family, the
-   index `reference/index.md`, `errata.md` and `coverage.md` are added as virtual files, never
+   index `reference/index.md`, `errata.md`, `pitfalls.md`, `study-note.md` and `coverage.md` are added as
+   virtual files, never
    written to `docs/` and never committed. The nav entry `Reference: reference/index.md` is expanded
    into the index plus one page per family, in catalogue order.
 2. **KaTeX assets** (`on_files`): `katex.min.css` and its fonts (plus the client-side renderer that
@@ -167,16 +168,57 @@ def entry_body(entry, code: dict[str, str], layout: str, *, one_formula: bool) -
     return "\n\n".join(parts)
 
 
+STUDY_NOTE = "Study note 求导 (matrix derivatives)"
+
+
+def source_markdown(source: str, base: str = "../") -> str:
+    """A source as the site shows it: the study note and Wikipedia rows link to their pages."""
+    if source == STUDY_NOTE:
+        return f"[{source}]({base}study-note.md)"
+    m = re.match(r"^Wikipedia: (.+) #(\d+)$", source)
+    if m:
+        return f"[{md_text(source)}]({base}coverage.md#{wiki_anchor(m.group(1), int(m.group(2)))})"
+    return md_text(source)
+
+
+def wiki_anchor(table: str, row: int) -> str:
+    return "wikipedia-" + re.sub(r"[^a-z0-9]+", "-", table.lower()).strip("-") + f"-{row}"
+
+
+def relink(text: str, base: str | None) -> str:
+    """Entry text links to `#id` (an entry on the same family page); on another page they need the family page."""
+    if base is None or "cat" not in _state:
+        return text
+    cat = _state["cat"]
+
+    def page(m: re.Match) -> str:
+        try:
+            e = cat.get(m.group(1))
+        except KeyError:
+            return m.group(0)
+        return f"]({base}{e.family}.md#{e.id})"
+
+    return re.sub(r"\]\(#([a-z0-9-]+)\)", page, text)
+
+
+def alias_anchors(entry) -> list[str]:
+    """Empty anchors for the ids merged into this entry, so their old permalinks land here."""
+    return [f'<span id="{a}" class="matref-alias"></span>' for a in getattr(entry, "aliases", ())]
+
+
 def entry_markdown(entry, snippets, *, heading: str = "##") -> str:
     kind = getattr(entry, "kind", "identity")
     out = [
         f'<div class="matref-entry" data-entry="{entry.id}" data-kind="{kind}" markdown>',
         "",
+        *alias_anchors(entry),
         f"{heading} {md_text(entry.title)} {{#{entry.id}}}",
         "",
     ]
     if kind == "erratum":
         out += ['<p class="matref-badge matref-badge--erratum">Erratum: corrected form</p>', ""]
+    if kind == "pitfall":
+        out += ['<p class="matref-badge matref-badge--pitfall">Pitfall: correct, often misread</p>', ""]
     if entry.layout_independent:
         # One formula, "same in both layouts", and the scripts of the layout it is written in.
         code = _snippets(entry, snippets, entry.layout)
@@ -188,10 +230,13 @@ def entry_markdown(entry, snippets, *, heading: str = "##") -> str:
     if kind == "erratum":
         out.append(wrong_admonition(entry))
         out.append("")
+    if kind == "pitfall":
+        out.append(misreading_admonition(entry))
+        out.append("")
     if entry.notes:
         out += [f'<div class="matref-notes" markdown>\n\n{entry.notes.strip()}\n\n</div>', ""]
     if entry.sources:
-        srcs = " · ".join(md_text(s) for s in entry.sources)
+        srcs = " · ".join(source_markdown(s) for s in entry.sources)
         out += [f"**Sources:** {srcs}\n{{: .matref-sources }}", ""]
     if entry.tags:
         chips = " ".join(f'<span class="matref-tag">{html.escape(t)}</span>' for t in entry.tags)
@@ -208,7 +253,7 @@ def wrong_form(entry) -> tuple[str, str, str] | None:
     return form
 
 
-def wrong_admonition(entry) -> str:
+def wrong_admonition(entry, base: str | None = None) -> str:
     """The form a source printed, refuted, with the reason."""
     src = md_text(entry.wrong_source or "a source")
     body = []
@@ -223,10 +268,22 @@ def wrong_admonition(entry) -> str:
         title = f"Refuted: as printed in {src}"
     if getattr(entry, "wrong_text", None):
         body.append(entry.wrong_text.strip())
+    if getattr(entry, "assumptions", None):
+        body.append(f"**What {src} assumes there:** {relink(entry.assumptions.strip(), base)}")
     if getattr(entry, "explanation", None):
-        body.append(entry.explanation.strip())
+        body.append(relink(entry.explanation.strip(), base))
     title = title.replace('"', "'")
     return f'!!! failure "{title}"\n\n' + textwrap.indent("\n\n".join(body), "    ")
+
+
+def misreading_admonition(entry, base: str | None = None) -> str:
+    """A pitfall: the formula is right; this is the reading that gets it wrong (refuted)."""
+    tex, where, layout = wrong_form(entry)
+    body = [f"Read with {entry.misreading}, the formula becomes", display_math(tex)]
+    if where and where != entry.where:
+        body.append(f"where {inline_math(where)}\n{{: .matref-where }}")
+    body += [f"which the checker refutes ({layout} layout).", relink(entry.explanation.strip(), base)]
+    return '!!! warning "Pitfall: how it goes wrong"\n\n' + textwrap.indent("\n\n".join(body), "    ")
 
 
 def family_page(family, snippets) -> str:
@@ -234,10 +291,13 @@ def family_page(family, snippets) -> str:
     if family.intro:
         out += [family.intro.strip(), ""]
     n = len(family.entries)
-    errata = sum(1 for e in family.entries if getattr(e, "kind", "identity") == "erratum")
-    count = f'{n} {"identity" if n == 1 else "identities"}'
-    if errata:
-        count += f" ({errata} of them corrected {'erratum' if errata == 1 else 'errata'})"
+    kinds = Counter(getattr(e, "kind", "identity") for e in family.entries)
+    count = f'{n} {"entry" if n == 1 else "entries"}'
+    extra = [f"{kinds[k]} {word if kinds[k] == 1 else plural}" for k, word, plural in
+             (("erratum", "erratum with its corrected form", "errata with their corrected forms"),
+              ("pitfall", "pitfall", "pitfalls")) if kinds[k]]
+    if extra:
+        count += f" ({', '.join(extra)})"
     out += [
         f'<p class="matref-count">{count}, each checked by JAX autodiff in both layouts. The layout '
         "tabs switch every formula on every page.</p>",
@@ -250,11 +310,12 @@ def family_page(family, snippets) -> str:
 
 def index_page(cat) -> str:
     total = len(cat.entries)
-    errata = sum(1 for e in cat.entries if getattr(e, "kind", "identity") == "erratum")
+    kinds = Counter(getattr(e, "kind", "identity") for e in cat.entries)
     out = [
         "# Reference",
         "",
-        f"All {total} entries of the catalogue, family by family ({errata} of them errata). Each one is "
+        f"All {total} entries of the catalogue, family by family: {kinds['identity']} identities, "
+        f"{kinds['erratum']} [errata](../errata.md) and {kinds['pitfall']} [pitfalls](../pitfalls.md). Each one is "
         "written once as LaTeX, checked by JAX autodiff in the denominator and numerator layouts, and "
         "shown beside the script that checks it. See [Conventions](../conventions.md) for what the "
         "notation means.",
@@ -263,7 +324,8 @@ def index_page(cat) -> str:
     for fam in cat.families:
         out += [f"## [{md_text(fam.title)}]({fam.name}.md)", ""]
         for e in fam.entries:
-            mark = ' <span class="matref-tag">erratum</span>' if getattr(e, "kind", "") == "erratum" else ""
+            kind = getattr(e, "kind", "")
+            mark = f' <span class="matref-tag">{kind}</span>' if kind in ("erratum", "pitfall") else ""
             out.append(f"- [{md_text(e.title)}]({fam.name}.md#{e.id}){mark}")
         out.append("")
     return "\n".join(out)
@@ -274,9 +336,10 @@ def errata_page(cat) -> str:
     out = [
         "# Errata",
         "",
-        "Forms printed in the seed notes or in standard references that the checker **refutes**. Each "
-        "erratum shows the form as printed, why it fails, and the corrected form, which is checked like "
-        "every other identity.",
+        f"{len(errata)} places where a source prints a formula that is **wrong under the source's own "
+        "assumptions**: the assumptions are quoted, the form as printed is refuted by the checker under "
+        "them, and the corrected form is checked like every other identity. A formula that holds as its "
+        "source means it but is easily misread is not an erratum: it is a [pitfall](pitfalls.md).",
         "",
     ]
     if not errata:
@@ -288,7 +351,7 @@ def errata_page(cat) -> str:
             f"## {md_text(e.title)} {{#{e.id}}}",
             "",
         ]
-        out += [wrong_admonition(e), ""]
+        out += [wrong_admonition(e, "reference/"), ""]
         form = wrong_form(e)
         layout = form[2] if form else e.layout  # the corrected form in the layout of the wrong one
         out += [
@@ -303,61 +366,159 @@ def errata_page(cat) -> str:
     return "\n".join(out)
 
 
-_STATUS = {"covered": "covered", "partly covered": "partly", "not covered": "**not covered**"}
+def pitfalls_page(cat) -> str:
+    pitfalls = [e for e in cat.entries if getattr(e, "kind", "identity") == "pitfall"]
+    out = [
+        "# Pitfalls",
+        "",
+        f"{len(pitfalls)} {'formula that **holds** as its source means it' if len(pitfalls) == 1 else 'formulas that **hold** as their sources mean them'}"
+        ", but that a common reading or implementation gets wrong. The formula is checked; so is the way "
+        "it goes wrong. Nothing here is an error of the source (those are the [errata](errata.md)).",
+        "",
+    ]
+    for e in pitfalls:
+        out += [f'<div class="matref-entry" data-entry="{e.id}" data-kind="pitfall" markdown>', "",
+                *alias_anchors(e), f"## {md_text(e.title)} {{#{e.id}}}", "",
+                f'!!! success "Holds ({e.layout} layout)"', "",
+                textwrap.indent(display_math(e.formula_in(e.layout)), "    "), ""]
+        if e.where:
+            out += [f"where {inline_math(e.where)}\n{{: .matref-where }}", ""]
+        out += [misreading_admonition(e, "reference/"), "",
+                "**Sources:** " + " · ".join(source_markdown(s, "") for s in e.sources) + "\n{: .matref-sources }", "",
+                f"[Full entry with both layouts and its check](reference/{e.family}.md#{e.id})", "", "</div>", ""]
+    return "\n".join(out)
+
+
+def study_note_page(cat) -> str:
+    """The study note matref grew from: what it is, and each of its statements with matref's reading."""
+    from matref import _coverage
+    note = _coverage.study_note()
+    out = [
+        f"# {note['note']['name']}",
+        "",
+        "matref grew out of a short study note in Chinese, titled **求导** (\"taking derivatives\"), copied "
+        "from a web page whose rendered math had been flattened to text. It lists fifteen basic derivatives, "
+        "defines the two layouts, 分母布局 (denominator layout: the result has as many rows as the "
+        "denominator) and 分子布局 (numerator layout: as many rows as the numerator), notes that the two "
+        "give transposes of each other, sketches gradient descent and the chain rule, and ends with trace "
+        "identities. matref keeps its convention: denominator layout by default.",
+        "",
+        "The note writes capitals ($X$, $U$, $V$) also for vectors. Below, each statement is shown as the "
+        "note writes it, then as matref reads it (lower-case letters are vectors) with the checker's verdict "
+        "and a link to the entry. Where the note is wrong as written, the [errata](errata.md) say why.",
+        "",
+    ]
+    k = 0
+    for part in note["part"]:
+        out += [f"## {md_text(part['title'])}", ""]
+        for st in part["statements"]:
+            k += 1
+            out += [f'<div class="matref-study" markdown>', "", f"**{k}.** As written:", "",
+                    display_math(st["written"]), ""]
+            for i in st["entries"]:
+                e = cat.get(i)
+                verdict = _coverage.study_note_verdict(e)
+                cls = "matref-verdict--wrong" if verdict.startswith("wrong") else "matref-verdict--holds"
+                out += [f"matref reads it as [{md_text(e.title)}](reference/{e.family}.md#{e.id}), "
+                        f'<span class="matref-verdict {cls}">{verdict}</span>:', "",
+                        display_math(e.formula_in(e.layout)), ""]
+                if e.where:
+                    out += [f"where {inline_math(e.where)} ({e.layout} layout)\n{{: .matref-where }}", ""]
+            out += ["</div>", ""]
+    return "\n".join(out)
+
+
+_STATUS = {"covered": "covered", "partly covered": "partly", "implied": "implied",
+           "not covered": "**not covered**"}
+
+
+def _links(ids, by_id) -> str:
+    return ", ".join(f"[{md_text(by_id[i].title)}](reference/{by_id[i].family}.md#{i})" for i in ids if i in by_id)
 
 
 def _coverage_rows(rows, by_id) -> list[str]:
     out = ["| | Status | Entries | What is left out, and why |", "|---|---|---|---|"]
     for row in rows:
-        links = ", ".join(f"[{md_text(by_id[i].title)}](reference/{by_id[i].family}.md#{i})"
-                          for i in row.ids if i in by_id)
         reason = md_text(" ".join(row.reason.split())) if row.reason else ""
-        out.append(f"| {md_text(row.label)} | {_STATUS.get(row.status, row.status)} | {links} | {reason} |")
+        out.append(f"| {md_text(row.label)} | {_STATUS.get(row.status, row.status)} | {_links(row.ids, by_id)} | {reason} |")
+    return out
+
+
+def _wikipedia_rows(table, rows, by_id) -> list[str]:
+    out = ["| Row | Identity | Status | Entries stating it | Why not, or what is left out |", "|---|---|---|---|---|"]
+    for n, row in enumerate(rows, 1):
+        anchor = wiki_anchor(table, n)
+        why = md_text(" ".join(row.reason.split())) if row.reason else ""
+        if row.implied_by:
+            why = f"Implied by {_links(row.implied_by, by_id)}. {why}"
+        text = inline_math(row.text.replace("|", "\\vert "))
+        out.append(f'| <span id="{anchor}"></span>{row.label} | {text} | {_STATUS.get(row.status, row.status)} | '
+                   f"{_links(row.ids, by_id)} | {why} |")
     return out
 
 
 def coverage_page(cat) -> str:
     """The catalogue against the Matrix Cookbook and Wikipedia, from matref's coverage data."""
+    from matref import _coverage
+    c = _coverage.counts(cat)
     out = [
         "# Coverage",
         "",
         "What the catalogue covers, computed from the entries' sources when the site is built. Where an "
         "equation or a table row is left out, or only partly checked, the reason is stated.",
         "",
-        "| Family | Identities | of them errata |",
-        "|---|---:|---:|",
+        f"The catalogue holds **{c['entries']}** entries: **{c['identities']}** identities, **{c['errata']}** "
+        f"errata and **{c['pitfalls']}** pitfalls (each erratum and pitfall also carries a checked correct "
+        f"formula). {c['variants']} identities are deliberate variants of another entry (the study note's own "
+        f"statements, a network layer's letters); {c['aliases']} ids of merged duplicates stay as permalinks.",
+        "",
+        "| Family | Entries | Identities | Errata | Pitfalls |",
+        "|---|---:|---:|---:|---:|",
     ]
     for fam in cat.families:
         kinds = Counter(getattr(e, "kind", "identity") for e in fam.entries)
-        out.append(f"| [{md_text(fam.title)}](reference/{fam.name}.md) | {len(fam.entries)} | {kinds['erratum']} |")
-    kinds = Counter(getattr(e, "kind", "identity") for e in cat.entries)
-    out += [f"| **All** | **{len(cat.entries)}** | **{kinds['erratum']}** |", ""]
-    try:
-        from matref import _coverage
-    except ImportError:  # an older matref without coverage data: the table above is all there is
-        return "\n".join(out)
+        out.append(f"| [{md_text(fam.title)}](reference/{fam.name}.md) | {len(fam.entries)} | {kinds['identity']} | "
+                   f"{kinds['erratum']} | {kinds['pitfall']} |")
+    out += [f"| **All** | **{c['entries']}** | **{c['identities']}** | **{c['errata']}** | **{c['pitfalls']}** |", ""]
     by_id = {e.id: e for e in cat.entries}
     rows = _coverage.cookbook_rows(cat)
     n = Counter(r.status for r in rows)
-    first, last = rows[0].label, rows[-1].label
     out += [
         "## The Matrix Cookbook, chapter 2",
         "",
-        f"Equations {first} to {last} of the Matrix Cookbook (2012 edition), the derivatives chapter: "
-        f"**{n['covered']}** covered, **{n['partly covered']}** partly covered, **{n['not covered']}** not "
-        "covered.",
+        f"Equations {rows[0].label} to {rows[-1].label} of the Matrix Cookbook (version of 2012-11-15), the "
+        f"derivatives chapter: **{n['covered']}** covered, **{n['partly covered']}** partly covered, "
+        f"**{n['not covered']}** not covered. Entries also cite equations of chapters 1 and 10.",
         "",
         *_coverage_rows(rows, by_id),
         "",
+    ]
+    rev = _coverage.wikipedia_revision()
+    wiki = _coverage.wikipedia_rows(cat)
+    out += [
         "## Wikipedia's identity tables",
         "",
-        "The tables of the Wikipedia article *Matrix calculus*, row by row.",
+        f"Every row of every identity table of the Wikipedia article *{rev['article']}*, numbered in order "
+        "within its table; entries cite a row as `Wikipedia: scalar-by-vector #12`. Coverage counts rows, "
+        f"not citing entries: **{c['wikipedia_covered']}** of **{c['wikipedia_rows']}** rows are stated by an "
+        f"entry, {c['wikipedia_partly']} partly, {c['wikipedia_implied']} only implied by a more general entry, "
+        f"{c['wikipedia_rows'] - c['wikipedia_covered'] - c['wikipedia_partly'] - c['wikipedia_implied']} not "
+        "covered.",
+        "",
+        "**Which revision.** " + md_text(f"Revision id: {rev['revision_id']}. Date: {rev['date']}. Copy the "
+                                         f"rows were numbered from: {rev['copy']}.") +
+        f" SHA-256 of matref's row list (`catalogue/_wikipedia.toml`): `{rev['rows_sha256']}`. "
+        + md_text(rev["excluded"]),
         "",
     ]
-    for table, trows in _coverage.wikipedia_rows(cat).items():
-        n = Counter(r.status for r in trows)
-        out += [f"### {md_text(table[:1].upper() + table[1:])}", "",
-                f"{n['covered']} of {len(trows)} rows covered.", "", *_coverage_rows(trows, by_id), ""]
+    for t in _coverage.wikipedia_tables():
+        trows = wiki[t.key]
+        k = Counter(r.status for r in trows)
+        out += [f"### {md_text(t.caption)}", "",
+                f"Cited as `Wikipedia: {t.key} #n`. {k['covered']} of {len(trows)} rows covered"
+                + (f", {k['partly covered']} partly" if k['partly covered'] else "")
+                + (f", {k['implied']} implied" if k['implied'] else "") + ".", "",
+                *_wikipedia_rows(t.key, trows, by_id), ""]
     return "\n".join(out)
 
 
@@ -405,6 +566,8 @@ def on_files(files: Files, config) -> Files:
     pages = {f"reference/{fam.name}.md": family_page(fam, snippets) for fam in cat.families}
     pages["reference/index.md"] = index_page(cat)
     pages["errata.md"] = errata_page(cat)
+    pages["pitfalls.md"] = pitfalls_page(cat)
+    pages["study-note.md"] = study_note_page(cat)
     pages["coverage.md"] = coverage_page(cat)
     for uri, content in pages.items():
         if files.get_file_from_path(uri) is not None:

@@ -17,9 +17,14 @@ from ._language import LAYOUTS, parse_identity
 from ._layouts import is_layout_independent, other_layout_latex
 
 ENTRY_KEYS = {"id", "title", "formula", "other_layout", "where", "layout", "sources", "notes", "tags", "kind",
-              "wrong", "wrong_where", "wrong_layout", "wrong_source", "wrong_text", "explanation"}
+              "wrong", "wrong_where", "wrong_layout", "wrong_source", "wrong_text", "explanation", "assumptions",
+              "misreading", "aliases", "variant_of"}
 REQUIRED = ("id", "title", "formula", "sources")
-ERRATUM_REQUIRED = ("wrong_source", "explanation")
+KINDS = ("identity", "erratum", "pitfall")
+# An erratum: a source's form that is wrong as printed under the source's own assumptions (recorded).
+ERRATUM_REQUIRED = ("wrong_source", "assumptions", "explanation")
+# A pitfall: a correct formula that a common reading or implementation gets wrong (the misreading is refuted).
+PITFALL_REQUIRED = ("misreading", "wrong", "explanation")
 FAMILY_KEYS = {"title", "order", "intro"}
 ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 SYMMETRIC_PROPS = {"symmetric", "spd", "psd", "diagonal"}
@@ -31,7 +36,8 @@ def other(layout: str) -> str:
 
 @dataclass(frozen=True)
 class Entry:
-    """One catalogue identity (or erratum: a source's wrong form beside the correct one)."""
+    """One catalogue identity; an erratum (a source's wrong form beside the correct one) or a pitfall (a
+    correct formula beside the way a common reading gets it wrong) is an identity with its wrong form."""
 
     id: str
     title: str
@@ -50,6 +56,10 @@ class Entry:
     wrong_source: str | None = None
     wrong_text: str | None = None  # an erratum that is not a formula (e.g. a misprinted matrix), in Markdown
     explanation: str | None = None
+    assumptions: str | None = None  # erratum: what the source assumes where it prints the wrong form
+    misreading: str | None = None  # pitfall: the common reading or implementation that gets it wrong
+    aliases: tuple[str, ...] = ()  # ids merged into this entry: they stay permalinks to it
+    variant_of: str | None = None  # a deliberate restatement of another entry (its notes say why)
     file: str = ""
     line: int = 0
     _forms: dict = field(default_factory=dict, compare=False, repr=False)
@@ -117,10 +127,17 @@ class Catalogue:
         return tuple(e for f in self.families for e in f.entries)
 
     def get(self, id: str) -> Entry:
+        """The entry with this id, or the one an old id was merged into (ids are permalinks)."""
         for e in self.entries:
             if e.id == id:
                 return e
+        for e in self.entries:
+            if id in e.aliases:
+                return e
         raise KeyError(id)
+
+    def of_kind(self, kind: str) -> tuple[Entry, ...]:
+        return tuple(e for e in self.entries if e.kind == kind)
 
     def family(self, name: str) -> Family:
         for f in self.families:
@@ -181,14 +198,26 @@ def load_file(path: Path, label: str | None = None) -> Family:
         if not isinstance(eid, str) or not ID_PATTERN.match(eid):
             raise CatalogueError(f"{where_}: id {eid!r} must be lowercase words joined by hyphens")
         kind = item.get("kind", "identity")
-        if kind not in ("identity", "erratum"):
-            raise CatalogueError(f"{label}:{_key_line(text, line, 'kind')}: kind must be 'identity' or 'erratum'")
+        if kind not in KINDS:
+            raise CatalogueError(f"{label}:{_key_line(text, line, 'kind')}: kind must be one of {', '.join(KINDS)}")
         if kind == "erratum":
             for key in ERRATUM_REQUIRED:
                 if key not in item:
                     raise CatalogueError(f"{where_}: erratum '{eid}' is missing '{key}'")
             if "wrong" not in item and "wrong_text" not in item:
                 raise CatalogueError(f"{where_}: erratum '{eid}' needs 'wrong' (a formula) or 'wrong_text'")
+        if kind == "pitfall":
+            for key in PITFALL_REQUIRED:
+                if key not in item:
+                    raise CatalogueError(f"{where_}: pitfall '{eid}' is missing '{key}'")
+        if kind == "identity":
+            stray = sorted(k for k in ("wrong", "wrong_text", "wrong_source", "misreading") if k in item)
+            if stray:
+                raise CatalogueError(f"{label}:{_key_line(text, line, stray[0])}: '{stray[0]}' belongs to an erratum "
+                                     f"or a pitfall; entry '{eid}' is an identity")
+        aliases = item.get("aliases", [])
+        if not isinstance(aliases, list) or not all(isinstance(a, str) and ID_PATTERN.match(a) for a in aliases):
+            raise CatalogueError(f"{label}:{_key_line(text, line, 'aliases')}: aliases must be a list of ids")
         for key in ("layout", "wrong_layout"):
             if key in item and item[key] not in LAYOUTS:
                 raise CatalogueError(f"{label}:{_key_line(text, line, key)}: {key} must be 'denominator' or 'numerator'")
@@ -203,7 +232,9 @@ def load_file(path: Path, label: str | None = None) -> Family:
             layout=item.get("layout", "denominator"), sources=tuple(item["sources"]), notes=item.get("notes"),
             tags=tuple(item.get("tags", [])), kind=kind, wrong=item.get("wrong"), wrong_where=item.get("wrong_where"),
             wrong_layout=item.get("wrong_layout"), wrong_source=item.get("wrong_source"),
-            wrong_text=item.get("wrong_text"), explanation=item.get("explanation"), file=label, line=line)
+            wrong_text=item.get("wrong_text"), explanation=item.get("explanation"),
+            assumptions=item.get("assumptions"), misreading=item.get("misreading"), aliases=tuple(aliases),
+            variant_of=item.get("variant_of"), file=label, line=line)
         _validate_formula(entry, "formula", entry.formula, entry.where, entry.layout, text, line, label)
         if entry.other_layout is not None:
             _validate_formula(entry, "other_layout", entry.other_layout, entry.where, other(entry.layout), text, line,
@@ -231,9 +262,14 @@ def load_directory(directory: Path) -> Catalogue:
     seen: dict[str, Entry] = {}
     for fam in families:
         for e in fam.entries:
-            if e.id in seen:
-                raise CatalogueError(f"{e.location}: duplicate id '{e.id}' (first used at {seen[e.id].location})")
-            seen[e.id] = e
+            for name in (e.id, *e.aliases):
+                if name in seen:
+                    raise CatalogueError(f"{e.location}: duplicate id '{name}' (first used at {seen[name].location})")
+                seen[name] = e
+    for fam in families:
+        for e in fam.entries:
+            if e.variant_of is not None and (e.variant_of not in seen or e.variant_of == e.id):
+                raise CatalogueError(f"{e.location}: entry '{e.id}': variant_of names no other entry: '{e.variant_of}'")
     return Catalogue(tuple(sorted(families, key=lambda f: (f.order, f.name))))
 
 

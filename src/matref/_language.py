@@ -30,8 +30,9 @@ LAYOUTS = ("denominator", "numerator")
 FUNCTIONS = {
     "tr": "tr", "Tr": "tr", "trace": "tr", "det": "det", "log": "log", "ln": "log", "exp": "exp",
     "sin": "sin", "cos": "cos", "tanh": "tanh", "sqrt": "sqrt", "diag": "diag", "vec": "vec", "vech": "vech",
-    "expm": "expm", "tan": "tan", "adj": "adj",
+    "expm": "expm", "sinm": "sinm", "cosm": "cosm", "tan": "tan", "adj": "adj",
 }
+MATRIX_FUNCTIONS = ("expm", "sinm", "cosm")  # power series: exp, sin, cos of a square matrix
 ELEMENTWISE = {"log", "exp", "sin", "cos", "tan", "tanh", "sigmoid", "sqrt"}
 TRANSPOSE_MARKS = {"T", r"\top", r"\intercal", r"\mathsfT", r"\mathrmT", r"\textT"}
 
@@ -471,7 +472,7 @@ class _Resolver:
             name = atom.children[0].value[1:]
         elif atom.data == "styled" and atom.children[0].value[1:] in ("operatorname", "mathrm", "text", "textrm"):
             w = word(atom)
-            if w in FUNCTIONS or w in ("sqrtm", "logm", "sinm", "cosm"):
+            if w in FUNCTIONS or w in ("sqrtm", "logm"):
                 name = w
         elif atom.data == "greek" and atom.children[0].value == r"\sigma" and "sigma" not in self.decls:
             name = "sigmoid"
@@ -485,8 +486,9 @@ class _Resolver:
             raise Unsupported(f"scripts on a function name ('{self.src(item)}') are not supported; "
                               r"write e.g. \left(\log x\right)^2")
         fn = FUNCTIONS.get(name, name)
-        if fn in ("sqrtm", "logm", "sinm", "cosm"):
-            raise Unsupported(rf"\operatorname{{{fn}}} is not supported yet; \operatorname{{expm}} is")
+        if fn in ("sqrtm", "logm"):
+            raise Unsupported(rf"\operatorname{{{fn}}} is not supported yet; \operatorname{{expm}}, "
+                              r"\operatorname{sinm} and \operatorname{cosm} are")
         return lambda arg: self.call(fn, arg)
 
     # ----- items, atoms and scripts -------------------------------------------------------------
@@ -747,7 +749,7 @@ class _Resolver:
             return self._node(Call(fn, arg), SCALAR)
         if fn in ELEMENTWISE:
             return self._node(Call(fn, arg), shape)
-        if fn in ("expm", "adj"):
+        if fn in MATRIX_FUNCTIONS or fn == "adj":  # square in, square out
             d = self.square(arg, rf"\operatorname{{{fn}}}")
             return self._node(Call(fn, arg), (d, d))
         if fn == "vech":

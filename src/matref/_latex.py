@@ -11,6 +11,7 @@ FUNC_LATEX = {
     "tr": r"\operatorname{tr}", "det": r"\det", "log": r"\log", "exp": r"\exp", "sin": r"\sin",
     "cos": r"\cos", "tan": r"\tan", "tanh": r"\tanh", "adj": r"\operatorname{adj}", "sigmoid": r"\sigma", "diag": r"\operatorname{diag}",
     "vec": r"\operatorname{vec}", "vech": r"\operatorname{vech}", "expm": r"\operatorname{expm}",
+    "sinm": r"\operatorname{sinm}", "cosm": r"\operatorname{cosm}",
 }
 # Binding strength: a child weaker than its context is parenthesised.
 SUM, KRON, PRODUCT, PREFIX, ATOM = 1, 2, 3, 4, 5

@@ -198,6 +198,10 @@ def _call(fn: str, a):
         return jax.scipy.linalg.expm(a)
     if fn == "adj":
         return adjugate(a)
+    if fn in ("sinm", "cosm"):  # expm([[0, -A], [A, 0]]) = [[cos A, -sin A], [sin A, cos A]]: real arithmetic
+        n, z = a.shape[0], jnp.zeros_like(a)
+        e = jax.scipy.linalg.expm(jnp.block([[z, -a], [a, z]]))
+        return e[n:, :n] if fn == "sinm" else e[:n, :n]
     if fn == "sigmoid":
         return jax.nn.sigmoid(a)
     return getattr(jnp, fn)(a)  # log, exp, sin, cos, tan, tanh, sqrt: elementwise

@@ -134,7 +134,8 @@ def cmd_list(args, console: Console) -> int:
     table = Table("family", "id", "title", "sources", box=None, header_style="bold")
     for fam in _family(cat, args.family):
         for e in fam.entries:
-            table.add_row(fam.name, e.id, e.title + (" [red](erratum)[/]" if e.kind == "erratum" else ""),
+            mark = {"erratum": " [red](erratum)[/]", "pitfall": " [yellow](pitfall)[/]"}.get(e.kind, "")
+            table.add_row(fam.name, e.id, e.title + mark,
                           _plain(", ".join(e.sources)))
     console.print(table)
     return EXIT_HOLDS
@@ -144,6 +145,8 @@ def cmd_show(args, console: Console) -> int:
     from .snippets import jax_snippet
     e = _entry(_catalogue(), args.id)
     console.print(f"[bold]{_plain(e.title)}[/]  ({e.id}, {e.family})")
+    if args.id != e.id:
+        console.print(f"  ({args.id} was merged into {e.id})")
     if e.layout_independent:
         console.print(f"  same in both layouts:  {_plain(e.formula)}")
     else:
@@ -154,7 +157,11 @@ def cmd_show(args, console: Console) -> int:
     console.print(f"  sources: {_plain(', '.join(e.sources))}")
     if e.kind == "erratum":
         wrong = e.wrong or e.wrong_text
-        console.print(f"  [red]as written in {e.wrong_source}:[/] {_plain(wrong)}")
+        console.print(f"  [red]as printed in {e.wrong_source}:[/] {_plain(wrong)}")
+        console.print(f"  the source assumes: {_plain(e.assumptions)}")
+        console.print(f"  {_plain(e.explanation)}")
+    if e.kind == "pitfall":
+        console.print(f"  [yellow]pitfall, {_plain(e.misreading)}:[/] {_plain(e.wrong)}")
         console.print(f"  {_plain(e.explanation)}")
     if e.notes:
         console.print(f"  note: {_plain(e.notes)}")

@@ -159,6 +159,8 @@ class _Gen:
             return _Code(f"{xp}.diag({a.text})[:, None]")
         if fn == "expm":
             return _Code(f"jax.scipy.linalg.expm({a.text})")
+        if fn in ("sinm", "cosm"):  # sin A = Im exp(iA), cos A = Re exp(iA) for a real A
+            return _Code(f"jax.scipy.linalg.expm(1j * {a.wrap(P_ATOM)}).{'imag' if fn == 'sinm' else 'real'}")
         if fn == "sigmoid":
             if xp == "jnp":
                 return _Code(f"jax.nn.sigmoid({a.text})", rank=a.rank)
@@ -387,8 +389,8 @@ def numpy_script(formula: str, where: str = "", layout: str = "denominator", tit
     sides = ident.equation.sides
     if any(_has_derivative(s) for s in sides[1:]):
         return None
-    if any(isinstance(n, Call) and n.fn == "expm" for s in sides for n in s.walk()):
-        return None  # NumPy has no matrix exponential
+    if any(isinstance(n, Call) and n.fn in ("expm", "sinm", "cosm") for s in sides for n in s.walk()):
+        return None  # NumPy has no matrix exponential, sine or cosine
     gen = _Gen(ident, "np")
     head = [f"# {title}" if title else "# The closed form in NumPy",
             f"# {formula}",
