@@ -107,21 +107,24 @@ def launch_chromium(playwright):
 
 
 def page_urls(site: Path) -> list[str]:
-    """Site-relative URLs of every HTML page (directory URLs as MkDocs writes them)."""
+    """Site-relative URLs of every HTML page (directory URLs as MkDocs writes them); code fragments are
+    parts of pages, fetched by the page that shows them, so they are not listed."""
     urls = []
     for path in sorted(site.rglob("*.html")):
         rel = path.relative_to(site).as_posix()
+        if rel.startswith("reference/_code/"):
+            continue
         urls.append(rel[: -len("index.html")] if rel.endswith("index.html") else rel)
     return urls
 
 
 _SNIPPET = re.compile(
     r'<div class="[^"]*\bmatref-snippet\b[^"]*" data-entry="([^"]+)" '
-    r'data-layout="([^"]+)" data-lang="([^"]+)"[^>]*><pre>.*?<code>(.*?)</code></pre>',
+    r'data-layout="([^"]+)" data-lang="([^"]+)"[^>]*>.*?<pre>.*?<code>(.*?)</code></pre>',
     re.DOTALL,
 )
 
 
 def snippets_in_html(text: str) -> list[tuple[str, str, str, str]]:
-    """(entry id, layout, lang, code text) for every generated snippet block in a built page."""
+    """(entry id, layout, lang, code text) for every snippet block in built HTML (a code fragment)."""
     return [(m[0], m[1], m[2], html.unescape(re.sub(r"<[^>]+>", "", m[3]))) for m in _SNIPPET.findall(text)]

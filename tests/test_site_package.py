@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from matref.site import RenderCache, expand_nav, generated_pages, prerender_pages
+from matref.site import RenderCache, code_fragments, expand_nav, generated_pages, prerender_pages
 from matref.site import _katex, _markdown, _notebooks
 from matref.site._dialects import Dialect
 
@@ -52,22 +52,26 @@ def test_generated_pages_cover_every_entry_and_use_every_dialect(catalogue):
         calls.append((entry.id, layout))
         return f"# {entry.id} {layout}\n"
 
-    pages = generated_pages(catalogue, (Dialect("fake", "Fake", fake),))
+    pages = generated_pages(catalogue)
     assert {"reference/index.md", "errata.md", "pitfalls.md", "study-note.md", "coverage.md"} <= set(pages)
     for fam in catalogue.families:
         text = pages[f"reference/{fam.name}.md"]
-        assert re.findall(r'data-entry="([^"]+)" data-kind', text) == [e.id for e in fam.entries]
+        assert re.findall(r'class="matref-entry" id="([^"]+)" data-entry', text) == [e.id for e in fam.entries]
+    fragments = code_fragments(catalogue.entries, (Dialect("fake", "Fake", fake),))
+    assert set(fragments) == {f"reference/_code/{e.id}.html" for e in catalogue.entries}
     assert {i for i, _ in calls} == {e.id for e in catalogue.entries}
+    e = catalogue.entries[0]
+    assert f"# {e.id} {e.layout}" in fragments[f"reference/_code/{e.id}.html"].replace("<span class=\"c1\">", "")
 
 
 def test_a_failing_snippet_names_its_entry(catalogue):
-    from matref.site._reference import SnippetError
+    from matref.site._code import SnippetError
 
     def broken(entry, layout):
         raise ValueError("boom")
 
     with pytest.raises(SnippetError, match=r"cannot generate the bad snippet of '[a-z0-9-]+' .* boom"):
-        generated_pages(catalogue, (Dialect("bad", "Bad", broken),))
+        code_fragments(catalogue.entries, (Dialect("bad", "Bad", broken),))
 
 
 def test_render_cache_asks_only_for_new_formulas_and_never_keeps_errors(tmp_path):
@@ -150,3 +154,20 @@ def test_the_site_package_imports_without_mkdocs():
     code = ("import sys; sys.modules['mkdocs'] = None; import matref.site; "
             "assert 'mkdocs' not in [m.split('.')[0] for m in sys.modules if sys.modules[m] is not None]")
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
+
+
+def test_queries_and_entries_compact_alike(catalogue):
+    from matref.site._search import compact_query, entry_keys
+
+    assert compact_query("x^T A x") == compact_query("xTAx") == "xtax"
+    assert compact_query("tr(AXB)") == "traxb"
+    assert compact_query("MC (81)") == "mc81" and compact_query("81") == "mc81"
+    assert "traxb" in entry_keys(catalogue.get("trace-grad-axb"))
+    assert any(k.startswith("logdet") for k in entry_keys(catalogue.get("det-log-abs")))
+
+
+def test_search_text_is_readable_not_tex():
+    from matref.site._search import readable, tex_to_text
+
+    assert tex_to_text(r"\frac{\partial x^T A x}{\partial x} = (A + A^T) x") == "(∂ xᵀ A x)/(∂ x) = (A + Aᵀ) x"
+    assert readable(r"<p>where \(x \in \mathbb{R}^{n}\)</p>") == "<p>where x ∈ ℝⁿ</p>"

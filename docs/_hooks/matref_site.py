@@ -22,8 +22,6 @@ if importlib.util.find_spec("matref") is None:  # building before scripts/setup 
 if SRC not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (os.environ.get("PYTHONPATH"), SRC) if p)
 
-from mkdocs.plugins import event_priority  # noqa: E402
-
 from matref.site._mkdocs import SiteBuild  # noqa: E402
 
 # MkDocs loads this module afresh for every build (also every `mkdocs serve` rebuild), so this one
@@ -33,14 +31,5 @@ on_config = _build.on_config
 on_files = _build.on_files
 on_pre_page = _build.on_pre_page
 
-
-@event_priority(-100)  # after every other plugin has changed the content, before on_page_context
-def on_page_content(html, page, config, files):
-    return _build.on_page_content(html, page, config, files)
-
-
-@event_priority(-100)  # after the search plugin has indexed the page
-def on_page_context(context, page, config, nav):
-    return _build.on_page_context(context, page, config, nav)
 on_post_page = _build.on_post_page
 on_post_build = _build.on_post_build

@@ -13,7 +13,8 @@ from ._katex import RenderCache as RenderCache
 from ._katex import prerender_pages as prerender_pages
 from ._katex import render_batch as render_batch
 from ._pages import expand_nav as expand_nav
+from ._pages import code_fragments as code_fragments
 from ._pages import generated_pages as generated_pages
 
 __all__ = ["Dialect", "dialects", "KatexError", "RenderCache", "prerender_pages", "render_batch", "expand_nav",
-           "generated_pages"]
+           "generated_pages", "code_fragments"]

@@ -68,7 +68,7 @@ def errata_page(cat) -> str:
         out += ["The catalogue lists no errata yet.", ""]
     for e in errata:
         out += [
-            f'<div class="matref-entry" data-entry="{e.id}" data-kind="erratum" markdown>',
+            f'<div class="matref-card" data-entry="{e.id}" data-kind="erratum" markdown>',
             "",
             f"## {md_text(e.title)} {{#{e.id}}}",
             "",
@@ -100,7 +100,7 @@ def pitfalls_page(cat) -> str:
         "",
     ]
     for e in pitfalls:
-        out += [f'<div class="matref-entry" data-entry="{e.id}" data-kind="pitfall" markdown>', "",
+        out += [f'<div class="matref-card" data-entry="{e.id}" data-kind="pitfall" markdown>', "",
                 *alias_anchors(e), f"## {md_text(e.title)} {{#{e.id}}}", "",
                 f'!!! success "Holds ({e.layout} layout)"', "",
                 textwrap.indent(display_math(e.formula_in(e.layout)), "    "), ""]

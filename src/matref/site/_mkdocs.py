@@ -18,25 +18,26 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 from mkdocs.utils import get_relative_url
 
-from . import _katex, _notebooks
+from . import _katex, _notebooks, _search
+from ._code import SnippetError
 from ._dialects import dialects
-from ._pages import expand_nav, generated_pages
-from ._reference import SnippetError
+from ._pages import code_fragments, expand_nav, generated_pages
 
 # A logger under "mkdocs." so that our warnings count towards `strict: true`.
 log = logging.getLogger("mkdocs.hooks.matref_site")
-
-# Keeping the snippets out of the search plugin's way. The code blocks are marked
-# data-search-exclude, but Material's search plugin still walks every token <span> pygments wrote
-# (about 200 000 tags at 300 identities, some 3 s of a build) before dropping them. So the glue hands
-# the search plugin each generated page without its snippet blocks and puts them back right after.
-_SNIPPET_BLOCK = re.compile(r'<div class="[^"]*\bmatref-snippet\b.*?</pre></div>', re.DOTALL)
 
 # nbconvert's MathJax loader; with `custom_mathjax_url: ""` it is an inert <script src="">. Drop it.
 _MATHJAX = re.compile(r'\s*<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->', re.DOTALL)
 # nbconvert's Mermaid loader imports Mermaid from a CDN when a notebook has a diagram. Drop it too:
 # the site loads nothing from another host (a diagram would stay as its source text).
 _MERMAID = re.compile(r'<script type="module">(?:(?!</script>).)*?jp-Mermaid.*?</script>', re.DOTALL)
+
+# The saved layout applied before the first paint (matref.js handles the switch itself).
+_EARLY_LAYOUT = ('<script>try{if(localStorage.getItem("matref.layout")==="numerator")'
+                 'document.body.classList.add("matref-numerator")}catch(e){}</script>')
+_BODY = re.compile(r"<body\b[^>]*>")
+# Material's search worker, named in the page's configuration; matref-search.js wraps it.
+_WORKER = re.compile(r'"search": "[^"]*assets/javascripts/workers/(search\.[0-9a-f]+\.min\.js)"')
 
 _NOTEBOOK_MATH = """
 <script defer src="{js}"></script>
@@ -73,7 +74,6 @@ class SiteBuild:
         self.cat = None
         self.dialects = ()
         self.notebooks: dict[str, _notebooks.NotebookRun] = {}
-        self.snippet_html: dict[str, str] = {}
         self.sources: dict[Path, str] = {}
 
     # -- configuration and files ---------------------------------------------------------------
@@ -95,16 +95,17 @@ class SiteBuild:
     def on_files(self, files: Files, config) -> Files:
         self._start_notebooks(files, config)  # first: they run in their kernels while the pages are generated
         t0 = time.perf_counter()
+        pages = generated_pages(self.cat)
         try:
-            pages = generated_pages(self.cat, self.dialects)
+            fragments = code_fragments(self.cat.entries, self.dialects)
         except SnippetError as exc:
             raise PluginError(f"matref: {exc}") from exc
-        for uri, content in pages.items():
+        for uri, content in {**pages, **fragments}.items():
             if files.get_file_from_path(uri) is not None:
                 raise PluginError(f"matref: docs/{uri} is generated from the catalogue; delete the file in docs/")
             files.append(File.generated(config, uri, content=content))
-        log.info("matref: generated %d pages from %d catalogue entries in %.2f s",
-                 len(pages), len(self.cat.entries), time.perf_counter() - t0)
+        log.info("matref: generated %d pages and %d code fragments from %d catalogue entries in %.2f s",
+                 len(pages), len(fragments), len(self.cat.entries), time.perf_counter() - t0)
         try:
             dist = _katex.katex_dist(self.root)
         except _katex.KatexError as exc:
@@ -142,21 +143,15 @@ class SiteBuild:
 
     # -- pages ---------------------------------------------------------------------------------
 
-    def on_page_content(self, html: str, page, config, files) -> str:
-        if "matref-snippet" in html:
-            self.snippet_html[page.file.src_uri] = html
-            return _SNIPPET_BLOCK.sub("", html)
-        return html
-
-    def on_page_context(self, context, page, config, nav):
-        full = self.snippet_html.pop(page.file.src_uri, None)
-        if full is not None:
-            page.content = full
-        return context
-
     def on_post_page(self, output: str, page, config) -> str:
         # Remember which source page each HTML file came from, for KaTeX error messages.
         self.sources[Path(page.file.abs_dest_path).resolve()] = page.file.src_uri
+        worker = get_relative_url("javascripts/matref-search.js", page.url)
+        output = _WORKER.sub(lambda m: f'"search": "{worker}?worker=../assets/javascripts/workers/{m.group(1)}"',
+                             output, count=1)
+        body = _BODY.search(output)
+        if body is not None:
+            output = output[:body.end()] + _EARLY_LAYOUT + output[body.end():]
         if not page.file.src_uri.endswith(".ipynb"):
             return output
         output = _MERMAID.sub("", _MATHJAX.sub("", output))
@@ -167,8 +162,20 @@ class SiteBuild:
     # -- math ----------------------------------------------------------------------------------
 
     def on_post_build(self, config) -> None:
-        t0 = time.perf_counter()
         site = Path(config.site_dir)
+        self._search_index(site)
+        self._prerender(site)
+
+    def _search_index(self, site: Path) -> None:
+        import json
+
+        path = site / "search" / "search_index.json"
+        if path.is_file():
+            index = _search.rewrite_index(json.loads(path.read_text(encoding="utf-8")), self.cat)
+            path.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+
+    def _prerender(self, site: Path) -> None:
+        t0 = time.perf_counter()
         pages: dict[str, str] = {}
         paths: dict[str, Path] = {}
         for path in sorted(site.rglob("*.html")):

@@ -1,22 +1,28 @@
-"""All generated pages, as Markdown keyed by their path under docs/."""
+"""All generated pages, as Markdown keyed by their path under docs/, and the code fragments."""
 
 from __future__ import annotations
 
+from ._code import code_fragment
 from ._coverage_page import coverage_page
 from ._dialects import Dialect
 from ._ledgers import errata_page, pitfalls_page, study_note_page
-from ._reference import family_page, index_page
+from ._reference import code_url, family_page, index_page
 
 
-def generated_pages(cat, dialects: tuple[Dialect, ...]) -> dict[str, str]:
+def generated_pages(cat) -> dict[str, str]:
     """Every page the catalogue generates: one per family, the index, errata, pitfalls, study note, coverage."""
-    pages = {f"reference/{fam.name}.md": family_page(fam, dialects, cat) for fam in cat.families}
+    pages = {f"reference/{fam.name}.md": family_page(fam, cat) for fam in cat.families}
     pages["reference/index.md"] = index_page(cat)
     pages["errata.md"] = errata_page(cat)
     pages["pitfalls.md"] = pitfalls_page(cat)
     pages["study-note.md"] = study_note_page(cat)
     pages["coverage.md"] = coverage_page(cat)
     return pages
+
+
+def code_fragments(entries, dialects: tuple[Dialect, ...]) -> dict[str, str]:
+    """The code fragment of each entry, keyed by its path in the built site."""
+    return {code_url(e.id): code_fragment(e, dialects) for e in entries}
 
 
 def expand_nav(nav: list, families) -> bool:

@@ -1,103 +1,106 @@
-"""The reference pages: one page per family and the index (Markdown, generated from the catalogue)."""
+"""The reference pages: one compact table per family, and the index with a formula per entry.
+
+Each entry is one row: its title (the permalink), its formula in both layouts (the body class picks
+which shows, see `layouts.js`), its where-clause and sources. Notes, the errata's refuted form and
+the code are one click away in the row's panel; the code itself is a separate fragment per entry
+(`_code.py`), fetched when the panel opens, so a family page stays small.
+"""
 
 from __future__ import annotations
 
 import html
 from collections import Counter
 
-from ._dialects import Dialect
-from ._ledgers import alias_anchors, misreading_admonition, wrong_admonition
-from ._markdown import display_math, fence, inline_math, md_text, source_markdown, tabs
+from ._html import math_div, math_span, text_html
+from ._ledgers import misreading_admonition, wrong_admonition
+from ._markdown import source_markdown
 
-LAYOUTS = (("denominator", "Denominator layout"), ("numerator", "Numerator layout"))
+LAYOUTS = ("denominator", "numerator")
+LAYOUT_CLASS = {"denominator": "matref-den", "numerator": "matref-num"}
+BADGES = {"erratum": ("matref-badge--erratum", "erratum: corrected form"),
+          "pitfall": ("matref-badge--pitfall", "pitfall: often misread")}
 
-
-class SnippetError(Exception):
-    """A snippet generator failed; the message names the entry, the dialect and the layout."""
-
-def snippet_code(entry, dialects: tuple[Dialect, ...], layout: str) -> dict[str, str | None]:
-    """The scripts shown for one layout, by dialect key; None where a dialect has no form for the entry."""
-    code = {}
-    for d in dialects:
-        try:
-            code[d.key] = d.make(entry, layout)
-        except Exception as exc:  # name the entry: a bare traceback from deep in the generator is no help
-            at = getattr(entry, "location", "") or entry.id
-            raise SnippetError(
-                f"cannot generate the {d.key} snippet of '{entry.id}' ({at}) in {layout} layout: "
-                f"{type(exc).__name__}: {exc}"
-            ) from exc
-    return code
+LAYOUT_SWITCH = """<div class="matref-switch" markdown="0" role="radiogroup" aria-label="Layout of every formula">
+<span class="matref-switch__label">Layout</span>
+<label><input type="radio" name="matref-layout" value="denominator" checked> denominator</label>
+<label><input type="radio" name="matref-layout" value="numerator"> numerator</label>
+<a class="matref-switch__help" href="{base}conventions.md#layouts" title="What the two layouts are">?</a>
+</div>"""
 
 
-def snippet_tabs(entry, code: dict[str, str | None], layout: str, dialects: tuple[Dialect, ...]) -> str:
-    """One tab per dialect that has code for the entry."""
-    items = []
-    for d in dialects:
-        if code[d.key] is None:
-            continue
-        attrs = f'.matref-snippet data-entry="{entry.id}" data-layout="{layout}" data-lang="{d.key}" data-search-exclude=""'
-        items.append((d.label, fence(code[d.key], lang="python", attrs=attrs)))
-    return tabs(items)
+def code_url(entry_id: str) -> str:
+    """Where an entry's code fragment lives, relative to the site root."""
+    return f"reference/_code/{entry_id}.html"
 
 
-def entry_body(entry, code: dict[str, str | None], layout: str, dialects, *, one_formula: bool) -> str:
-    """What one layout tab holds: formula, declarations, snippets."""
-    parts = [display_math(entry.formula_in(layout))]
-    if one_formula:
-        parts.append("Same in both layouts.\n{: .matref-layout-note }")
-    if entry.where:
-        parts.append(f"where {inline_math(entry.where)}\n{{: .matref-where }}")
-    parts.append(snippet_tabs(entry, code, layout, dialects))
-    return "\n\n".join(parts)
-
-def entry_markdown(entry, dialects, catalogue, *, heading: str = "##") -> str:
-    """One entry's section on its family page."""
-    kind = getattr(entry, "kind", "identity")
-    out = [
-        f'<div class="matref-entry" data-entry="{entry.id}" data-kind="{kind}" markdown>',
-        "",
-        *alias_anchors(entry),
-        f"{heading} {md_text(entry.title)} {{#{entry.id}}}",
-        "",
-    ]
-    if kind == "erratum":
-        out += ['<p class="matref-badge matref-badge--erratum">Erratum: corrected form</p>', ""]
-    if kind == "pitfall":
-        out += ['<p class="matref-badge matref-badge--pitfall">Pitfall: correct, often misread</p>', ""]
+def formula_html(entry) -> str:
+    """The entry's formula: one form when it reads the same in both layouts, else one per layout."""
     if entry.layout_independent:
-        # One formula, "same in both layouts", and the scripts of the layout it is written in.
-        code = snippet_code(entry, dialects, entry.layout)
-        out.append(entry_body(entry, code, entry.layout, dialects, one_formula=True))
-    else:
-        out.append(tabs([(label, entry_body(entry, snippet_code(entry, dialects, layout), layout, dialects, one_formula=False))
-                         for layout, label in LAYOUTS]))
-    out.append("")
-    if kind == "erratum":
-        out.append(wrong_admonition(entry, catalogue))
-        out.append("")
-    if kind == "pitfall":
-        out.append(misreading_admonition(entry, catalogue))
-        out.append("")
+        return f'<div class="matref-formula">{math_div(entry.formula)}</div>'
+    return "".join(f'<div class="matref-formula {LAYOUT_CLASS[layout]}">{math_div(entry.formula_in(layout))}</div>'
+                   for layout in LAYOUTS)
+
+
+def _panel(entry, catalogue) -> list[str]:
+    """What opens under a row: notes, the refuted or misread form, tags, and the code (loaded on demand)."""
+    out = [f'<div class="matref-panel" id="{entry.id}--more" hidden markdown="1">', ""]
+    if entry.kind == "erratum":
+        out += [wrong_admonition(entry, catalogue), ""]
+    if entry.kind == "pitfall":
+        out += [misreading_admonition(entry, catalogue), ""]
     if entry.notes:
-        out += [f'<div class="matref-notes" markdown>\n\n{entry.notes.strip()}\n\n</div>', ""]
-    if entry.sources:
-        srcs = " · ".join(source_markdown(s) for s in entry.sources)
-        out += [f"**Sources:** {srcs}\n{{: .matref-sources }}", ""]
+        out += [entry.notes.strip(), ""]
     if entry.tags:
         chips = " ".join(f'<span class="matref-tag">{html.escape(t)}</span>' for t in entry.tags)
-        out += [f'<p class="matref-tags">{chips}</p>', ""]
-    out += ["</div>", ""]
-    return "\n".join(out)
+        out += [f'<p class="matref-tags" markdown="0">{chips}</p>', ""]
+    layout_note = ("Reads the same in both layouts; the code is written in the "
+                   f"{entry.layout} layout." if entry.layout_independent else "")
+    out += [f'<div class="matref-code" data-src="../_code/{entry.id}.html" markdown="0">'
+            f'<p class="matref-code__note">{layout_note}</p>'
+            f'<a href="../_code/{entry.id}.html">The code that checks this identity</a></div>', "", "</div>"]
+    return out
 
 
-def family_page(family, dialects, catalogue) -> str:
-    """A family's reference page."""
-    out = [f"# {md_text(family.title)}", ""]
+def entry_row(entry, catalogue) -> str:
+    """One entry's row on its family page (the row's id is the entry's permalink)."""
+    kind = entry.kind
+    badge = ""
+    if kind in BADGES:
+        cls, text = BADGES[kind]
+        badge = f' <span class="matref-badge {cls}">{text}</span>'
+    aliases = "".join(f'<span id="{a}" class="matref-alias"></span>' for a in entry.aliases)
+    what = "code and notes" if (entry.notes or kind != "identity") else "code"
+    where = f'<div class="matref-where">where {math_span(entry.where)}</div>' if entry.where else ""
+    sources = " · ".join(source_markdown(s) for s in entry.sources)
+    return "\n".join([
+        f'<div class="matref-entry" id="{entry.id}" data-entry="{entry.id}" data-kind="{kind}" markdown="1">',
+        f'<div class="matref-entry__head" markdown="0">{aliases}'
+        f'<a class="matref-entry__title" href="#{entry.id}" title="Permanent link to this identity">'
+        f'{text_html(entry.title)}</a>{badge}'
+        f'<button type="button" class="matref-more" aria-expanded="false" aria-controls="{entry.id}--more">'
+        f'{what}</button></div>',
+        f'<div class="matref-entry__formula" markdown="0">{formula_html(entry)}</div>',
+        f'<div class="matref-entry__meta" markdown="1">',
+        "",
+        f'{where}',
+        "",
+        f"{sources}\n{{: .matref-sources }}" if sources else "",
+        "",
+        "</div>",
+        *_panel(entry, catalogue),
+        "</div>",
+        "",
+    ])
+
+
+def family_page(family, catalogue) -> str:
+    """A family's reference page: its introduction, the layout switch and one row per entry."""
+    out = ["---", "hide: [toc]  # the table is the page's overview", "---", "",
+           f"# {html.escape(family.title, quote=False)}", ""]
     if family.intro:
         out += [family.intro.strip(), ""]
     n = len(family.entries)
-    kinds = Counter(getattr(e, "kind", "identity") for e in family.entries)
+    kinds = Counter(e.kind for e in family.entries)
     count = f'{n} {"entry" if n == 1 else "entries"}'
     extra = [f"{kinds[k]} {word if kinds[k] == 1 else plural}" for k, word, plural in
              (("erratum", "erratum with its corrected form", "errata with their corrected forms"),
@@ -105,36 +108,41 @@ def family_page(family, dialects, catalogue) -> str:
     if extra:
         count += f" ({', '.join(extra)})"
     out += [
-        f'<p class="matref-count">{count}, each checked by JAX autodiff in both layouts. The layout '
-        "tabs switch every formula on every page.</p>",
+        f'<p class="matref-count">{count}, each checked numerically against JAX automatic differentiation '
+        "in both layouts. Open a row for its code and notes.</p>",
+        "",
+        LAYOUT_SWITCH.format(base="../"),
+        "",
+        '<div class="matref-table" markdown="1">',
         "",
     ]
-    for entry in family.entries:
-        out.append(entry_markdown(entry, dialects, catalogue))
+    out += [entry_row(e, catalogue) for e in family.entries]
+    out += ["</div>", ""]
     return "\n".join(out)
 
 
 def index_page(cat) -> str:
-    """The Reference index: every entry, family by family."""
+    """The Reference index: every entry with its formula, family by family."""
     total = len(cat.entries)
-    kinds = Counter(getattr(e, "kind", "identity") for e in cat.entries)
+    kinds = Counter(e.kind for e in cat.entries)
     out = [
+        "---", "hide: [toc]", "---", "",
         "# Reference",
         "",
         f"All {total} entries of the catalogue, family by family: {kinds['identity']} identities, "
         f"{kinds['erratum']} [errata](../errata.md) and {kinds['pitfall']} [pitfalls](../pitfalls.md). Each one is "
-        "written once as LaTeX, checked by JAX autodiff in the denominator and numerator layouts, and "
-        "shown beside the script that checks it. See [Conventions](../conventions.md) for what the "
-        "notation means.",
+        "written once as LaTeX and checked numerically against JAX automatic differentiation in the "
+        "denominator and the numerator layout. [Conventions](../conventions.md) says what the notation means.",
+        "",
+        LAYOUT_SWITCH.format(base="../"),
         "",
     ]
     for fam in cat.families:
-        out += [f"## [{md_text(fam.title)}]({fam.name}.md)", ""]
+        out += [f"## [{html.escape(fam.title, quote=False)}]({fam.name}.md)", "",
+                '<div class="matref-index" markdown="0">']
         for e in fam.entries:
-            kind = getattr(e, "kind", "")
-            mark = f' <span class="matref-tag">{kind}</span>' if kind in ("erratum", "pitfall") else ""
-            out.append(f"- [{md_text(e.title)}]({fam.name}.md#{e.id}){mark}")
-        out.append("")
+            badge = f' <span class="matref-tag">{e.kind}</span>' if e.kind in BADGES else ""
+            out.append(f'<div class="matref-index__row" data-entry="{e.id}">'
+                       f'<a href="{fam.name}/#{e.id}">{text_html(e.title)}</a>{badge}{formula_html(e)}</div>')
+        out += ["</div>", ""]
     return "\n".join(out)
-
-
