@@ -9,6 +9,8 @@ Run with the project's venv (scripts/bench calls it): `.venv/bin/python scripts/
   font arrived, and "math visible" = the later of the two (the math is prerendered HTML, so it is
   painted at FCP once its fonts are there). Median of N cold loads after one warm-up.
 - That page's HTML size, raw and gzipped.
+- The layout switch on that page: from the click to the next frame after the forced style and layout
+  (median of 9 switches), as is and with the CPU throttled 4x through CDP (a phone's CPU).
 """
 
 from __future__ import annotations
@@ -71,6 +73,41 @@ def math_visible(site: Path, page: Path, runs: int) -> list[dict]:
     return results
 
 
+SWITCH_JS = """async () => {
+  const radios = [...document.querySelectorAll('.matref-switch input')].slice(0, 2);
+  const times = [];
+  for (let i = 0; i < 10; i++) {
+    const t0 = performance.now();
+    radios[(i + 1) % 2].click();
+    document.body.offsetHeight;  // force the style recalculation and layout the switch causes
+    await new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)));
+    if (i) times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}"""
+
+
+def switch_cost(site: Path, page: Path) -> tuple[float, float]:
+    """Median ms per layout switch on page: as is, and with the CPU throttled 4x."""
+    from playwright.sync_api import sync_playwright
+
+    rel = page.parent.relative_to(site).as_posix() + "/"
+    out = []
+    with serve(site) as base, sync_playwright() as p:
+        browser = launch_chromium(p)
+        for rate in (1, 4):
+            context = browser.new_context(viewport={"width": 1366, "height": 768})
+            tab = context.new_page()
+            tab.goto(base + rel, wait_until="load")
+            cdp = context.new_cdp_session(tab)
+            cdp.send("Emulation.setCPUThrottlingRate", {"rate": rate})
+            out.append(tab.evaluate(SWITCH_JS))
+            context.close()
+        browser.close()
+    return out[0], out[1]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7, help="cold page loads to take the median of")
@@ -97,7 +134,12 @@ def main() -> None:
               f"{visible:.0f} ms (range {lo:.0f}-{hi:.0f}; FCP {fcp:.0f} ms, KaTeX fonts in {fonts:.0f} ms), "
               f"median of {len(timings)} cold loads in headless Chromium")
         print(f"site: that page's HTML: {len(raw) / 1024:.0f} KB raw, "
-              f"{len(gzip.compress(raw, compresslevel=6)) / 1024:.1f} KB gzipped")
+              f"{len(gzip.compress(raw, compresslevel=6)) / 1024:.1f} KB gzipped (target <= 400 KB raw)")
+        index = site / "reference" / "index.html"
+        print(f"site: the Reference index: {index.stat().st_size / 1024:.0f} KB raw")
+        fast, slow = switch_cost(site, page)
+        print(f"site: layout switch on {name}/: {fast:.1f} ms (target <= 50), {slow:.1f} ms with 4x CPU "
+              "throttling (target <= 200), median of 9 in headless Chromium")
 
 
 if __name__ == "__main__":

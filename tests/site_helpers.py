@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Iterator
 
 ROOT = Path(__file__).resolve().parents[1]
-RENDERER = ROOT / "docs" / "_hooks" / "katex_render.mjs"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -38,6 +37,7 @@ def build_env(*, notebook_cache: bool = False) -> dict[str, str]:
     env = dict(os.environ)
     env["NO_MKDOCS_2_WARNING"] = "1"  # Material's end-of-life banner is not a build problem
     env["MATREF_NOTEBOOK_CACHE"] = "true" if notebook_cache else "false"
+    env["MATREF_KATEX_CACHE"] = "true" if notebook_cache else "false"  # a test build renders every formula afresh
     env.setdefault("JAX_PLATFORMS", "cpu")
     return env
 
@@ -61,17 +61,11 @@ def mkdocs_warnings(output: str) -> list[str]:
 
 
 def render_katex(items: list[tuple[str, bool]]) -> tuple[str, list[dict]]:
-    """Render (tex, display) pairs with the pinned KaTeX in one node process."""
-    node = shutil.which("node")
-    if node is None:
-        raise RuntimeError("node is missing: run scripts/setup")
-    if not (ROOT / "node_modules" / "katex").is_dir():
-        raise RuntimeError("KaTeX is not installed in node_modules: run scripts/setup")
-    payload = json.dumps([{"tex": t, "display": d} for t, d in items])
-    proc = subprocess.run([node, str(RENDERER)], input=payload, capture_output=True, text=True,
-                          encoding="utf-8", cwd=ROOT, check=True)
-    answer = json.loads(proc.stdout)
-    return answer["katex"], answer["results"]
+    """Render (tex, display) pairs with the pinned KaTeX in one node process (no cache)."""
+    from matref.site import render_batch
+    from matref.site._katex import katex_dist
+
+    return render_batch(items, katex_dist(ROOT))
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -113,21 +107,24 @@ def launch_chromium(playwright):
 
 
 def page_urls(site: Path) -> list[str]:
-    """Site-relative URLs of every HTML page (directory URLs as MkDocs writes them)."""
+    """Site-relative URLs of every HTML page (directory URLs as MkDocs writes them); code fragments are
+    parts of pages, fetched by the page that shows them, so they are not listed."""
     urls = []
     for path in sorted(site.rglob("*.html")):
         rel = path.relative_to(site).as_posix()
+        if rel.startswith("reference/_code/"):
+            continue
         urls.append(rel[: -len("index.html")] if rel.endswith("index.html") else rel)
     return urls
 
 
 _SNIPPET = re.compile(
     r'<div class="[^"]*\bmatref-snippet\b[^"]*" data-entry="([^"]+)" '
-    r'data-layout="([^"]+)" data-lang="([^"]+)"[^>]*><pre>.*?<code>(.*?)</code></pre>',
+    r'data-layout="([^"]+)" data-lang="([^"]+)"[^>]*>.*?<pre>.*?<code>(.*?)</code></pre>',
     re.DOTALL,
 )
 
 
 def snippets_in_html(text: str) -> list[tuple[str, str, str, str]]:
-    """(entry id, layout, lang, code text) for every generated snippet block in a built page."""
+    """(entry id, layout, lang, code text) for every snippet block in built HTML (a code fragment)."""
     return [(m[0], m[1], m[2], html.unescape(re.sub(r"<[^>]+>", "", m[3]))) for m in _SNIPPET.findall(text)]

@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 import pytest
 
 import matref
+from matref.site import dialects
 from matref.snippets import jax_snippet, numpy_snippet
 from site_helpers import (
     LAYOUT_LABELS,
@@ -114,10 +115,17 @@ def test_every_catalogue_formula_compiles_in_the_pinned_katex(catalogue):
 def test_one_page_per_family_with_every_entry_in_order(site, catalogue):
     for fam in catalogue.families:
         text = family_html(site, fam.name)
-        ids = re.findall(r'<div class="matref-entry" data-entry="([^"]+)"', text)
-        assert ids == [e.id for e in fam.entries], fam.name
-        for e in fam.entries:
-            assert f'<h2 id="{e.id}">' in text, f"{e.id}: heading anchor missing"
+        ids = re.findall(r'<div class="matref-entry" data-entry="([^"]+)" data-kind="[a-z]+" id="([^"]+)"', text)
+        assert ids == [(e.id, e.id) for e in fam.entries], fam.name  # the row's id is the entry's permalink
+
+
+def test_reference_index_shows_a_formula_per_entry(site, catalogue):
+    text = (site / "reference" / "index.html").read_text(encoding="utf-8")
+    chunks = text.split('<div class="matref-index__row" data-entry="')[1:]
+    rows = {c.split('"', 1)[0]: c for c in chunks}
+    assert set(rows) == {e.id for e in catalogue.entries}
+    for e in catalogue.entries:
+        assert 'class="katex-display"' in rows[e.id], f"{e.id}: no formula on the index"
 
 
 def test_reference_index_links_every_identity(site, catalogue):
@@ -128,7 +136,7 @@ def test_reference_index_links_every_identity(site, catalogue):
 
 def test_errata_page_lists_every_erratum(site, catalogue):
     text = (site / "errata" / "index.html").read_text(encoding="utf-8")
-    listed = re.findall(r'<div class="matref-entry" data-entry="([^"]+)"', text)
+    listed = re.findall(r'<div class="matref-card" data-entry="([^"]+)"', text)
     assert listed == [e.id for e in catalogue.entries if e.kind == "erratum"]
 
 
@@ -140,11 +148,12 @@ def test_all_math_is_prerendered(site):
 
 
 def test_page_shows_the_exact_snippet_text(site, catalogue):
-    """The code blocks hold exactly what snippets generate (and what the harness runs)."""
-    generate = {"jax": jax_snippet, "numpy": numpy_snippet}
+    """The code a row opens holds exactly what snippets generate (and what the harness runs)."""
+    generate = {d.key: d.make for d in dialects()}
     for fam in catalogue.families:
-        shown = {(eid, layout, lang): code for eid, layout, lang, code in snippets_in_html(family_html(site, fam.name))}
         for e in fam.entries:
+            fragment = (site / "reference" / "_code" / f"{e.id}.html").read_text(encoding="utf-8")
+            shown = {(eid, layout, lang): code for eid, layout, lang, code in snippets_in_html(fragment)}
             for layout in shown_layouts(e):
                 for lang, make in generate.items():
                     want = make(e, layout)
@@ -171,15 +180,10 @@ def test_no_katex_or_fonts_from_elsewhere(site):
 # In Chromium
 # --------------------------------------------------------------------------------------------------
 
-SELECTED_LAYOUTS_JS = """() =>
-  [...document.querySelectorAll(".tabbed-set")]
-    .filter(s => [...s.querySelectorAll(":scope > .tabbed-labels > label")]
-                   .some(l => l.textContent.trim() === "Numerator layout"))
-    .map(s => {
-      const input = s.querySelector(":scope > input:checked");
-      return s.querySelector(`:scope > .tabbed-labels > label[for="${input.id}"]`).textContent.trim();
-    })
-"""
+LAYOUT_JS = """() => ({
+  body: document.body.classList.contains("matref-numerator") ? "numerator" : "denominator",
+  radios: [...document.querySelectorAll('input[name="matref-layout"]:checked')].map(r => r.value),
+})"""
 
 VISIBLE_FORMULAS_JS = """() =>
   Object.fromEntries([...document.querySelectorAll(".matref-entry")].map(e => {
@@ -255,70 +259,179 @@ def test_every_identity_formula_is_rendered(page_visits, catalogue):
 
 
 def _layout_family(catalogue):
-    """A family page with layout tabs, and another page with them (for the cross-page check)."""
+    """A family page with layout-dependent entries, and another one (for the cross-page check)."""
     fams = [f for f in catalogue.families if any(has_layout_tabs(e) for e in f.entries)]
     if not fams:
-        pytest.fail("no catalogue entry depends on the layout, so the layout tabs cannot be tested")
+        pytest.fail("no catalogue entry depends on the layout, so the layout switch cannot be tested")
     return fams[0], (fams[1] if len(fams) > 1 else None)
 
 
-def test_layout_choice_switches_every_identity_and_survives_reload(browser, base_url, catalogue):
+def choose_layout(page, layout: str) -> None:
+    page.locator(f'.matref-switch input[value="{layout}"]').first.check()
+
+
+def test_layout_switch_shows_every_formula_in_the_chosen_layout_and_is_remembered(browser, base_url, catalogue):
     fam, other = _layout_family(catalogue)
     context = browser.new_context()
     page = context.new_page()
     page.set_default_timeout(10_000)
     page.goto(f"{base_url}reference/{fam.name}/", wait_until="load")
-    selected = page.evaluate(SELECTED_LAYOUTS_JS)
-    assert selected and set(selected) == {"Denominator layout"}, selected
+    assert page.evaluate(LAYOUT_JS) == {"body": "denominator", "radios": ["denominator"]}
+    shown = page.evaluate(VISIBLE_FORMULAS_JS)
+    for e in fam.entries:
+        assert norm_tex(shown[e.id]) == norm_tex(e.formula_in(shown_layouts(e)[0])), e.id
 
-    first = next(e for e in fam.entries if has_layout_tabs(e))
-    entry = page.locator(f'.matref-entry[data-entry="{first.id}"]')
-    entry.locator(".tabbed-labels > label:visible", has_text="Numerator layout").first.click()
-
-    def all_numerator():
-        return set(page.evaluate(SELECTED_LAYOUTS_JS)) == {"Numerator layout"}
-
-    page.wait_for_function(f"() => ({SELECTED_LAYOUTS_JS})().every(l => l === 'Numerator layout')")
-    assert all_numerator()
+    choose_layout(page, "numerator")
+    assert page.evaluate(LAYOUT_JS) == {"body": "numerator", "radios": ["numerator"]}
     shown = page.evaluate(VISIBLE_FORMULAS_JS)
     for e in fam.entries:
         assert norm_tex(shown[e.id]) == norm_tex(e.formula_in(shown_layouts(e)[-1])), e.id
 
     page.reload(wait_until="load")
-    page.wait_for_function(f"() => ({SELECTED_LAYOUTS_JS})().every(l => l === 'Numerator layout')", timeout=5000)
-    assert all_numerator(), "the layout choice did not survive a reload"
-
+    assert page.evaluate(LAYOUT_JS) == {"body": "numerator", "radios": ["numerator"]}, "not remembered"
     if other is not None:
         page.goto(f"{base_url}reference/{other.name}/", wait_until="load")
-        page.wait_for_function(f"() => ({SELECTED_LAYOUTS_JS})().every(l => l === 'Numerator layout')",
-                               timeout=5000)
-        assert all_numerator(), f"the layout choice did not carry over to {other.name}"
+        assert page.evaluate(LAYOUT_JS)["body"] == "numerator", f"the choice did not carry over to {other.name}"
+    context.close()
+
+
+def test_layout_switch_changes_only_the_body_class(browser, base_url, site):
+    """The cost of a switch is one style recalculation: the only DOM change is the class on <body>."""
+    big = max((site / "reference").glob("*/index.html"), key=lambda p: p.stat().st_size)
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{base_url}reference/{big.parent.name}/", wait_until="load")
+    page.evaluate("""() => {
+      window.__mutations = [];
+      new MutationObserver(ms => ms.forEach(m => window.__mutations.push(
+        [m.type, m.target.nodeName, m.attributeName,
+         (m.target.closest && m.target.closest(".md-search") ? "md-search " : "") + (m.target.className || "")])))
+        .observe(document.documentElement, {subtree: true, attributes: true, childList: true, characterData: true});
+    }""")
+    choose_layout(page, "numerator")
+    page.wait_for_timeout(50)  # let the observer deliver (not a timing assertion)
+    # Material's search box fills in its own status when its index arrives, whenever that is: not ours.
+    mutations = [m for m in page.evaluate("window.__mutations") if not str(m[3]).startswith("md-search")]
+    assert mutations and all(m[:3] == ["attributes", "BODY", "class"] for m in mutations), mutations
+    assert page.evaluate(LAYOUT_JS)["body"] == "numerator"
+    context.close()
+
+
+ROWS_ON_SCREEN_JS = """() => {
+  const header = document.querySelector(".md-header").getBoundingClientRect().bottom;
+  const rows = [...document.querySelectorAll(".matref-entry")];
+  rows[0].scrollIntoView();
+  window.scrollBy(0, -header - 4);
+  return rows.filter(r => { const b = r.getBoundingClientRect(); return b.top >= header - 1 && b.bottom <= innerHeight; }).length;
+}"""
+
+
+def test_traces_shows_at_least_eight_identities_per_desktop_screen(browser, base_url):
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    page.goto(f"{base_url}reference/traces/", wait_until="load")
+    assert page.evaluate(ROWS_ON_SCREEN_JS) >= 8
+    context.close()
+
+
+# Every entry citing Matrix Cookbook (81) answers a query for (81).
+CITE_81 = {"seed-quadratic-form", "form-quadratic", "inv-vector-inverse-quadratic", "norm-grad-weighted",
+           "kron-quadratic-vec-gradient"}
+
+# Queries as people type them, and the entries that must be among the first three results.
+SEARCHES = [
+    ("x^T A x", {"seed-quadratic-form", "form-quadratic", "form-quadratic-gradient"}),
+    ("xTAx", {"seed-quadratic-form", "form-quadratic", "form-quadratic-gradient"}),
+    ("logdet", {"det-log-abs", "det-log-gram", "structured-symmetric-logdet"}),
+    ("log det", {"det-log-abs", "det-log-gram", "structured-symmetric-logdet"}),
+    ("81", CITE_81),
+    ("Cookbook 81", CITE_81),
+    ("MC (81)", CITE_81),
+    ("softmax", {"vec-vector-softmax", "ml-softmax-cross-entropy-logits"}),
+    ("Hessian", {"seed-quadratic-form-hessian", "form-quadratic-hessian", "vec-hessian-is-jacobian-of-gradient"}),
+    ("tr(AXB)", {"trace-grad-axb"}),
+]
+
+SEARCH_RESULTS_JS = """() => [...document.querySelectorAll(".md-search-result__list a.md-search-result__link")]
+  .map(a => ({href: a.getAttribute("href"), title: a.querySelector("h1, h2").textContent}))"""
+
+
+@pytest.mark.parametrize("query, wanted", SEARCHES, ids=[q for q, _ in SEARCHES])
+def test_search_understands_formulas(browser, base_url, query, wanted):
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(f"{base_url}", wait_until="load")
+    box = page.locator("input.md-search__input")
+    box.fill(query)
+    box.press("End")  # Material reads the query on keyup; fill() alone sends none
+    page.wait_for_selector(".md-search-result__list a.md-search-result__link")
+    results = page.evaluate(SEARCH_RESULTS_JS)
+    entries = [r for r in results if "#" in r["href"]]
+    top = [r["href"].split("#")[1].split("?")[0] for r in entries[:3]]
+    assert wanted & set(top), f"{query!r}: first three entries {top}, wanted one of {sorted(wanted)}"
+    for r in results:
+        assert "\\" not in r["title"] and "$" not in r["title"], f"{query!r}: raw TeX in a result title: {r}"
+    context.close()
+
+
+def test_long_formulas_show_that_they_scroll_on_a_phone(browser, base_url):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(f"{base_url}reference/machine-learning/", wait_until="load")
+    state = page.evaluate("""() => {
+      const shown = [...document.querySelectorAll("div.arithmatex")].filter(k => k.getClientRects().length);
+      const wide = shown.filter(k => k.scrollWidth > k.clientWidth + 1);
+      // The scroll box's own background: covers that scroll with the formula over shadows that do not.
+      const affordance = k => { const s = getComputedStyle(k);
+        return s.overflowX === "auto" && s.backgroundImage.includes("gradient") && s.backgroundAttachment.includes("local"); };
+      return {wide: wide.length,
+              plain: wide.filter(k => !affordance(k)).length,
+              pageScrolls: document.documentElement.scrollWidth > innerWidth + 1};
+    }""")
+    assert state["wide"] > 0, "no formula overflows on a phone: the test needs another page"
+    assert state["plain"] == 0, state
+    assert not state["pageScrolls"], "a formula widens the whole page"
+    context.close()
+
+
+def test_copy_button_never_covers_code_on_a_phone(browser, base_url):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(f"{base_url}check/", wait_until="load")
+    overlaps = page.evaluate("""() => [...document.querySelectorAll("pre > code")].flatMap(code => {
+      const button = code.parentElement.parentElement.querySelector("button.md-code__button, .md-clipboard");
+      if (!button) return [];
+      const b = button.getBoundingClientRect();
+      const range = document.createRange();
+      range.selectNodeContents(code);
+      return [...range.getClientRects()].filter(r => r.width > 0 && r.left < b.right && r.right > b.left
+                                                  && r.top < b.bottom && r.bottom > b.top)
+        .map(r => code.textContent.slice(0, 40));
+    })""")
+    assert overlaps == [], overlaps
     context.close()
 
 
 def test_copy_button_copies_the_snippet_the_harness_runs(browser, base_url, catalogue):
     entry = next((e for e in catalogue.entries if has_layout_tabs(e) and numpy_snippet(e, "numerator")), None)
     if entry is None:
-        pytest.fail("no catalogue entry has layout tabs and a NumPy snippet to copy")
-    fam = catalogue.family(entry.family) if hasattr(catalogue, "family") else \
-        next(f for f in catalogue.families if f.name == entry.family)
+        pytest.fail("no catalogue entry has layout-dependent forms and a NumPy snippet to copy")
     context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
     page = context.new_page()
     page.set_default_timeout(10_000)
-    page.goto(f"{base_url}reference/{fam.name}/", wait_until="load")
-    section = page.locator(f'.matref-entry[data-entry="{entry.id}"]')
+    page.goto(f"{base_url}reference/{entry.family}/", wait_until="load")
+    row = page.locator(f'.matref-entry[data-entry="{entry.id}"]')
+    row.locator("button.matref-more").click()
 
     def copy(layout: str, lang: str) -> str:
-        block = section.locator(f'.matref-snippet[data-layout="{layout}"][data-lang="{lang}"]')
-        block.hover()
-        block.locator('button.md-code__button[data-md-type="copy"]').click()
+        block = row.locator(f'.matref-snippet[data-layout="{layout}"][data-lang="{lang}"]')
+        block.locator("button.matref-copy").click()
         return page.evaluate("navigator.clipboard.readText()")
 
-    # Material trims trailing whitespace when it copies; the final newline is the only difference allowed.
     assert copy("denominator", "jax") == jax_snippet(entry, "denominator").rstrip("\n")
-    section.locator(".tabbed-labels > label:visible", has_text="Numerator layout").first.click()
+    choose_layout(page, "numerator")
     assert copy("numerator", "jax") == jax_snippet(entry, "numerator").rstrip("\n")
-    section.locator(".tabbed-labels > label:visible", has_text="NumPy").first.click()
     assert copy("numerator", "numpy") == numpy_snippet(entry, "numerator").rstrip("\n")
     context.close()
 
@@ -370,7 +483,7 @@ def test_pitfalls_have_their_own_page_never_under_refuted(site, catalogue):
     pit = (site / "pitfalls" / "index.html").read_text(encoding="utf-8")
     errata = (site / "errata" / "index.html").read_text(encoding="utf-8")
     pitfalls = [e.id for e in catalogue.entries if e.kind == "pitfall"]
-    assert re.findall(r'<div class="matref-entry" data-entry="([^"]+)"', pit) == pitfalls
+    assert re.findall(r'<div class="matref-card" data-entry="([^"]+)"', pit) == pitfalls
     assert "Refuted: as printed" not in pit
     assert not any(f'data-entry="{i}"' in errata for i in pitfalls)
 

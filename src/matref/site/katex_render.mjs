@@ -1,9 +1,11 @@
 // Render a batch of TeX formulas with the KaTeX that package-lock.json pins.
 //
-// One process renders a whole build (or a whole test): the MkDocs hook and the tests write one JSON
+// One process renders a whole build (or a whole test): matref.site and the tests write one JSON
 // document to stdin and read one from stdout, so the ~100 ms node start-up is paid once, not once per
-// formula.
+// formula. The first argument is KaTeX's ES module (node_modules/katex/dist/katex.mjs): the script ships
+// inside the Python package, far from any node_modules, so it is told where the pinned KaTeX is.
 //
+//   node katex_render.mjs /path/to/node_modules/katex/dist/katex.mjs
 //   stdin:  [{"tex": "x^T A x", "display": false}, ...]
 //   stdout: {"katex": "0.16.47",
 //            "results": [{"html": "<span class=\"katex\">..."} | {"error": "KaTeX parse error: ..."}, ...]}
@@ -12,7 +14,13 @@
 // (the caller fails the build) instead of a red .katex-error span on the page. LaTeX that KaTeX can
 // render but flags under its `strict` rules (e.g. Unicode text in math mode) comes back with "warnings".
 // Exit status: 0 when the batch was read and answered (even if some formulas failed), 2 on bad input.
-import katex from "katex";
+import { pathToFileURL } from "node:url";
+
+if (process.argv.length < 3) {
+  process.stderr.write("usage: node katex_render.mjs /path/to/katex/dist/katex.mjs\n");
+  process.exit(2);
+}
+const katex = (await import(pathToFileURL(process.argv[2]).href)).default;
 
 function readStdin() {
   return new Promise((resolve, reject) => {

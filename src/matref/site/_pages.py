@@ -1,0 +1,41 @@
+"""All generated pages, as Markdown keyed by their path under docs/, and the code fragments."""
+
+from __future__ import annotations
+
+from ._code import code_fragment
+from ._coverage_page import coverage_page
+from ._dialects import Dialect
+from ._ledgers import errata_page, pitfalls_page, study_note_page
+from ._reference import code_url, family_page, index_page
+
+
+def generated_pages(cat) -> dict[str, str]:
+    """Every page the catalogue generates: one per family, the index, errata, pitfalls, study note, coverage."""
+    pages = {f"reference/{fam.name}.md": family_page(fam, cat) for fam in cat.families}
+    pages["reference/index.md"] = index_page(cat)
+    pages["errata.md"] = errata_page(cat)
+    pages["pitfalls.md"] = pitfalls_page(cat)
+    pages["study-note.md"] = study_note_page(cat)
+    pages["coverage.md"] = coverage_page(cat)
+    return pages
+
+
+def code_fragments(entries, dialects: tuple[Dialect, ...]) -> dict[str, str]:
+    """The code fragment of each entry, keyed by its path in the built site."""
+    return {code_url(e.id): code_fragment(e, dialects) for e in entries}
+
+
+def expand_nav(nav: list, families) -> bool:
+    """Replace `Reference: reference/index.md` in a MkDocs nav by the index plus one page per family.
+
+    Changes nav in place; False when the nav has no such entry.
+    """
+    for i, item in enumerate(nav):
+        if isinstance(item, dict):
+            (title, value), = item.items()
+            if value == "reference/index.md":
+                nav[i] = {title: ["reference/index.md"] + [{f.title: f"reference/{f.name}.md"} for f in families]}
+                return True
+            if isinstance(value, list) and expand_nav(value, families):
+                return True
+    return False

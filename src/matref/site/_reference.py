@@ -1,0 +1,148 @@
+"""The reference pages: one compact table per family, and the index with a formula per entry.
+
+Each entry is one row: its title (the permalink), its formula in both layouts (the body class picks
+which shows, see `layouts.js`), its where-clause and sources. Notes, the errata's refuted form and
+the code are one click away in the row's panel; the code itself is a separate fragment per entry
+(`_code.py`), fetched when the panel opens, so a family page stays small.
+"""
+
+from __future__ import annotations
+
+import html
+from collections import Counter
+
+from ._html import math_div, math_span, text_html
+from ._ledgers import misreading_admonition, wrong_admonition
+from ._markdown import source_markdown
+
+LAYOUTS = ("denominator", "numerator")
+LAYOUT_CLASS = {"denominator": "matref-den", "numerator": "matref-num"}
+BADGES = {"erratum": ("matref-badge--erratum", "erratum: corrected form"),
+          "pitfall": ("matref-badge--pitfall", "pitfall: often misread")}
+
+LAYOUT_SWITCH = """<div class="matref-switch" markdown="0" role="radiogroup" aria-label="Layout of every formula">
+<span class="matref-switch__label">Layout</span>
+<label><input type="radio" name="matref-layout" value="denominator" checked> denominator</label>
+<label><input type="radio" name="matref-layout" value="numerator"> numerator</label>
+<a class="matref-switch__help" href="{base}conventions.md#layouts" title="What the two layouts are">?</a>
+</div>"""
+
+
+def code_url(entry_id: str) -> str:
+    """Where an entry's code fragment lives, relative to the site root."""
+    return f"reference/_code/{entry_id}.html"
+
+
+def formula_html(entry) -> str:
+    """The entry's formula: one form when it reads the same in both layouts, else one per layout."""
+    if entry.layout_independent:
+        return f'<div class="matref-formula">{math_div(entry.formula)}</div>'
+    return "".join(f'<div class="matref-formula {LAYOUT_CLASS[layout]}">{math_div(entry.formula_in(layout))}</div>'
+                   for layout in LAYOUTS)
+
+
+def _panel(entry, catalogue) -> list[str]:
+    """What opens under a row: notes, the refuted or misread form, tags, and the code (loaded on demand)."""
+    out = [f'<div class="matref-panel" id="{entry.id}--more" hidden markdown="1">', ""]
+    if entry.kind == "erratum":
+        out += [wrong_admonition(entry, catalogue), ""]
+    if entry.kind == "pitfall":
+        out += [misreading_admonition(entry, catalogue), ""]
+    if entry.notes:
+        out += [entry.notes.strip(), ""]
+    if entry.tags:
+        chips = " ".join(f'<span class="matref-tag">{html.escape(t)}</span>' for t in entry.tags)
+        out += [f'<p class="matref-tags" markdown="0">{chips}</p>', ""]
+    layout_note = ("Reads the same in both layouts; the code is written in the "
+                   f"{entry.layout} layout." if entry.layout_independent else "")
+    out += [f'<div class="matref-code" data-src="../_code/{entry.id}.html" markdown="0">'
+            f'<p class="matref-code__note">{layout_note}</p>'
+            f'<a href="../_code/{entry.id}.html">The code that checks this identity</a></div>', "", "</div>"]
+    return out
+
+
+def entry_row(entry, catalogue) -> str:
+    """One entry's row on its family page (the row's id is the entry's permalink)."""
+    kind = entry.kind
+    badge = ""
+    if kind in BADGES:
+        cls, text = BADGES[kind]
+        badge = f' <span class="matref-badge {cls}">{text}</span>'
+    aliases = "".join(f'<span id="{a}" class="matref-alias"></span>' for a in entry.aliases)
+    what = "code and notes" if (entry.notes or kind != "identity") else "code"
+    where = f'<div class="matref-where">where {math_span(entry.where)}</div>' if entry.where else ""
+    sources = " · ".join(source_markdown(s) for s in entry.sources)
+    return "\n".join([
+        f'<div class="matref-entry" id="{entry.id}" data-entry="{entry.id}" data-kind="{kind}" markdown="1">',
+        f'<div class="matref-entry__head" markdown="0">{aliases}'
+        f'<a class="matref-entry__title" href="#{entry.id}" title="Permanent link to this identity">'
+        f'{text_html(entry.title)}</a>{badge}'
+        f'<button type="button" class="matref-more" aria-expanded="false" aria-controls="{entry.id}--more">'
+        f'{what}</button></div>',
+        f'<div class="matref-entry__formula" markdown="0">{formula_html(entry)}</div>',
+        f'<div class="matref-entry__meta" markdown="1">',
+        "",
+        f'{where}',
+        "",
+        f"{sources}\n{{: .matref-sources }}" if sources else "",
+        "",
+        "</div>",
+        *_panel(entry, catalogue),
+        "</div>",
+        "",
+    ])
+
+
+def family_page(family, catalogue) -> str:
+    """A family's reference page: its introduction, the layout switch and one row per entry."""
+    out = ["---", "hide: [toc]  # the table is the page's overview", "---", "",
+           f"# {html.escape(family.title, quote=False)}", ""]
+    if family.intro:
+        out += [family.intro.strip(), ""]
+    n = len(family.entries)
+    kinds = Counter(e.kind for e in family.entries)
+    count = f'{n} {"entry" if n == 1 else "entries"}'
+    extra = [f"{kinds[k]} {word if kinds[k] == 1 else plural}" for k, word, plural in
+             (("erratum", "erratum with its corrected form", "errata with their corrected forms"),
+              ("pitfall", "pitfall", "pitfalls")) if kinds[k]]
+    if extra:
+        count += f" ({', '.join(extra)})"
+    out += [
+        f'<p class="matref-count">{count}, each checked numerically against JAX automatic differentiation '
+        "in both layouts. Open a row for its code and notes.</p>",
+        "",
+        LAYOUT_SWITCH.format(base="../"),
+        "",
+        '<div class="matref-table" markdown="1">',
+        "",
+    ]
+    out += [entry_row(e, catalogue) for e in family.entries]
+    out += ["</div>", ""]
+    return "\n".join(out)
+
+
+def index_page(cat) -> str:
+    """The Reference index: every entry with its formula, family by family."""
+    total = len(cat.entries)
+    kinds = Counter(e.kind for e in cat.entries)
+    out = [
+        "---", "hide: [toc]", "---", "",
+        "# Reference",
+        "",
+        f"All {total} entries of the catalogue, family by family: {kinds['identity']} identities, "
+        f"{kinds['erratum']} [errata](../errata.md) and {kinds['pitfall']} [pitfalls](../pitfalls.md). Each one is "
+        "written once as LaTeX and checked numerically against JAX automatic differentiation in the "
+        "denominator and the numerator layout. [Conventions](../conventions.md) says what the notation means.",
+        "",
+        LAYOUT_SWITCH.format(base="../"),
+        "",
+    ]
+    for fam in cat.families:
+        out += [f"## [{html.escape(fam.title, quote=False)}]({fam.name}.md)", "",
+                '<div class="matref-index" markdown="0">']
+        for e in fam.entries:
+            badge = f' <span class="matref-tag">{e.kind}</span>' if e.kind in BADGES else ""
+            out.append(f'<div class="matref-index__row" data-entry="{e.id}">'
+                       f'<a href="{fam.name}/#{e.id}">{text_html(e.title)}</a>{badge}{formula_html(e)}</div>')
+        out += ["</div>", ""]
+    return "\n".join(out)

@@ -1,0 +1,173 @@
+"""matref.site on its own: the pure functions behind the site, without MkDocs or a browser."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from matref.site import RenderCache, code_fragments, expand_nav, generated_pages, prerender_pages
+from matref.site import _katex, _markdown, _notebooks
+from matref.site._dialects import Dialect
+
+
+def test_md_text_escapes_markdown_but_not_math():
+    assert _markdown.md_text("a_b *c* $x_1^T$ [d]") == r"a\_b \*c\* $x_1^T$ \[d\]"
+
+
+def test_fence_outgrows_backticks_inside_the_code():
+    block = _markdown.fence("x = '```'", lang="python", attrs=".c")
+    assert block.startswith("````python {.c}\n") and block.endswith("\n````")
+
+
+def test_sources_link_to_the_study_note_and_wikipedia_rows():
+    assert _markdown.source_markdown("Study note 求导 (matrix derivatives)") == \
+        "[Study note 求导 (matrix derivatives)](../study-note.md)"
+    assert _markdown.source_markdown("Wikipedia: scalar-by-vector #12").endswith(
+        "(../coverage.md#wikipedia-scalar-by-vector-12)")
+    assert _markdown.source_markdown("Matrix Cookbook (81)") == "Matrix Cookbook (81)"
+
+
+def test_relink_points_same_page_links_at_the_family_page(catalogue):
+    e = catalogue.entries[0]
+    assert _markdown.relink(f"see [it](#{e.id})", "reference/", catalogue) == \
+        f"see [it](reference/{e.family}.md#{e.id})"
+    assert _markdown.relink("[x](#no-such-entry)", "reference/", catalogue) == "[x](#no-such-entry)"
+
+
+def test_expand_nav_lists_every_family_after_the_index(catalogue):
+    nav = [{"Home": "index.md"}, {"Reference": "reference/index.md"}]
+    assert expand_nav(nav, catalogue.families)
+    pages = nav[1]["Reference"]
+    assert pages[0] == "reference/index.md"
+    assert [next(iter(p.values())) for p in pages[1:]] == [f"reference/{f.name}.md" for f in catalogue.families]
+    assert not expand_nav([{"Home": "index.md"}], catalogue.families)
+
+
+def test_generated_pages_cover_every_entry_and_use_every_dialect(catalogue):
+    calls = []
+
+    def fake(entry, layout):
+        calls.append((entry.id, layout))
+        return f"# {entry.id} {layout}\n"
+
+    pages = generated_pages(catalogue)
+    assert {"reference/index.md", "errata.md", "pitfalls.md", "study-note.md", "coverage.md"} <= set(pages)
+    for fam in catalogue.families:
+        text = pages[f"reference/{fam.name}.md"]
+        assert re.findall(r'class="matref-entry" id="([^"]+)" data-entry', text) == [e.id for e in fam.entries]
+    fragments = code_fragments(catalogue.entries, (Dialect("fake", "Fake", fake),))
+    assert set(fragments) == {f"reference/_code/{e.id}.html" for e in catalogue.entries}
+    assert {i for i, _ in calls} == {e.id for e in catalogue.entries}
+    e = catalogue.entries[0]
+    assert f"# {e.id} {e.layout}" in fragments[f"reference/_code/{e.id}.html"].replace("<span class=\"c1\">", "")
+
+
+def test_a_failing_snippet_names_its_entry(catalogue):
+    from matref.site._code import SnippetError
+
+    def broken(entry, layout):
+        raise ValueError("boom")
+
+    with pytest.raises(SnippetError, match=r"cannot generate the bad snippet of '[a-z0-9-]+' .* boom"):
+        code_fragments(catalogue.entries, (Dialect("bad", "Bad", broken),))
+
+
+def test_render_cache_asks_only_for_new_formulas_and_never_keeps_errors(tmp_path):
+    asked = []
+
+    def renderer(items):
+        asked.append(list(items))
+        return "9.9.9", [{"error": "bad"} if t == "\\bad" else {"html": f"<b>{t}</b>"} for t, _ in items]
+
+    cache = RenderCache.load(tmp_path, "9.9.9")
+    first = cache.render([("x", False), ("x", True), ("\\bad", True), ("x", False)], renderer)
+    assert [r.get("html") for r in first] == ["<b>x</b>", "<b>x</b>", None, "<b>x</b>"]
+    assert asked == [[("x", False), ("x", True), ("\\bad", True)]]
+    cache.save()
+    again = RenderCache.load(tmp_path, "9.9.9")
+    again.render([("x", True), ("\\bad", True), ("y", False)], renderer)
+    assert asked[-1] == [("\\bad", True), ("y", False)]  # the error is asked again: it must fail every build
+    assert RenderCache.load(tmp_path, "1.0.0").results == {}  # another KaTeX renders everything afresh
+
+
+def test_render_cache_refuses_a_different_katex(tmp_path):
+    with pytest.raises(_katex.KatexError, match="9.9.9"):
+        RenderCache.load(None, "1.0.0").render([("x", False)], lambda items: ("9.9.9", [{"html": ""}]))
+
+
+PAGE = ('<html><head><link rel="stylesheet" href="../assets/katex/katex.min.css"></head><body>'
+        '<div data-entry="e1"><span class="arithmatex">\\(x &lt; y\\)</span>'
+        '<div class="arithmatex">\\[\\sum\\]</div></div></body></html>')
+
+
+def test_prerender_swaps_placeholders_and_preloads_fonts():
+    def render(items):
+        assert items == [("x < y", False), ("\\sum", True)]
+        return [{"html": '<span class="katex"><span class="mrel">&lt;</span></span>'},
+                {"html": '<span class="katex"><span class="mop op-symbol large-op">∑</span></span>', "warnings": ["w"]}]
+
+    done = prerender_pages({"p.md": PAGE, "plain.md": "<p>no math</p>"}, render, "0.16.0")
+    assert not done.errors and done.distinct == 2
+    out = done.pages["p.md"]
+    assert "\\(" not in out and '<span class="mrel">' in out
+    assert "KaTeX_Main-Regular.woff2" in out and "KaTeX_Size2-Regular.woff2" in out
+    assert done.pages["plain.md"] == "<p>no math</p>"
+    assert done.warnings == ["KaTeX 0.16.0 (strict mode) on p.md (entry e1): w in \\sum"]
+
+
+def test_prerender_errors_name_the_page_the_entry_and_the_tex():
+    done = prerender_pages({"p.md": PAGE}, lambda items: [{"error": "KaTeX parse error"}] * len(items), "0.16.0")
+    assert len(done.errors) == 2 and "on p.md (entry e1)" in done.errors[0] and "x < y" in done.errors[0]
+    assert done.pages["p.md"] == PAGE
+
+
+def test_notebook_cache_key_follows_the_notebook_and_the_code(tmp_path):
+    nb = tmp_path / "a.ipynb"
+    nb.write_text("{}")
+    one = _notebooks.executed_path(nb, tmp_path / "c", "code1")
+    assert one == _notebooks.executed_path(nb, tmp_path / "c", "code1")
+    assert one != _notebooks.executed_path(nb, tmp_path / "c", "code2")
+    nb.write_text("{ }")
+    assert one != _notebooks.executed_path(nb, tmp_path / "c", "code1")
+
+
+def test_code_digest_ignores_catalogue_data(tmp_path):
+    (tmp_path / "m.py").write_text("x = 1")
+    (tmp_path / "c.toml").write_text("a = 1")
+    before = _notebooks.code_digest(tmp_path)
+    (tmp_path / "c.toml").write_text("a = 2")
+    assert _notebooks.code_digest(tmp_path) == before
+    (tmp_path / "m.py").write_text("x = 2")
+    assert _notebooks.code_digest(tmp_path) != before
+
+
+def test_the_site_package_imports_without_mkdocs():
+    import os
+    import subprocess
+    import sys
+
+    import matref
+
+    env = dict(os.environ, PYTHONPATH=str(Path(matref.__file__).resolve().parents[1]))
+    code = ("import sys; sys.modules['mkdocs'] = None; import matref.site; "
+            "assert 'mkdocs' not in [m.split('.')[0] for m in sys.modules if sys.modules[m] is not None]")
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+
+
+def test_queries_and_entries_compact_alike(catalogue):
+    from matref.site._search import compact_query, entry_keys
+
+    assert compact_query("x^T A x") == compact_query("xTAx") == "xtax"
+    assert compact_query("tr(AXB)") == "traxb"
+    assert compact_query("MC (81)") == "mc81" and compact_query("81") == "mc81"
+    assert "traxb" in entry_keys(catalogue.get("trace-grad-axb"))
+    assert any(k.startswith("logdet") for k in entry_keys(catalogue.get("det-log-abs")))
+
+
+def test_search_text_is_readable_not_tex():
+    from matref.site._search import readable, tex_to_text
+
+    assert tex_to_text(r"\frac{\partial x^T A x}{\partial x} = (A + A^T) x") == "(∂ xᵀ A x)/(∂ x) = (A + Aᵀ) x"
+    assert readable(r"<p>where \(x \in \mathbb{R}^{n}\)</p>") == "<p>where x ∈ ℝⁿ</p>"
