@@ -5,6 +5,8 @@ Run through `scripts/bench`. Each figure is a median over repeated runs (min-max
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import os
 import statistics
 import subprocess
@@ -40,7 +42,7 @@ def startup(runs: int = 5) -> None:
     ratio = statistics.median(check_t) / statistics.median(jax_t)
     print(f"python -c 'import jax': {summary(jax_t)}")
     print(f"matref check (warm compile cache): {summary(check_t)}")
-    print(f"ratio: {ratio:.2f}x (target: within 2.5x)")
+    print(f"ratio: {ratio:.2f}x (target: within 1.5x)")
     cold = []
     for _ in range(3):
         with tempfile.TemporaryDirectory() as cache:
@@ -49,38 +51,63 @@ def startup(runs: int = 5) -> None:
     print()
 
 
-def per_identity() -> None:
-    import matref
-    from matref._check import clear_cache
-    print("## Per-identity check cost, in process (4 draws; cold = parse + trace + compile, warm = again)")
-    cat = matref.load_catalogue()
-    cold, warm = [], []
-    for e in cat.entries:
-        clear_cache()
-        t = time.perf_counter()
-        matref.check(e.formula, e.where, e.layout)
-        cold.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        matref.check(e.formula, e.where, e.layout)
-        warm.append(time.perf_counter() - t)
-    cold.sort(), warm.sort()
-    p90 = lambda xs: xs[int(0.9 * (len(xs) - 1))]  # noqa: E731
-    print(f"{len(cold)} identities; cold: {summary(cold, 'ms', 1e3)}, p90 {p90(cold) * 1e3:.0f} ms")
-    print(f"warm: {summary(warm, 'ms', 1e3)}, p90 {p90(warm) * 1e3:.2f} ms (target: under 20 ms)")
+PER_IDENTITY = """
+import statistics, sys, time
+import matref
+from matref._check import clear_cache
+cold, warm = [], []
+for e in matref.load_catalogue().entries:
+    clear_cache()
+    t = time.perf_counter(); matref.check(e.formula, e.where, e.layout); cold.append(time.perf_counter() - t)
+    t = time.perf_counter(); matref.check(e.formula, e.where, e.layout); warm.append(time.perf_counter() - t)
+for name, xs in (("cold", cold), ("warm", warm)):
+    xs.sort()
+    print(f"{name}: median {statistics.median(xs) * 1e3:.1f} ms, p90 {xs[int(0.9 * (len(xs) - 1))] * 1e3:.1f} ms"
+          f" ({len(xs)} identities)")
+"""
+
+
+def _run(code: str, src: Path | None) -> str:
+    env = {**os.environ, **({"PYTHONPATH": str(src)} if src else {})}
+    return subprocess.run([PY, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT).stdout.strip()
+
+
+def per_identity(before: Path | None) -> None:
+    print("## Per-identity check cost, in process (cold = parse + first evaluation, warm = again)")
+    for label, src in (("before", before), ("now", None)) if before else (("now", None),):
+        for line in _run(PER_IDENTITY, src).splitlines():
+            print(f"{label} {line}")
     print()
 
 
-def catalogue() -> None:
-    print("## Whole catalogue: `matref verify --snippets` (every entry in both layouts, errata, every snippet)")
-    with tempfile.TemporaryDirectory() as cache:
-        env = {**os.environ, "MATREF_CACHE_DIR": cache}
-        cold = wall([MATREF, "verify", "--snippets"], env)
-        warm = wall([MATREF, "verify", "--snippets"], env)
-        checks_only = wall([MATREF, "verify"], env)
-    print(f"cold (empty JAX compilation cache): {cold:.1f} s")
-    print(f"warm (cache from the previous run): {warm:.1f} s")
-    print(f"checks only, warm: {checks_only:.1f} s")
+def catalogue(before: Path | None) -> None:
+    print("## Whole catalogue: `matref verify` (every entry in both layouts, errata), same run")
+    for label, src in (("before", before), ("now", None)) if before else (("now", None),):
+        with tempfile.TemporaryDirectory() as cache:
+            env = {**os.environ, "MATREF_CACHE_DIR": cache, **({"PYTHONPATH": str(src)} if src else {})}
+            cmd = [PY, "-m", "matref.cli", "verify"]
+            cold = wall(cmd, env)
+            warm = wall(cmd, env)
+            snippets = wall(cmd + ["--snippets"], env) if label == "now" else None
+        extra = f", with every snippet (warm) {snippets:.1f} s" if snippets else ""
+        print(f"{label}: checks cold (empty JAX compilation cache) {cold:.1f} s, warm {warm:.1f} s{extra}")
     print()
+
+
+@contextlib.contextmanager
+def revision(rev: str | None):
+    """A checkout of `rev` (for before/after numbers in the same run), removed afterwards."""
+    if not rev:
+        yield None
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "before"
+        subprocess.run(["git", "worktree", "add", "--detach", str(path), rev], cwd=ROOT, check=True,
+                       capture_output=True)
+        try:
+            yield path / "src"
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=ROOT, capture_output=True)
 
 
 def site() -> None:
@@ -92,12 +119,17 @@ def site() -> None:
 
 
 def main() -> None:
-    quick = "--quick" in sys.argv
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="skip the whole-catalogue and site runs")
+    parser.add_argument("--before", metavar="REV", help="also measure git revision REV, in the same run")
+    args = parser.parse_args()
     print(f"# matref benchmark ({os.cpu_count()} cores, Python {sys.version.split()[0]})\n")
     startup()
-    per_identity()
-    if not quick:
-        catalogue()
+    with revision(args.before) as before:
+        per_identity(before)
+        if not args.quick:
+            catalogue(before)
+    if not args.quick:
         site()
 
 

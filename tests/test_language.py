@@ -81,7 +81,7 @@ def test_shape_clashes_name_the_culprit(formula, where, message):
     (r"\frac{\partial x}{\partial x_{i}} = 0", rf"x \in {R}^{{n}}, \operatorname{{vech}} \in {R}", "cannot", "cannot be declared"),
     (r"\frac{\partial^x f}{\partial x} = 0", rf"x \in {R}^{{n}}", "unsupported", "only first and second derivatives"),
     (r"\frac{\partial^{2.5}}{\partial x} x = 0", rf"x \in {R}^{{n}}", "unsupported", "only first and second"),
-    (r"\sum_{i=1}^{n} x = x", rf"x \in {R}^{{n}}", "unsupported", "bounds of a sum must be fixed integers"),
+    (r"\sum_{i=1}^{q} x = x", rf"x \in {R}^{{n}}", "unsupported", "bounds of a sum must be fixed integers"),
     (r"\sum_{i=1}^{500} x = x", rf"x \in {R}^{{n}}", "unsupported", "at most 64"),
     (r"\sum_{x=1}^{2} x = x", rf"x \in {R}^{{n}}", "cannot", "index x is already declared"),
     (r"\sum_{i} x = x", rf"x \in {R}^{{n}}", "cannot", r"write a sum as"),

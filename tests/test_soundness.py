@@ -212,6 +212,8 @@ NOTATION = [  # (true form, a false variant, where)
     (r"\langle A, B \rangle = \operatorname{tr}(A^T B)", r"\langle A, B \rangle = \operatorname{tr}(A B^T) + 1",
      rf"A, B \in {R}^{{m \times n}}"),
     (r"I_n x = x", r"I_n x = 2 x", rf"x \in {R}^{{n}}"),
+    (r"\sum_{i=1}^{n} x_i = \mathbf{1}^T x", r"\sum_{i=1}^{n-1} x_i = \mathbf{1}^T x", rf"x \in {R}^{{n}}"),
+    (r"\operatorname{tr}(X) = \sum_{i=1}^{n} X_{ii}", r"\operatorname{tr}(X) = \sum_{i=1}^{n} X_{i1}", rf"X \in {R}^{{n \times n}}"),
     (r"\sum_{i=1}^{3} x_i = \mathbf{1}^T x", r"\sum_{i=1}^{2} x_i = \mathbf{1}^T x", rf"x \in {R}^{{n}}, n = 3"),
     (r"\operatorname{adj}(X) X = \det(X) I", r"\operatorname{adj}(X) X = I", rf"X \in {R}^{{n \times n}}"),
     (r"\frac{\partial \tan(x)}{\partial x} = \operatorname{diag}(\mathbf{1} + \tan(x) \odot \tan(x))",

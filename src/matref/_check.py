@@ -109,14 +109,14 @@ def _terms(side) -> list:
 @functools.lru_cache(maxsize=1024)
 def _compile(formula: str, where: str, layout: str) -> _Compiled:
     ident = parse_identity(formula, where, layout)
-    sides, decls = ident.equation.sides, ident.decls
-    used = {n.name for s in sides for n in s.walk() if isinstance(n, Var)}
+    decls = ident.decls
+    used = {n.name for each in ident.plan_sides for s in each for n in s.walk() if isinstance(n, Var)}
     plans = tuple(_plan(ident, sizes, idx, used) for sizes, idx in zip(ident.plans, ident.plan_indices))
     # A differential varies every symbol not declared constant, whether or not its own
     # differential is written: d(XY) = dX Y misses X dY, and must be refuted.
     varying = tuple(sorted(v for v in used if "constant" not in decls[v].props))
 
-    def run_one(sizes, values, fns, dirs, indices):
+    def run_one(sides, sizes, values, fns, dirs, indices):
         tape: list = []
         values = {k: jnp.asarray(v) for k, v in values.items()}  # JAX arrays (`.at` needs them)
         ctx = Ctx(sizes, values, fns, dirs, varying, indices=indices, tape=tape)
@@ -131,7 +131,7 @@ def _compile(formula: str, where: str, layout: str) -> _Compiled:
         return outs, terms, tape
 
     def run(per_plan):
-        return [run_one(plan.sizes, *args) for plan, args in zip(plans, per_plan)]
+        return [run_one(each, plan.sizes, *args) for each, plan, args in zip(ident.plan_sides, plans, per_plan)]
 
     return _Compiled(ident, plans, run, varying)
 

@@ -50,6 +50,7 @@ class Identity:
     indices: dict[str, int] = dataclasses.field(default_factory=dict)  # index letter -> how many values
     plans: tuple[dict[str, int], ...] = ()  # every size assignment the check draws (see _plans)
     plan_indices: tuple[dict[str, int], ...] = ()  # `indices` at each plan
+    plan_sides: tuple[list[Node], ...] = ()  # the sides at each plan (they differ for a sum up to n)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -70,10 +71,15 @@ def parse_identity(formula: str, where: str = "", layout: str = "denominator") -
     except RecursionError:  # pragma: no cover - bounded by _syntax.MAX_DEPTH
         raise CannotCheck("the formula is nested too deeply") from None
     plans = assign_sizes(sides, decls)
-    resolver.check_sides(sides, plans[0])
+    plan_sides = (sides,) * len(plans)
+    if resolver.size_dependent:  # a sum up to a size: its expansion differs from plan to plan
+        plan_sides = tuple(_Resolver(decls, layout, formula, plan).equation(tree) for plan in plans)
+        sides = plan_sides[0]
+    for each, plan in zip(plan_sides, plans):
+        resolver.check_sides(each, plan)
     return Identity(formula, where or "", layout, Equation(sides, layout), decls, plans[0],
                     resolver.index_ranges(sides, plans[0]), plans,
-                    tuple(resolver.index_ranges(sides, plan) for plan in plans))
+                    tuple(resolver.index_ranges(each, plan) for each, plan in zip(plan_sides, plans)), plan_sides)
 
 
 def dimension_letters(sides: list[Node], decls: dict[str, Decl]) -> list[str]:
@@ -120,17 +126,20 @@ def assign_sizes(sides: list[Node], decls: dict[str, Decl]) -> tuple[dict[str, i
 MAX_LETTERS = 11
 
 
-def _constant(node: Node) -> float | None:
-    """The value of a node built from numbers alone (e.g. the exponent -2), else None."""
+def _constant(node: Node, sizes: dict[str, int] | None = None) -> float | None:
+    """The value of a node built from numbers (and, given `sizes`, sizes such as the n of a sum's
+    bound) alone, e.g. the exponent -2; else None."""
     if isinstance(node, Num):
         return node.value
+    if isinstance(node, Size):
+        return None if sizes is None else float(sizes[node.name])
     if isinstance(node, Const) and node.which == "0":
         return 0.0
     if isinstance(node, Add):
-        values = [_constant(t) for _, t in node.terms]
+        values = [_constant(t, sizes) for _, t in node.terms]
         return None if None in values else sum(s * v for (s, _), v in zip(node.terms, values))
     if isinstance(node, Mul):
-        values = [_constant(f) for f in node.factors]
+        values = [_constant(f, sizes) for f in node.factors]
         return None if None in values else math.prod(values)
     return None
 
@@ -224,9 +233,11 @@ def _single_product(tree: Tree) -> list[Tree] | None:
 
 
 class _Resolver:
-    def __init__(self, decls: dict[str, Decl], layout: str, source: str = ""):
+    def __init__(self, decls: dict[str, Decl], layout: str, source: str = "", plan: dict[str, int] | None = None):
         self.decls = decls
         self.layout = layout
+        self.plan = plan  # sizes, when resolving anew for one size plan (sums up to a size)
+        self.size_dependent = False  # the tree depends on the sizes (a sum up to n)
         self.source = source  # the formula as typed, so that messages echo it exactly
         # Dimension letters of the declarations: such a letter alone in a formula is that size.
         self.dimension_letters = {f for d in decls.values() for shape in (d.shape, d.domain) if shape
@@ -421,8 +432,12 @@ class _Resolver:
             except UndeclaredSymbol:
                 node = None
             value = None if node is None else _constant(node)
+            if value is None and node is not None and any(isinstance(n, Size) for n in node.walk()):
+                # A bound written with a size (\sum_{i=1}^{n}): expanded anew at each size plan.
+                self.size_dependent = True
+                value = _constant(node, self.plan or {n: 2 for n in self.dimension_letters})
             if value is None or value != int(value):
-                raise Unsupported(f"the bounds of a sum must be fixed integers; '{self.src(tree)}' is not "
+                raise Unsupported(f"the bounds of a sum must be fixed integers or sizes; '{self.src(tree)}' is not "
                                   "(declare a fixed one in the where clause, e.g. k = 3)")
             bounds.append(int(value))
         values = range(bounds[0], bounds[1] + 1)
@@ -559,7 +574,8 @@ class _Resolver:
         letters = tuple(text)
         ok = all(c.isalpha() or (numbers and c.isdigit() and c != "0") for c in letters)
         named = [c for c in letters if c.isalpha()]
-        if len(letters) != count or not ok or len(set(named)) != len(named):
+        repeated = len(set(named)) != len(named) and not numbers  # X_{ii} is a diagonal entry; J^{ii} is refused
+        if len(letters) != count or not ok or repeated:
             raise Unsupported(f"{what} needs {count} distinct index letter{'s' if count > 1 else ''}, "
                               f"not '{text}'")
         for c in named:
