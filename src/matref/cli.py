@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import json
 import sys
 import time
@@ -30,8 +28,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--where", default="", help=r"declarations, e.g. 'x \in \mathbb{R}^{n}'")
     c.add_argument("--layout", choices=["denominator", "numerator"], default="denominator")
     c.add_argument("--json", action="store_true", help="print a machine-readable verdict")
-    c.add_argument("--snippet", action="store_true", help="print a runnable JAX script that checks it")
-    c.add_argument("--numpy", action="store_true", help="with --snippet: the NumPy closed form instead")
+    c.add_argument("--snippet", action="store_true", help="print a runnable snippet instead (the JAX check by default)")
+    _dialect_options(c, "with --snippet: ")
     c.add_argument("--seed", type=int, default=0, help="seed for the random inputs (default 0)")
     c.add_argument("--draws", type=int, default=4, help="random draws (default 4)")
 
@@ -43,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
 
     sn = sub.add_parser("snippet", help="print just the code of an identity's snippet")
     sn.add_argument("id")
-    sn.add_argument("--numpy", action="store_true", help="the NumPy closed form instead of the JAX check")
+    _dialect_options(sn, "")
     sn.add_argument("--layout", choices=["denominator", "numerator"], help="default: the entry's own")
 
     v = sub.add_parser("verify", help="verify the catalogue (both layouts, errata, snippets)")
@@ -51,6 +49,14 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--seed", type=int, default=0)
     v.add_argument("--snippets", action="store_true", help="also run every generated snippet")
     return p
+
+
+def _dialect_options(p: argparse.ArgumentParser, prefix: str) -> None:
+    # Names are checked against the registry when used, so building the parser imports nothing heavy.
+    p.add_argument("--dialect", default="jax", metavar="NAME",
+                   help=f"{prefix}the snippet dialect: jax (default), numpy, function (see docs/snippets.md)")
+    p.add_argument("--numpy", dest="dialect", action="store_const", const="numpy",
+                   help=f"{prefix}the NumPy closed form (same as --dialect numpy)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,15 +79,15 @@ def _plain(text: str) -> str:
 def cmd_check(args, console: Console) -> int:
     if args.snippet:
         from ._errors import ShapeClash
-        from .snippets import jax_script, numpy_script
+        from .snippets import dialect
+        d = dialect(args.dialect)
         try:
-            text = (numpy_script if args.numpy else jax_script)(args.formula, args.where, args.layout)
+            text = d.script(args.formula, args.where, args.layout)
         except ShapeClash as e:
             Console(stderr=True).print(f"refuted: {_plain(str(e))}; no snippet for an identity that does not conform")
             return EXIT_REFUTED
         if text is None:
-            Console(stderr=True).print("the closed form contains derivatives, which NumPy does not have; "
-                                       "drop --numpy for the JAX check")
+            Console(stderr=True).print(f"no {d.label} snippet: {d.none_reason}; try --dialect jax")
             return EXIT_CANNOT
         sys.stdout.write(text)
         return EXIT_HOLDS
@@ -170,11 +176,12 @@ def cmd_show(args, console: Console) -> int:
 
 
 def cmd_snippet(args, console: Console) -> int:
-    from .snippets import jax_snippet, numpy_snippet
+    from .snippets import dialect
+    d = dialect(args.dialect)
     e = _entry(_catalogue(), args.id)
-    text = (numpy_snippet if args.numpy else jax_snippet)(e, args.layout or e.layout)
+    text = d.snippet(e, args.layout or e.layout)
     if text is None:
-        Console(stderr=True).print(f"{e.id}: the closed form contains derivatives, so there is no NumPy snippet")
+        Console(stderr=True).print(f"{e.id}: no {d.label} snippet: {d.none_reason}; try --dialect jax")
         return EXIT_CANNOT
     sys.stdout.write(text)
     return EXIT_HOLDS
@@ -184,8 +191,8 @@ def cmd_verify(args, console: Console) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ._numeric import enable_compilation_cache
-    from ._verify import run_snippet, verify_entry
-    from .snippets import jax_snippet, numpy_snippet
+    from ._verify import verify_entry
+    from .snippets import DIALECTS
     enable_compilation_cache()
     cat = _catalogue()
     entries = [e for fam in _family(cat, args.family) for e in fam.entries]
@@ -199,17 +206,15 @@ def cmd_verify(args, console: Console) -> int:
             r = verify_entry(e, seed=args.seed)
             if args.snippets:
                 for layout in ("denominator", "numerator"):
-                    for kind, make in (("JAX", jax_snippet), ("NumPy", numpy_snippet)):
-                        if not r.layouts[layout].holds:
-                            continue
-                        text = make(e, layout)
-                        if text is None:
-                            continue
+                    if not r.layouts[layout].holds:
+                        continue
+                    for d in DIALECTS:
                         try:
-                            with contextlib.redirect_stdout(io.StringIO()):
-                                run_snippet(text, f"{e.id} {layout} {kind}")
+                            text = d.snippet(e, layout)
+                            if text is not None:
+                                d.run_entry(text, e, layout)
                         except Exception as exc:  # noqa: BLE001 - any failure of a snippet is reported
-                            r.snippet_errors.append(f"{kind} snippet ({layout}): {type(exc).__name__}: {exc}")
+                            r.snippet_errors.append(f"{d.label} snippet ({layout}): {type(exc).__name__}: {exc}")
             results.append(r)
             progress.advance(task)
     elapsed = time.perf_counter() - start
