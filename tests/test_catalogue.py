@@ -2,6 +2,7 @@
 snippet runs verbatim, and a mutated right-hand side is always caught."""
 
 import dataclasses
+import re
 import sys
 import textwrap
 from pathlib import Path
@@ -222,6 +223,60 @@ def test_cli_snippet_names_the_dialects_for_an_unknown_one(capsys):
     err = capsys.readouterr().err
     assert "fortran" in err and all(d.name in err for d in DIALECTS) and "Traceback" not in err
     assert dialect("numpy").name == "numpy"
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.id)
+def test_cli_show_prints_code_that_runs(entry, capsys):
+    """What `matref show` prints after the description is exactly the snippet, and it runs as printed
+    (Rich markup escapes once leaked into it: `(x.T @ A @ x)\\[0, 0]`)."""
+    assert main(["show", entry.id]) == 0
+    out = capsys.readouterr().out
+    d = dialect("jax")
+    code = out[out.index("\n\n# ") + 2:]  # the description ends with a blank line; the script opens with a comment
+    assert code == d.snippet(entry, entry.layout)
+    d.run_entry(code, entry, entry.layout)
+    for line in [entry.formula, entry.title, *entry.sources]:
+        assert line in out, f"{entry.id}: show does not print {line!r} verbatim"
+
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_cli_list_never_cuts_an_id(columns, monkeypatch, capsys):
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # render as for a terminal of that width
+    monkeypatch.setenv("COLUMNS", str(columns))
+    assert main(["list"]) == 0
+    out = ANSI.sub("", capsys.readouterr().out)
+    lines = out.splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= columns
+    words = {w for line in lines for w in line.split()}
+    cut = [e.id for e in ENTRIES if e.id not in words]
+    assert not cut, f"ids not printed whole at {columns} columns: {cut[:5]}"
+
+
+def _listed_ids(out: str) -> set[str]:
+    return set(out.split()) & {e.id for e in ENTRIES}
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.id)
+def test_cli_list_grep_finds_an_entry_by_each_field_in_any_case(entry, capsys):
+    for text in (entry.id.upper(), entry.title.lower(), entry.formula, entry.sources[0].swapcase()):
+        assert main(["list", "--grep", text]) == 0
+        assert entry.id in _listed_ids(capsys.readouterr().out), f"--grep {text!r} misses {entry.id}"
+
+
+def test_cli_list_grep_lists_only_matches_and_says_when_none(capsys):
+    assert main(["list", "--grep", "x^TAx"]) == 0  # spaces are ignored, as people type formulas
+    listed = _listed_ids(capsys.readouterr().out)
+    assert "seed-quadratic-form" in listed and len(listed) < len(ENTRIES) / 4
+    for id in listed:
+        e = CATALOGUE.get(id)
+        hay = " ".join([e.id, *e.aliases, e.title, e.formula, e.other_layout or "", *e.sources]).lower()
+        assert "x^tax" in "".join(hay.split()), id
+    assert main(["list", "--grep", "no such identity anywhere"]) == 1
+    captured = capsys.readouterr()
+    assert "no identity matches" in captured.err and "Traceback" not in captured.err
 
 
 def test_cli_verify_a_family(capsys):

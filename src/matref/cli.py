@@ -9,6 +9,7 @@ import time
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from ._errors import MatrefError
 
@@ -35,9 +36,12 @@ def _parser() -> argparse.ArgumentParser:
 
     ls = sub.add_parser("list", help="list the catalogue's identities")
     ls.add_argument("--family", help="only this family (see the first column)")
+    ls.add_argument("--grep", metavar="TEXT",
+                    help="only identities whose id, title, formula or sources contain TEXT (any case)")
 
     sh = sub.add_parser("show", help="show one identity: formula in both layouts, sources, snippet")
     sh.add_argument("id")
+    _dialect_options(sh, "")
 
     sn = sub.add_parser("snippet", help="print just the code of an identity's snippet")
     sn.add_argument("id")
@@ -66,14 +70,14 @@ def main(argv: list[str] | None = None) -> int:
         return {"check": cmd_check, "list": cmd_list, "show": cmd_show, "snippet": cmd_snippet,
                 "verify": cmd_verify}[args.command](args, console)
     except MatrefError as e:
-        Console(stderr=True, highlight=False).print(f"[bold yellow]matref:[/] {e}", markup=True)
+        Console(stderr=True, highlight=False).print(Text.assemble(("matref:", "bold yellow"), f" {e}"))
         return EXIT_CANNOT
     except KeyboardInterrupt:
         return 130
 
 
-def _plain(text: str) -> str:
-    return text.replace("[", r"\[")
+def _err(*parts) -> None:
+    Console(stderr=True, highlight=False, soft_wrap=True).print(Text.assemble(*parts))
 
 
 def cmd_check(args, console: Console) -> int:
@@ -84,10 +88,10 @@ def cmd_check(args, console: Console) -> int:
         try:
             text = d.script(args.formula, args.where, args.layout)
         except ShapeClash as e:
-            Console(stderr=True).print(f"refuted: {_plain(str(e))}; no snippet for an identity that does not conform")
+            _err(f"refuted: {e}; no snippet for an identity that does not conform")
             return EXIT_REFUTED
         if text is None:
-            Console(stderr=True).print(f"no {d.label} snippet: {d.none_reason}; try --dialect jax")
+            _err(f"no {d.label} snippet: {d.none_reason}; try --dialect jax")
             return EXIT_CANNOT
         sys.stdout.write(text)
         return EXIT_HOLDS
@@ -101,9 +105,10 @@ def cmd_check(args, console: Console) -> int:
     if args.json:
         sys.stdout.write(json.dumps(verdict.to_dict(), ensure_ascii=False) + "\n")
     else:
-        console.print(f"[{STYLE[verdict.status]}]{MARK[verdict.status]} {verdict.status}[/]: {_plain(verdict.message)}")
+        console.print(Text.assemble((f"{MARK[verdict.status]} {verdict.status}", STYLE[verdict.status]),
+                                    f": {verdict.message}"))
         for line in verdict.details:
-            console.print(_plain(line))
+            console.print(Text(line))
     return verdict.exit_code
 
 
@@ -131,47 +136,84 @@ def _entry(cat, id: str):
         raise MatrefError(f"no identity with id {id!r}{hint}") from None
 
 
+def _matches(entry, needle: str) -> bool:
+    """Whether `needle` occurs in the entry's id, merged ids, title, formula or sources, ignoring case
+    (and, so that `x^TAx` finds `x^T A x`, also ignoring spaces)."""
+    hay = "\n".join([entry.id, *entry.aliases, entry.title, entry.formula, entry.other_layout or "",
+                     *entry.sources]).lower()
+    needle = needle.lower()
+    squeeze = "".join  # drop all whitespace
+    return needle in hay or squeeze(needle.split()) in squeeze(hay.split())
+
+
 def cmd_list(args, console: Console) -> int:
     cat = _catalogue()
-    if not console.is_terminal:  # piped: do not squeeze ids to the default 80 columns
+    if not console.is_terminal:  # piped: no terminal width to honour, so keep each row on one line
         console = Console(width=200, highlight=False)
-    table = Table("family", "id", "title", "sources", box=None, header_style="bold")
-    for fam in _family(cat, args.family):
-        for e in fam.entries:
-            mark = {"erratum": " [red](erratum)[/]", "pitfall": " [yellow](pitfall)[/]"}.get(e.kind, "")
-            table.add_row(fam.name, e.id, e.title + mark,
-                          _plain(", ".join(e.sources)))
+    entries = [(fam, e) for fam in _family(cat, args.family) for e in fam.entries
+               if args.grep is None or _matches(e, args.grep)]
+    if not entries:
+        _err(f"no identity matches {args.grep!r}")
+        return EXIT_REFUTED  # as grep does: 1 when nothing matches
+    # Ids are what `show` and permalinks take: never cut or wrapped; titles and sources wrap instead.
+    # Below 120 columns there is no room for four columns, so families become headings and the
+    # sources (printed by `matref show`) are left out.
+    wide = console.width >= 120
+    table = Table(box=None, header_style="bold")
+    if wide:
+        table.add_column("family", no_wrap=True)
+    table.add_column("id", no_wrap=True, min_width=max(len(e.id) for _, e in entries) + (0 if wide else 2))
+    table.add_column("title", overflow="fold", ratio=3)
+    if wide:
+        table.add_column("sources", overflow="fold", ratio=2)
+    heading = None
+    for fam, e in entries:
+        mark = {"erratum": (" (erratum)", "red"), "pitfall": (" (pitfall)", "yellow")}.get(e.kind, "")
+        title = Text.assemble(e.title, mark)
+        if wide:
+            table.add_row(fam.name, e.id, title, Text(", ".join(e.sources)))
+            continue
+        if fam.name != heading:
+            heading = fam.name
+            table.add_row(Text(fam.name, "bold"), "", end_section=False)
+        table.add_row(Text("  " + e.id), title)
     console.print(table)
     return EXIT_HOLDS
 
 
 def cmd_show(args, console: Console) -> int:
-    from .snippets import jax_snippet
+    from .snippets import dialect
+    d = dialect(args.dialect)
     e = _entry(_catalogue(), args.id)
-    console.print(f"[bold]{_plain(e.title)}[/]  ({e.id}, {e.family})")
+    say = console.print
+    say(Text.assemble((e.title, "bold"), f"  ({e.id}, {e.family})"))
     if args.id != e.id:
-        console.print(f"  ({args.id} was merged into {e.id})")
+        say(Text(f"  ({args.id} was merged into {e.id})"))
     if e.layout_independent:
-        console.print(f"  same in both layouts:  {_plain(e.formula)}")
+        say(Text(f"  same in both layouts:  {e.formula}"))
     else:
         for layout in ("denominator", "numerator"):
-            console.print(f"  {layout + ' layout:':22s} {_plain(e.formula_in(layout))}")
+            say(Text(f"  {layout + ' layout:':22s} {e.formula_in(layout)}"))
     if e.where:
-        console.print(f"  where {_plain(e.where)}")
-    console.print(f"  sources: {_plain(', '.join(e.sources))}")
+        say(Text(f"  where {e.where}"))
+    say(Text(f"  sources: {', '.join(e.sources)}"))
     if e.kind == "erratum":
-        wrong = e.wrong or e.wrong_text
-        console.print(f"  [red]as printed in {e.wrong_source}:[/] {_plain(wrong)}")
-        console.print(f"  the source assumes: {_plain(e.assumptions)}")
-        console.print(f"  {_plain(e.explanation)}")
+        say(Text.assemble("  ", (f"as printed in {e.wrong_source}:", "red"), f" {e.wrong or e.wrong_text}"))
+        say(Text(f"  the source assumes: {e.assumptions}"))
+        say(Text(f"  {e.explanation}"))
     if e.kind == "pitfall":
-        console.print(f"  [yellow]pitfall, {_plain(e.misreading)}:[/] {_plain(e.wrong)}")
-        console.print(f"  {_plain(e.explanation)}")
+        say(Text.assemble("  ", (f"pitfall, {e.misreading}:", "yellow"), f" {e.wrong}"))
+        say(Text(f"  {e.explanation}"))
     if e.notes:
-        console.print(f"  note: {_plain(e.notes)}")
-    console.print()
-    sys.stdout.flush()
-    console.print(_plain(jax_snippet(e, e.layout)), markup=False)
+        say(Text(f"  note: {e.notes}"))
+    text = d.snippet(e, e.layout)
+    if text is None:
+        say(Text(f"  (no {d.label} snippet: {d.none_reason})"))
+        return EXIT_HOLDS
+    say()
+    # The code goes out untouched: no markup, no highlighting, no wrapping, so it runs as printed.
+    console.file.flush()
+    sys.stdout.write(text)
     return EXIT_HOLDS
 
 
@@ -181,7 +223,7 @@ def cmd_snippet(args, console: Console) -> int:
     e = _entry(_catalogue(), args.id)
     text = d.snippet(e, args.layout or e.layout)
     if text is None:
-        Console(stderr=True).print(f"{e.id}: no {d.label} snippet: {d.none_reason}; try --dialect jax")
+        _err(f"{e.id}: no {d.label} snippet: {d.none_reason}; try --dialect jax")
         return EXIT_CANNOT
     sys.stdout.write(text)
     return EXIT_HOLDS
@@ -230,9 +272,9 @@ def cmd_verify(args, console: Console) -> int:
     console.print(table)
     bad = [r for r in results if not r.ok]
     for r in bad:
-        console.print(f"[bold red]✗ {r.entry.id}[/] ({r.entry.location})")
+        console.print(Text.assemble((f"✗ {r.entry.id}", "bold red"), f" ({r.entry.location})"))
         for p in r.problems:
-            console.print(f"    {_plain(p)}")
+            console.print(Text(f"    {p}"))
     what = "checks and snippets" if args.snippets else "checks"
     if bad:
         console.print(f"[bold red]{len(bad)} of {len(results)} entries failed[/] ({what}, {elapsed:.1f} s)")
