@@ -7,6 +7,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import matref
@@ -77,10 +78,15 @@ class _NewNode(Node):
 
 @pytest.mark.parametrize("d", DIALECTS, ids=lambda d: d.name)
 def test_a_node_no_dialect_knows_is_a_named_error(d, monkeypatch):
-    ident = matref.parse_identity(r"\operatorname{tr}(A) = \operatorname{tr}(A^T)", r"A \in \mathbb{R}^{n \times n}")
+    # Whether the identity holds does not matter here: only that every dialect translates its sides.
+    ident = matref.parse_identity(r"\frac{\partial \operatorname{tr}(A)}{\partial A} = \operatorname{tr}(A) I",
+                                  r"A \in \mathbb{R}^{n \times n}")
     rhs = dataclasses.replace(ident.equation.sides[1])
-    rhs.arg = _NewNode()  # tr(<new node>): the generator meets it below a node it knows
-    rhs.arg.shape = ident.equation.sides[1].arg.shape
+    trace = dataclasses.replace(rhs.factors[0])
+    trace.arg = _NewNode()  # tr(<new node>) I: the generator meets it below nodes it knows
+    trace.arg.shape = rhs.factors[0].arg.shape
+    rhs.factors = (trace, *rhs.factors[1:])
+    rhs.shape, trace.shape = ident.equation.sides[1].shape, rhs.factors[0].shape  # replace() leaves shape out
     fake = dataclasses.replace(ident, equation=Equation([ident.equation.sides[0], rhs], ident.equation.layout))
     monkeypatch.setattr(sys.modules[d.script.__module__], "parse_identity", lambda *a, **k: fake)
     with pytest.raises(UnsupportedNode, match="_NewNode"):
@@ -387,3 +393,71 @@ def test_readme_states_the_current_counts():
     text = Path(__file__).resolve().parents[1].joinpath("README.md").read_text(encoding="utf-8")
     block = text[text.index(README_START) + len(README_START):text.index(README_END)].strip()
     assert block == readme_counts(CATALOGUE), "README counts are stale: run `python -m matref._coverage README.md`"
+
+
+# ----- the pasteable NumPy function ---------------------------------------------------------------
+
+FUNCTION = dialect("function")
+
+
+def _makes_a_function(entry) -> bool:
+    """The dialect's promise: a derivative on the left and another side free of derivatives,
+    differentials and unknown function symbols."""
+    from matref._tree import Deriv, Differential, FnValue, Hessian
+    sides = matref.parse_identity(entry.formula, entry.where, entry.layout).equation.sides
+    lhs = sides[0]
+    if not isinstance(lhs, (Deriv, Hessian)) or any(isinstance(n, FnValue) for n in lhs.walk()):
+        return False
+    return any(not any(isinstance(n, (Deriv, Hessian, Differential, FnValue)) for n in s.walk()) for s in sides[1:])
+
+
+def test_the_function_dialect_keeps_its_promise_for_every_entry():
+    gets = {e.id for e in ENTRIES if FUNCTION.snippet(e, e.layout) is not None}
+    promised = {e.id for e in ENTRIES if _makes_a_function(e)}
+    assert gets == promised, f"missing: {sorted(promised - gets)[:5]}, unexpected: {sorted(gets - promised)[:5]}"
+    # 209 of 339 at the time of writing; the rest are algebraic identities, differentials and chain rules.
+    assert len(gets) > len(ENTRIES) / 2
+
+
+def test_the_function_for_the_quadratic_form_is_the_one_people_write():
+    text = FUNCTION.snippet(CATALOGUE.get("seed-quadratic-form"), "denominator")
+    assert "def grad_quadratic_form(x, A):" in text and text.rstrip().endswith("return (A + A.T) @ x")
+    assert "[0, 0]" not in text and "reshape" not in text
+
+
+@pytest.mark.parametrize("entry", [e for e in ENTRIES if _makes_a_function(e)][::7], ids=lambda e: e.id)
+def test_the_function_harness_catches_a_wrong_value_and_a_column_vector(entry):
+    text = FUNCTION.snippet(entry, entry.layout)
+    body, ret = text.rsplit("    return ", 1)
+    wrong = [f"2 * ({ret.strip()}) + 1e-3"]
+    if re.search(r"-> \(\S+,\)", text):  # a vector result: returned as a column by mistake
+        wrong.append(f"np.reshape({ret.strip()}, (-1, 1))")
+    for w in wrong:
+        with pytest.raises(AssertionError):
+            FUNCTION.run_entry(f"{body}    return {w}\n", entry, entry.layout)
+
+
+def test_the_stable_helpers_do_not_overflow():
+    from matref.snippets.numpy_function import HELPERS
+    ns = {}
+    exec(compile("import numpy as np\n" + "\n\n".join(HELPERS.values()), "<helpers>", "exec"), ns)  # our own text
+    big = np.array([1000.0, 1000.0, -1000.0])
+    assert np.allclose(ns["softmax"](big), [0.5, 0.5, 0.0])
+    assert np.isclose(ns["logsumexp"](big), 1000 + np.log(2))
+    assert np.allclose(ns["softmax_rows"](np.stack([big, -big])), [[0.5, 0.5, 0.0], [0.0, 0.0, 1.0]])
+    assert np.allclose(ns["sigmoid"](big), [1.0, 1.0, 0.0])
+    assert np.isclose(ns["sigmoid"](-700.0), np.exp(-700.0), rtol=1e-12, atol=0)  # 1 / (1 + exp(700)) overflows
+
+
+STABLE = [e for e in ENTRIES if _makes_a_function(e)
+          and re.search(r"softmax|logsumexp|sigmoid|logaddexp", FUNCTION.snippet(e, e.layout) or "")]
+
+
+@pytest.mark.parametrize("entry", STABLE, ids=lambda e: e.id)
+def test_functions_with_a_stable_form_stay_finite_at_large_inputs(entry):
+    # exp(1000) overflows; the max-shifted forms do not (and an overflow warning is an error here).
+    from matref.snippets.numpy_function import draw, load_function
+    ident = matref.parse_identity(entry.formula, entry.where, entry.layout)
+    fn, _ = load_function(FUNCTION.snippet(entry, entry.layout))
+    args, _ = draw(ident, 0, ident.sizes, scale=1000.0)
+    assert np.all(np.isfinite(fn(*args)))

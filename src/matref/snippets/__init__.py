@@ -11,6 +11,7 @@ The registry
 |------------|----------------|-------------------------------------------------------------------|----------------------|
 | `jax`      | JAX check      | a script checking the identity with JAX autodiff (the proof)      | never                |
 | `numpy`    | NumPy          | a script computing the closed form, gradients checked by central differences | closed form has derivatives or a matrix function |
+| `function` | NumPy function | a function to paste: 1-D vectors, float scalars, stable softmax/log-sum-exp | no derivative side with a closed form (algebraic identities, differentials, chain rules) |
 
 Each record holds `name`, `label` (tab title), `language` (code fence), `script(formula, where,
 layout, title=None)` for any identity, `snippet(entry, layout)` for a catalogue entry,
@@ -26,13 +27,14 @@ line in `DIALECTS` below; the tests pick it up. A node type a generator does not
 from __future__ import annotations
 
 from .._errors import MatrefError
-from . import jax_check, numpy_closed
+from . import jax_check, numpy_closed, numpy_function
 from ._common import UnsupportedNode
 from ._dialect import Dialect, SnippetFailed
 from .jax_check import jax_script, jax_snippet
 from .numpy_closed import numpy_script, numpy_snippet
+from .numpy_function import function_script, function_snippet
 
-DIALECTS: tuple[Dialect, ...] = (jax_check.DIALECT, numpy_closed.DIALECT)
+DIALECTS: tuple[Dialect, ...] = (jax_check.DIALECT, numpy_closed.DIALECT, numpy_function.DIALECT)
 
 
 def dialect(name: str) -> Dialect:
@@ -44,4 +46,4 @@ def dialect(name: str) -> Dialect:
 
 
 __all__ = ["DIALECTS", "Dialect", "SnippetFailed", "UnsupportedNode", "dialect",
-           "jax_script", "jax_snippet", "numpy_script", "numpy_snippet"]
+           "function_script", "function_snippet", "jax_script", "jax_snippet", "numpy_script", "numpy_snippet"]

@@ -276,12 +276,14 @@ def _varying(ident: Identity) -> list[str]:
     return [v for v in names if "constant" not in ident.decls[v].props]
 
 
-def _inputs(ident: Identity, xp: str = "jnp") -> list[str]:
-    """Lines that define the sizes and draw each input with its declared properties."""
+def _inputs(ident: Identity, xp: str = "jnp", sizes: dict[str, int] | None = None) -> list[str]:
+    """Lines that define the sizes (`ident.sizes` unless given) and draw each input with its
+    declared properties."""
     lines = []
-    if ident.sizes:
-        names = list(ident.sizes)
-        lines.append(f"{', '.join(names)} = {', '.join(str(ident.sizes[n]) for n in names)}"
+    sizes = ident.sizes if sizes is None else sizes
+    if sizes:
+        names = list(sizes)
+        lines.append(f"{', '.join(names)} = {', '.join(str(sizes[n]) for n in names)}"
                      + ("" if len(names) > 1 else ""))
     if ident.indices:
         letters = list(ident.indices)

@@ -20,6 +20,8 @@ class Dialect:
     - `label`: the tab title on the site; `language`: the code fence's language.
     - `script(formula, where, layout, title=None) -> str | None`: the text for any identity.
     - `none_reason`: why `script` may return None (said by the CLI and counted by the tests).
+    - `entry_snippet(entry, layout)`: optional, for a dialect that uses more of an entry than its
+      formula, where-clause and title (the function dialect names its function after the id).
     - `run(text, formula, where, layout)`: execute exactly `text` and confirm it (raises
       `SnippetFailed` otherwise); the only place generated code is executed.
     """
@@ -30,9 +32,12 @@ class Dialect:
     script: Callable[..., str | None]
     run: Callable[[str, str, str, str], None]
     none_reason: str = ""
+    entry_snippet: Callable[..., str | None] | None = None  # (entry, layout), where an entry adds more than its formula
 
     def snippet(self, entry, layout: str) -> str | None:
         """The text of a catalogue entry in `layout` (what the site shows), or None."""
+        if self.entry_snippet is not None:
+            return self.entry_snippet(entry, layout)
         return self.script(entry.formula_in(layout), entry.where, layout, title=entry.title)
 
     def run_entry(self, text: str, entry, layout: str) -> None:
