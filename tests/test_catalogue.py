@@ -1,19 +1,22 @@
 """The catalogue: every entry holds in both layouts, every erratum's wrong form is refuted, every
 snippet runs verbatim, and a mutated right-hand side is always caught."""
 
-import contextlib
-import io
+import dataclasses
+import re
+import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import matref
 from matref import CatalogueError
 from matref._catalogue import load_directory
-from matref._verify import run_snippet, verify_entry
+from matref._tree import Equation, Node
+from matref._verify import verify_entry
 from matref.cli import main
-from matref.snippets import jax_snippet, numpy_snippet
+from matref.snippets import DIALECTS, UnsupportedNode, dialect, jax_snippet
 from mutants import MUTATIONS, mutants
 
 CATALOGUE = matref.load_catalogue()
@@ -56,19 +59,38 @@ def test_the_cookbook_errata_are_the_genuine_ones():
     assert CATALOGUE.get("mc-128-elementwise-sine").kind == "pitfall"
 
 
-@pytest.mark.parametrize("entry, layout", [(e, lay) for e in ENTRIES for lay in LAYOUTS],
-                         ids=lambda p: p.id if hasattr(p, "id") else p)
-def test_snippets_run_verbatim(entry, layout):
-    texts = [("JAX", jax_snippet(entry, layout)), ("NumPy", numpy_snippet(entry, layout))]
-    for kind, text in texts:
-        if text is None:
-            continue
-        with contextlib.redirect_stdout(io.StringIO()) as out:
-            try:
-                run_snippet(text, f"{entry.id} {layout} {kind}")
-            except Exception as e:
-                pytest.fail(f"{entry.id} ({layout}, {kind} snippet) failed: {type(e).__name__}: {e}\n{text}")
-        assert out.getvalue().startswith(("holds:", "closed form:")), f"{entry.id}: {out.getvalue()!r}"
+@pytest.mark.parametrize("entry, layout, d", [(e, lay, d) for e in ENTRIES for lay in LAYOUTS for d in DIALECTS],
+                         ids=lambda p: getattr(p, "id", None) or getattr(p, "name", None) or p)
+def test_every_dialect_runs_verbatim(entry, layout, d):
+    """Each dialect's text for each entry, executed exactly as shown, confirms the identity."""
+    text = d.snippet(entry, layout)
+    if text is None:  # counted in the summary (-ra) with the dialect's reason
+        pytest.skip(f"no {d.label} snippet: {d.none_reason}")
+    try:
+        d.run_entry(text, entry, layout)
+    except AssertionError as e:
+        pytest.fail(f"{entry.id} ({layout}, {d.label} snippet) failed: {e}\n{text}")
+
+
+class _NewNode(Node):
+    """A node type the snippet generators have never seen (as the language gains new ones)."""
+
+
+@pytest.mark.parametrize("d", DIALECTS, ids=lambda d: d.name)
+def test_a_node_no_dialect_knows_is_a_named_error(d, monkeypatch):
+    # Whether the identity holds does not matter here: only that every dialect translates its sides.
+    ident = matref.parse_identity(r"\frac{\partial \operatorname{tr}(A)}{\partial A} = \operatorname{tr}(A) I",
+                                  r"A \in \mathbb{R}^{n \times n}")
+    rhs = dataclasses.replace(ident.equation.sides[1])
+    trace = dataclasses.replace(rhs.factors[0])
+    trace.arg = _NewNode()  # tr(<new node>) I: the generator meets it below nodes it knows
+    trace.arg.shape = rhs.factors[0].arg.shape
+    rhs.factors = (trace, *rhs.factors[1:])
+    rhs.shape, trace.shape = ident.equation.sides[1].shape, rhs.factors[0].shape  # replace() leaves shape out
+    fake = dataclasses.replace(ident, equation=Equation([ident.equation.sides[0], rhs], ident.equation.layout))
+    monkeypatch.setattr(sys.modules[d.script.__module__], "parse_identity", lambda *a, **k: fake)
+    with pytest.raises(UnsupportedNode, match="_NewNode"):
+        d.script(ident.formula, ident.where, ident.layout)
 
 
 KINDS = [k for k in MUTATIONS if k != "doubled"]
@@ -195,6 +217,74 @@ def test_cli_list_show_snippet(capsys):
     assert main(["list", "--family", "nope"]) == 2
 
 
+@pytest.mark.parametrize("d", DIALECTS, ids=lambda d: d.name)
+def test_cli_snippet_prints_each_dialect(d, capsys):
+    entry = CATALOGUE.get("seed-quadratic-form")
+    assert main(["snippet", entry.id, "--dialect", d.name, "--layout", "numerator"]) == 0
+    assert capsys.readouterr().out == d.snippet(entry, "numerator")
+
+
+def test_cli_snippet_names_the_dialects_for_an_unknown_one(capsys):
+    assert main(["snippet", "seed-quadratic-form", "--dialect", "fortran"]) == 2
+    err = capsys.readouterr().err
+    assert "fortran" in err and all(d.name in err for d in DIALECTS) and "Traceback" not in err
+    assert dialect("numpy").name == "numpy"
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.id)
+def test_cli_show_prints_code_that_runs(entry, capsys):
+    """What `matref show` prints after the description is exactly the snippet, and it runs as printed
+    (Rich markup escapes once leaked into it: `(x.T @ A @ x)\\[0, 0]`)."""
+    assert main(["show", entry.id]) == 0
+    out = capsys.readouterr().out
+    d = dialect("jax")
+    code = out[out.index("\n\n# ") + 2:]  # the description ends with a blank line; the script opens with a comment
+    assert code == d.snippet(entry, entry.layout)
+    d.run_entry(code, entry, entry.layout)
+    for line in [entry.formula, entry.title, *entry.sources]:
+        assert line in out, f"{entry.id}: show does not print {line!r} verbatim"
+
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_cli_list_never_cuts_an_id(columns, monkeypatch, capsys):
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # render as for a terminal of that width
+    monkeypatch.setenv("COLUMNS", str(columns))
+    assert main(["list"]) == 0
+    out = ANSI.sub("", capsys.readouterr().out)
+    lines = out.splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= columns
+    words = {w for line in lines for w in line.split()}
+    cut = [e.id for e in ENTRIES if e.id not in words]
+    assert not cut, f"ids not printed whole at {columns} columns: {cut[:5]}"
+
+
+def _listed_ids(out: str) -> set[str]:
+    return set(out.split()) & {e.id for e in ENTRIES}
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.id)
+def test_cli_list_grep_finds_an_entry_by_each_field_in_any_case(entry, capsys):
+    for text in (entry.id.upper(), entry.title.lower(), entry.formula, entry.sources[0].swapcase()):
+        assert main(["list", "--grep", text]) == 0
+        assert entry.id in _listed_ids(capsys.readouterr().out), f"--grep {text!r} misses {entry.id}"
+
+
+def test_cli_list_grep_lists_only_matches_and_says_when_none(capsys):
+    assert main(["list", "--grep", "x^TAx"]) == 0  # spaces are ignored, as people type formulas
+    listed = _listed_ids(capsys.readouterr().out)
+    assert "seed-quadratic-form" in listed and len(listed) < len(ENTRIES) / 4
+    for id in listed:
+        e = CATALOGUE.get(id)
+        hay = " ".join([e.id, *e.aliases, e.title, e.formula, e.other_layout or "", *e.sources]).lower()
+        assert "x^tax" in "".join(hay.split()), id
+    assert main(["list", "--grep", "no such identity anywhere"]) == 1
+    captured = capsys.readouterr()
+    assert "no identity matches" in captured.err and "Traceback" not in captured.err
+
+
 def test_cli_verify_a_family(capsys):
     assert main(["verify", "--family", "layouts", "--snippets"]) == 0
     n = len(CATALOGUE.family("layouts").entries)
@@ -303,3 +393,71 @@ def test_readme_states_the_current_counts():
     text = Path(__file__).resolve().parents[1].joinpath("README.md").read_text(encoding="utf-8")
     block = text[text.index(README_START) + len(README_START):text.index(README_END)].strip()
     assert block == readme_counts(CATALOGUE), "README counts are stale: run `python -m matref._coverage README.md`"
+
+
+# ----- the pasteable NumPy function ---------------------------------------------------------------
+
+FUNCTION = dialect("function")
+
+
+def _makes_a_function(entry) -> bool:
+    """The dialect's promise: a derivative on the left and another side free of derivatives,
+    differentials and unknown function symbols."""
+    from matref._tree import Deriv, Differential, FnValue, Hessian
+    sides = matref.parse_identity(entry.formula, entry.where, entry.layout).equation.sides
+    lhs = sides[0]
+    if not isinstance(lhs, (Deriv, Hessian)) or any(isinstance(n, FnValue) for n in lhs.walk()):
+        return False
+    return any(not any(isinstance(n, (Deriv, Hessian, Differential, FnValue)) for n in s.walk()) for s in sides[1:])
+
+
+def test_the_function_dialect_keeps_its_promise_for_every_entry():
+    gets = {e.id for e in ENTRIES if FUNCTION.snippet(e, e.layout) is not None}
+    promised = {e.id for e in ENTRIES if _makes_a_function(e)}
+    assert gets == promised, f"missing: {sorted(promised - gets)[:5]}, unexpected: {sorted(gets - promised)[:5]}"
+    # 209 of 339 at the time of writing; the rest are algebraic identities, differentials and chain rules.
+    assert len(gets) > len(ENTRIES) / 2
+
+
+def test_the_function_for_the_quadratic_form_is_the_one_people_write():
+    text = FUNCTION.snippet(CATALOGUE.get("seed-quadratic-form"), "denominator")
+    assert "def grad_quadratic_form(x, A):" in text and text.rstrip().endswith("return (A + A.T) @ x")
+    assert "[0, 0]" not in text and "reshape" not in text
+
+
+@pytest.mark.parametrize("entry", [e for e in ENTRIES if _makes_a_function(e)][::7], ids=lambda e: e.id)
+def test_the_function_harness_catches_a_wrong_value_and_a_column_vector(entry):
+    text = FUNCTION.snippet(entry, entry.layout)
+    body, ret = text.rsplit("    return ", 1)
+    wrong = [f"2 * ({ret.strip()}) + 1e-3"]
+    if re.search(r"-> \(\S+,\)", text):  # a vector result: returned as a column by mistake
+        wrong.append(f"np.reshape({ret.strip()}, (-1, 1))")
+    for w in wrong:
+        with pytest.raises(AssertionError):
+            FUNCTION.run_entry(f"{body}    return {w}\n", entry, entry.layout)
+
+
+def test_the_stable_helpers_do_not_overflow():
+    from matref.snippets.numpy_function import HELPERS
+    ns = {}
+    exec(compile("import numpy as np\n" + "\n\n".join(HELPERS.values()), "<helpers>", "exec"), ns)  # our own text
+    big = np.array([1000.0, 1000.0, -1000.0])
+    assert np.allclose(ns["softmax"](big), [0.5, 0.5, 0.0])
+    assert np.isclose(ns["logsumexp"](big), 1000 + np.log(2))
+    assert np.allclose(ns["softmax_rows"](np.stack([big, -big])), [[0.5, 0.5, 0.0], [0.0, 0.0, 1.0]])
+    assert np.allclose(ns["sigmoid"](big), [1.0, 1.0, 0.0])
+    assert np.isclose(ns["sigmoid"](-700.0), np.exp(-700.0), rtol=1e-12, atol=0)  # 1 / (1 + exp(700)) overflows
+
+
+STABLE = [e for e in ENTRIES if _makes_a_function(e)
+          and re.search(r"softmax|logsumexp|sigmoid|logaddexp", FUNCTION.snippet(e, e.layout) or "")]
+
+
+@pytest.mark.parametrize("entry", STABLE, ids=lambda e: e.id)
+def test_functions_with_a_stable_form_stay_finite_at_large_inputs(entry):
+    # exp(1000) overflows; the max-shifted forms do not (and an overflow warning is an error here).
+    from matref.snippets.numpy_function import draw, load_function
+    ident = matref.parse_identity(entry.formula, entry.where, entry.layout)
+    fn, _ = load_function(FUNCTION.snippet(entry, entry.layout))
+    args, _ = draw(ident, 0, ident.sizes, scale=1000.0)
+    assert np.all(np.isfinite(fn(*args)))

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import json
 import sys
 import time
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from ._errors import MatrefError
 from ._plans import DRAWS_PER_PLAN, PLANS
@@ -31,21 +30,24 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--where", default="", help=r"declarations, e.g. 'x \in \mathbb{R}^{n}'")
     c.add_argument("--layout", choices=["denominator", "numerator"], default="denominator")
     c.add_argument("--json", action="store_true", help="print a machine-readable verdict")
-    c.add_argument("--snippet", action="store_true", help="print a runnable JAX script that checks it")
-    c.add_argument("--numpy", action="store_true", help="with --snippet: the NumPy closed form instead")
+    c.add_argument("--snippet", action="store_true", help="print a runnable snippet instead (the JAX check by default)")
+    _dialect_options(c, "with --snippet: ")
     c.add_argument("--seed", type=int, default=0, help="seed for the random inputs (default 0)")
     c.add_argument("--draws", type=int, default=DRAWS_PER_PLAN,
                    help=f"random draws at each of the {PLANS} size plans (default {DRAWS_PER_PLAN})")
 
     ls = sub.add_parser("list", help="list the catalogue's identities")
     ls.add_argument("--family", help="only this family (see the first column)")
+    ls.add_argument("--grep", metavar="TEXT",
+                    help="only identities whose id, title, formula or sources contain TEXT (any case)")
 
     sh = sub.add_parser("show", help="show one identity: formula in both layouts, sources, snippet")
     sh.add_argument("id")
+    _dialect_options(sh, "")
 
     sn = sub.add_parser("snippet", help="print just the code of an identity's snippet")
     sn.add_argument("id")
-    sn.add_argument("--numpy", action="store_true", help="the NumPy closed form instead of the JAX check")
+    _dialect_options(sn, "")
     sn.add_argument("--layout", choices=["denominator", "numerator"], help="default: the entry's own")
 
     v = sub.add_parser("verify", help="verify the catalogue (both layouts, errata, snippets)")
@@ -55,6 +57,14 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _dialect_options(p: argparse.ArgumentParser, prefix: str) -> None:
+    # Names are checked against the registry when used, so building the parser imports nothing heavy.
+    p.add_argument("--dialect", default="jax", metavar="NAME",
+                   help=f"{prefix}the snippet dialect: jax (default), numpy, function (see docs/snippets.md)")
+    p.add_argument("--numpy", dest="dialect", action="store_const", const="numpy",
+                   help=f"{prefix}the NumPy closed form (same as --dialect numpy)")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     console = Console(highlight=False, soft_wrap=True)
@@ -62,28 +72,28 @@ def main(argv: list[str] | None = None) -> int:
         return {"check": cmd_check, "list": cmd_list, "show": cmd_show, "snippet": cmd_snippet,
                 "verify": cmd_verify}[args.command](args, console)
     except MatrefError as e:
-        Console(stderr=True, highlight=False).print(f"[bold yellow]matref:[/] {e}", markup=True)
+        Console(stderr=True, highlight=False).print(Text.assemble(("matref:", "bold yellow"), f" {e}"))
         return EXIT_CANNOT
     except KeyboardInterrupt:
         return 130
 
 
-def _plain(text: str) -> str:
-    return text.replace("[", r"\[")
+def _err(*parts) -> None:
+    Console(stderr=True, highlight=False, soft_wrap=True).print(Text.assemble(*parts))
 
 
 def cmd_check(args, console: Console) -> int:
     if args.snippet:
         from ._errors import ShapeClash
-        from .snippets import jax_script, numpy_script
+        from .snippets import dialect
+        d = dialect(args.dialect)
         try:
-            text = (numpy_script if args.numpy else jax_script)(args.formula, args.where, args.layout)
+            text = d.script(args.formula, args.where, args.layout)
         except ShapeClash as e:
-            Console(stderr=True).print(f"refuted: {_plain(str(e))}; no snippet for an identity that does not conform")
+            _err(f"refuted: {e}; no snippet for an identity that does not conform")
             return EXIT_REFUTED
         if text is None:
-            Console(stderr=True).print("the closed form contains derivatives, which NumPy does not have; "
-                                       "drop --numpy for the JAX check")
+            _err(f"no {d.label} snippet: {d.none_reason}; try --dialect jax")
             return EXIT_CANNOT
         sys.stdout.write(text)
         return EXIT_HOLDS
@@ -97,9 +107,10 @@ def cmd_check(args, console: Console) -> int:
     if args.json:
         sys.stdout.write(json.dumps(verdict.to_dict(), ensure_ascii=False) + "\n")
     else:
-        console.print(f"[{STYLE[verdict.status]}]{MARK[verdict.status]} {verdict.status}[/]: {_plain(verdict.message)}")
+        console.print(Text.assemble((f"{MARK[verdict.status]} {verdict.status}", STYLE[verdict.status]),
+                                    f": {verdict.message}"))
         for line in verdict.details:
-            console.print(_plain(line))
+            console.print(Text(line))
     return verdict.exit_code
 
 
@@ -127,56 +138,94 @@ def _entry(cat, id: str):
         raise MatrefError(f"no identity with id {id!r}{hint}") from None
 
 
+def _matches(entry, needle: str) -> bool:
+    """Whether `needle` occurs in the entry's id, merged ids, title, formula or sources, ignoring case
+    (and, so that `x^TAx` finds `x^T A x`, also ignoring spaces)."""
+    hay = "\n".join([entry.id, *entry.aliases, entry.title, entry.formula, entry.other_layout or "",
+                     *entry.sources]).lower()
+    needle = needle.lower()
+    squeeze = "".join  # drop all whitespace
+    return needle in hay or squeeze(needle.split()) in squeeze(hay.split())
+
+
 def cmd_list(args, console: Console) -> int:
     cat = _catalogue()
-    if not console.is_terminal:  # piped: do not squeeze ids to the default 80 columns
+    if not console.is_terminal:  # piped: no terminal width to honour, so keep each row on one line
         console = Console(width=200, highlight=False)
-    table = Table("family", "id", "title", "sources", box=None, header_style="bold")
-    for fam in _family(cat, args.family):
-        for e in fam.entries:
-            mark = {"erratum": " [red](erratum)[/]", "pitfall": " [yellow](pitfall)[/]"}.get(e.kind, "")
-            table.add_row(fam.name, e.id, e.title + mark,
-                          _plain(", ".join(e.sources)))
+    entries = [(fam, e) for fam in _family(cat, args.family) for e in fam.entries
+               if args.grep is None or _matches(e, args.grep)]
+    if not entries:
+        _err(f"no identity matches {args.grep!r}")
+        return EXIT_REFUTED  # as grep does: 1 when nothing matches
+    # Ids are what `show` and permalinks take: never cut or wrapped; titles and sources wrap instead.
+    # Below 120 columns there is no room for four columns, so families become headings and the
+    # sources (printed by `matref show`) are left out.
+    wide = console.width >= 120
+    table = Table(box=None, header_style="bold")
+    if wide:
+        table.add_column("family", no_wrap=True)
+    table.add_column("id", no_wrap=True, min_width=max(len(e.id) for _, e in entries) + (0 if wide else 2))
+    table.add_column("title", overflow="fold", ratio=3)
+    if wide:
+        table.add_column("sources", overflow="fold", ratio=2)
+    heading = None
+    for fam, e in entries:
+        mark = {"erratum": (" (erratum)", "red"), "pitfall": (" (pitfall)", "yellow")}.get(e.kind, "")
+        title = Text.assemble(e.title, mark)
+        if wide:
+            table.add_row(fam.name, e.id, title, Text(", ".join(e.sources)))
+            continue
+        if fam.name != heading:
+            heading = fam.name
+            table.add_row(Text(fam.name, "bold"), "", end_section=False)
+        table.add_row(Text("  " + e.id), title)
     console.print(table)
     return EXIT_HOLDS
 
 
 def cmd_show(args, console: Console) -> int:
-    from .snippets import jax_snippet
+    from .snippets import dialect
+    d = dialect(args.dialect)
     e = _entry(_catalogue(), args.id)
-    console.print(f"[bold]{_plain(e.title)}[/]  ({e.id}, {e.family})")
+    say = console.print
+    say(Text.assemble((e.title, "bold"), f"  ({e.id}, {e.family})"))
     if args.id != e.id:
-        console.print(f"  ({args.id} was merged into {e.id})")
+        say(Text(f"  ({args.id} was merged into {e.id})"))
     if e.layout_independent:
-        console.print(f"  same in both layouts:  {_plain(e.formula)}")
+        say(Text(f"  same in both layouts:  {e.formula}"))
     else:
         for layout in ("denominator", "numerator"):
-            console.print(f"  {layout + ' layout:':22s} {_plain(e.formula_in(layout))}")
+            say(Text(f"  {layout + ' layout:':22s} {e.formula_in(layout)}"))
     if e.where:
-        console.print(f"  where {_plain(e.where)}")
-    console.print(f"  sources: {_plain(', '.join(e.sources))}")
+        say(Text(f"  where {e.where}"))
+    say(Text(f"  sources: {', '.join(e.sources)}"))
     if e.kind == "erratum":
-        wrong = e.wrong or e.wrong_text
-        console.print(f"  [red]as printed in {e.wrong_source}:[/] {_plain(wrong)}")
-        console.print(f"  the source assumes: {_plain(e.assumptions)}")
-        console.print(f"  {_plain(e.explanation)}")
+        say(Text.assemble("  ", (f"as printed in {e.wrong_source}:", "red"), f" {e.wrong or e.wrong_text}"))
+        say(Text(f"  the source assumes: {e.assumptions}"))
+        say(Text(f"  {e.explanation}"))
     if e.kind == "pitfall":
-        console.print(f"  [yellow]pitfall, {_plain(e.misreading)}:[/] {_plain(e.wrong)}")
-        console.print(f"  {_plain(e.explanation)}")
+        say(Text.assemble("  ", (f"pitfall, {e.misreading}:", "yellow"), f" {e.wrong}"))
+        say(Text(f"  {e.explanation}"))
     if e.notes:
-        console.print(f"  note: {_plain(e.notes)}")
-    console.print()
-    sys.stdout.flush()
-    console.print(_plain(jax_snippet(e, e.layout)), markup=False)
+        say(Text(f"  note: {e.notes}"))
+    text = d.snippet(e, e.layout)
+    if text is None:
+        say(Text(f"  (no {d.label} snippet: {d.none_reason})"))
+        return EXIT_HOLDS
+    say()
+    # The code goes out untouched: no markup, no highlighting, no wrapping, so it runs as printed.
+    console.file.flush()
+    sys.stdout.write(text)
     return EXIT_HOLDS
 
 
 def cmd_snippet(args, console: Console) -> int:
-    from .snippets import jax_snippet, numpy_snippet
+    from .snippets import dialect
+    d = dialect(args.dialect)
     e = _entry(_catalogue(), args.id)
-    text = (numpy_snippet if args.numpy else jax_snippet)(e, args.layout or e.layout)
+    text = d.snippet(e, args.layout or e.layout)
     if text is None:
-        Console(stderr=True).print(f"{e.id}: the closed form contains derivatives, so there is no NumPy snippet")
+        _err(f"{e.id}: no {d.label} snippet: {d.none_reason}; try --dialect jax")
         return EXIT_CANNOT
     sys.stdout.write(text)
     return EXIT_HOLDS
@@ -186,8 +235,8 @@ def cmd_verify(args, console: Console) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ._numeric import enable_compilation_cache
-    from ._verify import run_snippet, verify_entry
-    from .snippets import jax_snippet, numpy_snippet
+    from ._verify import verify_entry
+    from .snippets import DIALECTS
     enable_compilation_cache()
     cat = _catalogue()
     entries = [e for fam in _family(cat, args.family) for e in fam.entries]
@@ -201,17 +250,15 @@ def cmd_verify(args, console: Console) -> int:
             r = verify_entry(e, seed=args.seed)
             if args.snippets:
                 for layout in ("denominator", "numerator"):
-                    for kind, make in (("JAX", jax_snippet), ("NumPy", numpy_snippet)):
-                        if not r.layouts[layout].holds:
-                            continue
-                        text = make(e, layout)
-                        if text is None:
-                            continue
+                    if not r.layouts[layout].holds:
+                        continue
+                    for d in DIALECTS:
                         try:
-                            with contextlib.redirect_stdout(io.StringIO()):
-                                run_snippet(text, f"{e.id} {layout} {kind}")
+                            text = d.snippet(e, layout)
+                            if text is not None:
+                                d.run_entry(text, e, layout)
                         except Exception as exc:  # noqa: BLE001 - any failure of a snippet is reported
-                            r.snippet_errors.append(f"{kind} snippet ({layout}): {type(exc).__name__}: {exc}")
+                            r.snippet_errors.append(f"{d.label} snippet ({layout}): {type(exc).__name__}: {exc}")
             results.append(r)
             progress.advance(task)
     elapsed = time.perf_counter() - start
@@ -227,9 +274,9 @@ def cmd_verify(args, console: Console) -> int:
     console.print(table)
     bad = [r for r in results if not r.ok]
     for r in bad:
-        console.print(f"[bold red]✗ {r.entry.id}[/] ({r.entry.location})")
+        console.print(Text.assemble((f"✗ {r.entry.id}", "bold red"), f" ({r.entry.location})"))
         for p in r.problems:
-            console.print(f"    {_plain(p)}")
+            console.print(Text(f"    {p}"))
     what = "checks and snippets" if args.snippets else "checks"
     if bad:
         console.print(f"[bold red]{len(bad)} of {len(results)} entries failed[/] ({what}, {elapsed:.1f} s)")

@@ -1,8 +1,9 @@
-"""Generate runnable code from an identity's typed tree: a JAX script that checks it by automatic
-differentiation, and a NumPy script for the closed form (checked by central differences where
-the left side is a plain gradient).
+"""What the dialects share: Python names for symbols, the translation of a typed tree into array
+code (2-D arrays: vectors n×1, scalars 0-d or 1×1, as the tree has them), the lines that draw
+random inputs honouring the declarations, and PEP 8 assembly of a script.
 
-The text returned is exactly what the site shows and what the test harness executes.
+Every node type the generator does not know raises `UnsupportedNode` (a `CannotCheck`), so a new
+node in the language fails loudly in the harness and on the site build, never as wrong code.
 """
 
 from __future__ import annotations
@@ -11,10 +12,23 @@ import keyword
 import re
 from dataclasses import dataclass, field
 
-from ._language import Identity, parse_identity
-from ._shapes import Dim, kind
-from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Inverse, Mul,
+from .._errors import Unsupported
+from .._language import Identity, parse_identity
+from .._shapes import Dim, kind
+from .._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Inverse, Mul,
                     Node, Norm, Num, Power, Transpose, Unit, Var, same_variable)
+
+class UnsupportedNode(Unsupported):
+    """The snippet generator has no translation for a node of the tree (e.g. one the language gained
+    after the dialects were written). Names the node and the dialect."""
+
+    def __init__(self, what: str, dialect: str):
+        self.what, self.dialect = what, dialect
+        super().__init__(f"the {dialect} snippet generator does not support {what} yet")
+
+
+# Elementwise functions with the same name in NumPy and jax.numpy (sigmoid is spelled out per dialect).
+SAME_NAME = ("abs", "log", "exp", "sin", "cos", "tanh", "sqrt")
 
 # Binding strength of generated Python: a weaker child gets parentheses.
 P_ADD, P_MUL, P_UNARY, P_POW, P_ATOM = 1, 2, 3, 4, 5
@@ -55,6 +69,10 @@ class _Gen:
     defs: list[str] = field(default_factory=list)
     helpers: set[str] = field(default_factory=set)
     count: int = 0
+
+    @property
+    def dialect(self) -> str:
+        return "JAX" if self.xp == "jnp" else "NumPy"
 
     def dim(self, d: Dim) -> str:
         parts = [str(d.coeff)] if d.coeff != 1 or not d.factors else []
@@ -142,7 +160,7 @@ class _Gen:
             return self.hessian(node, bound)
         if isinstance(node, Differential):
             return self.differential(node, bound)
-        raise TypeError(type(node).__name__)  # pragma: no cover
+        raise UnsupportedNode(f"the node {type(node).__name__}", self.dialect)
 
     def call(self, node: Call, bound) -> _Code:
         xp, a = self.xp, self.expr(node.arg, bound)
@@ -165,7 +183,9 @@ class _Gen:
             if xp == "jnp":
                 return _Code(f"jax.nn.sigmoid({a.text})", rank=a.rank)
             return _Code(f"1 / (1 + np.exp(-{a.wrap(P_ATOM)}))", P_MUL, rank=a.rank)
-        return _Code(f"{xp}.{fn}({a.text})", rank=a.rank)  # abs, log, exp, sin, cos, tanh, sqrt
+        if fn in SAME_NAME:
+            return _Code(f"{xp}.{fn}({a.text})", rank=a.rank)
+        raise UnsupportedNode(f"the function {fn!r}", self.dialect)
 
     # ----- derivatives (JAX only) -----------------------------------------------------------------
     def _variable(self, wrt: Node, bound) -> tuple[str, str, dict[str, str]]:
@@ -256,12 +276,14 @@ def _varying(ident: Identity) -> list[str]:
     return [v for v in names if "constant" not in ident.decls[v].props]
 
 
-def _inputs(ident: Identity, xp: str = "jnp") -> list[str]:
-    """Lines that define the sizes and draw each input with its declared properties."""
+def _inputs(ident: Identity, xp: str = "jnp", sizes: dict[str, int] | None = None) -> list[str]:
+    """Lines that define the sizes (`ident.sizes` unless given) and draw each input with its
+    declared properties."""
     lines = []
-    if ident.sizes:
-        names = list(ident.sizes)
-        lines.append(f"{', '.join(names)} = {', '.join(str(ident.sizes[n]) for n in names)}"
+    sizes = ident.sizes if sizes is None else sizes
+    if sizes:
+        names = list(sizes)
+        lines.append(f"{', '.join(names)} = {', '.join(str(sizes[n]) for n in names)}"
                      + ("" if len(names) > 1 else ""))
     if ident.indices:
         letters = list(ident.indices)
@@ -331,29 +353,8 @@ def _inputs(ident: Identity, xp: str = "jnp") -> list[str]:
     return lines
 
 
-def jax_script(formula: str, where: str = "", layout: str = "denominator", title: str | None = None) -> str:
-    """A self-contained script checking the identity with JAX autodiff (raises MatrefError if the
-    identity cannot be parsed or does not conform)."""
-    ident = parse_identity(formula, where, layout)
-    gen = _Gen(ident, "jnp")
-    gen.varying = _varying(ident)
-    sides = [gen.expr(s, {}) for s in ident.equation.sides]
-    names = ["lhs", "rhs"] + [f"side{i}" for i in range(3, len(sides) + 1)]
-    head = [f"# {title}" if title else "# Checked by automatic differentiation",
-            f"# {formula}",
-            *([f"# where {where}"] if where else []),
-            f"# {layout} layout",
-            "import jax",
-            "import jax.numpy as jnp",
-            "import numpy as np",
-            "",
-            'jax.config.update("jax_enable_x64", True)',
-            "rng = np.random.default_rng(0)"]
-    checks = [f"{name} = {code.text}" for name, code in zip(names, sides)]
-    checks += [f"assert np.allclose({a}, {b}, rtol=1e-8, atol=1e-10), abs({a} - {b}).max()"
-               for a, b in zip(names, names[1:])]
-    checks.append(f'print("holds:", {names[0]}.shape if np.ndim({names[0]}) else "scalar")')
-    return _assemble(head, _inputs(ident), sorted(gen.helpers) + gen.defs, checks)
+def _has_derivative(node: Node) -> bool:
+    return any(isinstance(n, (Deriv, Hessian, Differential)) for n in node.walk())
 
 
 def _assemble(head: list[str], inputs: list[str], defs: list[str], tail: list[str]) -> str:
@@ -366,66 +367,3 @@ def _assemble(head: list[str], inputs: list[str], defs: list[str], tail: list[st
     return re.sub(r"\n{4,}", "\n\n\n", text).strip() + "\n"
 
 
-def _has_derivative(node: Node) -> bool:
-    return any(isinstance(n, (Deriv, Hessian, Differential)) for n in node.walk())
-
-
-NUMERIC_GRADIENT = '''def numeric_gradient(f, x, h=1e-6):
-    """Central differences: entry idx is (f(x + h e_idx) - f(x - h e_idx)) / 2h."""
-    x = np.asarray(x, dtype=float)
-    g = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        e = np.zeros_like(x)
-        e[idx] = h
-        g[idx] = (f(x + e) - f(x - e)) / (2 * h)
-    return g'''
-
-
-def numpy_script(formula: str, where: str = "", layout: str = "denominator", title: str | None = None) -> str | None:
-    """A plain NumPy script computing the closed form; where the left side is a gradient of a
-    scalar function, it is checked against central differences. None when the closed form
-    itself contains derivatives (NumPy has none)."""
-    ident = parse_identity(formula, where, layout)
-    sides = ident.equation.sides
-    if any(_has_derivative(s) for s in sides[1:]):
-        return None
-    if any(isinstance(n, Call) and n.fn in ("expm", "sinm", "cosm") for s in sides for n in s.walk()):
-        return None  # NumPy has no matrix exponential, sine or cosine
-    gen = _Gen(ident, "np")
-    head = [f"# {title}" if title else "# The closed form in NumPy",
-            f"# {formula}",
-            *([f"# where {where}"] if where else []),
-            f"# {layout} layout",
-            "import numpy as np",
-            "",
-            "rng = np.random.default_rng(0)"]
-    closed = [gen.expr(s, {}) for s in sides[1:]]
-    lhs = sides[0]
-    tail = [f"closed_form = {closed[0].text}"]
-    tail += [f"assert np.allclose(closed_form, {c.text}, rtol=1e-8, atol=1e-10)" for c in closed[1:]]
-    defs: list[str] = []
-    if not _has_derivative(lhs):
-        tail.insert(0, f"lhs = {gen.expr(lhs, {}).text}")
-        tail.append("assert np.allclose(lhs, closed_form, rtol=1e-8, atol=1e-10)")
-    elif isinstance(lhs, Deriv) and isinstance(lhs.wrt, Var) and kind(lhs.f.shape) == "scalar" \
-            and not _has_derivative(lhs.f):
-        x = _ident(lhs.wrt.name)
-        body = gen.expr(lhs.f, {})
-        ret = body.text if body.rank == 0 else f"{body.wrap(P_ATOM)}.item()"
-        name = _free_name(ident)
-        defs = [f"def {name}({x}):\n    return {ret}", NUMERIC_GRADIENT]
-        fd = f"numeric_gradient({name}, {x})" + (".T" if lhs.layout == "numerator" else "")
-        # Central differences with h = 1e-6 are accurate to about 1e-9 here; 1e-5 leaves a wide margin.
-        tail.append(f"assert np.allclose({fd}, closed_form, rtol=1e-5, atol=1e-7)")
-    tail.append('print("closed form:", np.shape(closed_form))')
-    return _assemble(head, _inputs(ident, "np"), defs, tail)
-
-
-def jax_snippet(entry, layout: str) -> str:
-    """The JAX check script of a catalogue entry in `layout` (the text the site shows)."""
-    return jax_script(entry.formula_in(layout), entry.where, layout, title=entry.title)
-
-
-def numpy_snippet(entry, layout: str) -> str | None:
-    """The NumPy closed-form script of a catalogue entry in `layout`, or None (see numpy_script)."""
-    return numpy_script(entry.formula_in(layout), entry.where, layout, title=entry.title)

@@ -1,0 +1,543 @@
+"""Dialect `function`: a plain NumPy function to paste, e.g.
+
+    def grad_quadratic_form(x, A):
+        return (A + A.T) @ x
+
+Vectors are 1-D arrays (a row vector too: NumPy's `@` and `np.outer` know which product is meant,
+because the tree's shapes do), scalars plain floats, matrices 2-D. The function computes the
+derivative side of an identity from its closed form, in the layout asked for. Where a standard
+numerically stable form exists it is used: softmax and row-wise softmax shifted by the maximum,
+log-sum-exp, softplus as `np.logaddexp`, the logistic sigmoid without overflow.
+
+There is no function (None) when the identity has no derivative on its left side (an algebraic
+identity or a differential), or when every other side still has derivatives or symbols for unknown
+functions (chain rules). The harness (`run`) executes the text verbatim, calls the function at random
+inputs that honour the declarations, at two size assignments, and compares it with the JAX derivative.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._language import Identity, parse_identity
+from .._shapes import Dim, kind
+from .._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Inverse, Mul,
+                     Node, Norm, Num, Power, Transpose, Unit, Var)
+from ._common import P_ADD, P_ATOM, P_MUL, P_POW, P_UNARY, UnsupportedNode, _Code, _Gen, _ident, _inputs
+from ._dialect import Dialect, SnippetFailed, execute
+
+DIALECT_NAME = "NumPy function"
+
+HELPERS = {
+    "softmax": '''def softmax(z):
+    """exp(z) / sum(exp(z)) for a 1-D z, shifted by max(z) so that exp cannot overflow."""
+    e = np.exp(z - np.max(z))
+    return e / np.sum(e)''',
+    "softmax_rows": '''def softmax_rows(Z):
+    """The softmax of each row of Z, shifted by the row's maximum so that exp cannot overflow."""
+    E = np.exp(Z - np.max(Z, axis=1, keepdims=True))
+    return E / np.sum(E, axis=1, keepdims=True)''',
+    "logsumexp": '''def logsumexp(z):
+    """log(sum(exp(z))), shifted by max(z) so that exp cannot overflow."""
+    m = np.max(z)
+    return m + np.log(np.sum(np.exp(z - m)))''',
+    "sigmoid": '''def sigmoid(t):
+    """1 / (1 + exp(-t)) as exp(-log(1 + exp(-t))): no overflow, full precision for both signs of t."""
+    return np.exp(-np.logaddexp(0, -t))''',
+}
+
+
+class _NoFunction(Exception):
+    """The closed form needs something a plain NumPy function cannot take (a derivative, an
+    unknown function symbol)."""
+
+
+def _form(node: Node) -> str:
+    """How a node's value is held: 'scalar' (a float), 'col' or 'row' (both 1-D) or 'matrix'."""
+    k = kind(node.shape)
+    if k == "vector":
+        return "col" if node.shape[1].is_one else "row"
+    return k
+
+
+def _sum_of_exp(node: Node) -> Node | None:
+    """`a` when node is 1ᵀexp(a) (the sum of exp over a vector a), else None."""
+    if isinstance(node, Mul) and len(node.factors) == 2:
+        one, e = node.factors
+        if isinstance(one, Transpose) and isinstance(one.x, Const) and one.x.which == "1" \
+                and isinstance(e, Call) and e.fn == "exp" and _form(e) == "col":
+            return e.arg
+    return None
+
+
+def _is_ones(node: Node) -> bool:
+    """Whether node is all ones: 1, 1ᵀ or 1 1ᵀ."""
+    if isinstance(node, Const):
+        return node.which == "1"
+    if isinstance(node, Transpose):
+        return _is_ones(node.x)
+    return isinstance(node, Mul) and all(_is_ones(f) for f in node.factors)
+
+
+def _is_ones_row(node: Node) -> bool:
+    return isinstance(node, Transpose) and isinstance(node.x, Const) and node.x.which == "1"
+
+
+def _is_ones_col(node: Node) -> bool:
+    return isinstance(node, Const) and node.which == "1" and _form(node) == "col"
+
+
+def _times(a, b):
+    """The shape of a product: a 1×1 factor scales the other."""
+    return b if kind(a) == "scalar" else a if kind(b) == "scalar" else (a[0], b[1])
+
+
+def _chain_shape(factors: list[Node]):
+    shape = factors[0].shape
+    for f in factors[1:]:
+        shape = _times(shape, f.shape)
+    return shape
+
+
+def _scalar_segments(factors: list[Node]) -> list[list[Node]]:
+    """Cut a product where the running product is 1×1: `1ᵀX1 · 2 · 11ᵀ` is three segments, each a
+    matrix product of its own (a lone scalar factor is one too)."""
+    segments, current, shape = [], [], None
+    for f in factors:
+        current.append(f)
+        shape = f.shape if shape is None else _times(shape, f.shape)
+        if kind(shape) == "scalar":
+            segments.append(current)
+            current, shape = [], None
+    return segments + ([current] if current else [])
+
+
+def _product_of(factors: list[Node]) -> Node:
+    """The product of `factors` as one node."""
+    if len(factors) == 1:
+        return factors[0]
+    node = Mul(tuple(factors))
+    node.shape = _chain_shape(factors)
+    return node
+
+
+def _row_sums_of_exp(node: Node) -> Node | None:
+    """`A` when node is exp(A)1 (the row sums of exp over a matrix A), else None."""
+    if isinstance(node, Mul) and len(node.factors) == 2:
+        e, one = node.factors
+        if isinstance(e, Call) and e.fn == "exp" and _form(e) == "matrix" \
+                and isinstance(one, Const) and one.which == "1":
+            return e.arg
+    return None
+
+
+@dataclass
+class _Gen1(_Gen):
+    """Array code with 1-D vectors and float scalars (the tree's n×1, 1×n and 1×1 made plain)."""
+
+    letters: list[str] = field(default_factory=list)  # dimension letters the code uses
+    used: set[str] = field(default_factory=set)  # helpers the code calls
+    subst: dict[int, str] = field(default_factory=dict)  # id(node) -> code replacing it (stable forms)
+
+    @property
+    def dialect(self) -> str:
+        return DIALECT_NAME
+
+    def dim(self, d: Dim) -> str:
+        for f in d.factors:
+            letter = f[4:-1] if f.startswith("tri(") else f
+            if letter not in self.letters:
+                self.letters.append(letter)
+        return super().dim(d)
+
+    def same(self, a: Node, b: Node) -> bool:
+        """Whether two subtrees are the same expression (their code is generated deterministically)."""
+        return _form(a) == _form(b) and self.expr(a, {}).text == self.expr(b, {}).text
+
+    def expr(self, node: Node, bound: dict[str, str]) -> _Code:  # noqa: C901 - one case per node type
+        if id(node) in self.subst:
+            return _Code(self.subst[id(node)])
+        form = _form(node)
+        if isinstance(node, (Deriv, Hessian, Differential, FnValue, Entry)):
+            raise _NoFunction(type(node).__name__)
+        if isinstance(node, Var):
+            return _Code(_ident(node.name))
+        if isinstance(node, Num):
+            v = node.value
+            return _Code(str(int(v)) if v == int(v) else repr(v))
+        if isinstance(node, Const):
+            if node.which == "pi":
+                return _Code("np.pi")
+            if node.which == "I":
+                return _Code(f"np.eye({self.dim(node.shape[0])})")
+            if form == "scalar":
+                return _Code("1.0" if node.which == "1" else "0.0")
+            size = self.shape(node) if form == "matrix" else self.dim(node.shape[0 if form == "col" else 1])
+            return _Code(f"np.{'ones' if node.which == '1' else 'zeros'}({size})")
+        if isinstance(node, Unit):
+            i, j = node.indices
+            if form == "matrix":
+                return _Code(f"np.outer(np.eye({self.dim(node.shape[0])})[{i}], np.eye({self.dim(node.shape[1])})[{j}])")
+            return _Code(f"np.eye({self.dim(node.shape[0] if form == 'col' else node.shape[1])})"
+                         f"[{i if form == 'col' else j}]")
+        if isinstance(node, Add):
+            parts = []
+            plain = any(not _is_ones(t) for _, t in node.terms)  # then all-ones terms broadcast as 1
+            for n, (sign, term) in enumerate(node.terms):
+                text = "1" if plain and form != "scalar" and _is_ones(term) else self.expr(term, bound).wrap(P_MUL)
+                parts.append(("-" if sign < 0 else "") + text if n == 0 else ("- " if sign < 0 else "+ ") + text)
+            return _Code(" ".join(parts), P_ADD)
+        if isinstance(node, Mul):
+            return self.product(node)
+        if isinstance(node, Binary):
+            return self.binary(node)
+        if isinstance(node, Transpose):
+            if isinstance(node.x, Transpose):
+                return self.expr(node.x.x, bound)
+            if isinstance(node.x, Const) and node.x.which == "I":
+                return self.expr(node.x, bound)
+            c = self.expr(node.x, bound)
+            return _Code(f"{c.wrap(P_ATOM)}.T") if form == "matrix" else c  # a 1-D array has no orientation
+        if isinstance(node, Inverse):
+            c = self.expr(node.x, bound)
+            return _Code(f"1 / {c.wrap(P_UNARY)}", P_MUL) if form == "scalar" else _Code(f"np.linalg.inv({c.text})")
+        if isinstance(node, Power):
+            base = self.expr(node.x, bound)
+            if form == "scalar":
+                return _Code(f"{base.wrap(P_ATOM)} ** {self.expr(node.p, bound).wrap(P_ATOM)}", P_POW)
+            p = int(node.p.value)
+            if p in (0, 1):  # what the sums of the power rules expand to at their ends
+                return _Code(f"np.eye({self.dim(node.shape[0])})") if p == 0 else base
+            return _Code(f"np.linalg.matrix_power({base.text}, {p})")
+        if isinstance(node, Div):
+            return self.division(node)
+        if isinstance(node, Call):
+            return self.call(node, bound)
+        if isinstance(node, Norm):
+            a = self.expr(node.x, bound)
+            order = {"2": ", 2" if _form(node.x) == "matrix" else "", "1": ", 1", "F": ""}.get(node.p)
+            if order is None:
+                raise UnsupportedNode(f"the norm ‖·‖_{node.p}", self.dialect)
+            return _Code(f"np.linalg.norm({a.text}{order})")
+        raise UnsupportedNode(f"the node {type(node).__name__}", self.dialect)
+
+    def product(self, node: Mul) -> _Code:
+        """A chain of factors with `@`, `*` (a scalar factor) or `np.outer` (column times row)."""
+        segments = _scalar_segments(list(node.factors))
+        if len(segments) == 1:
+            return self.chain(segments[0])
+        return _Code(" * ".join(self.chain(seg).wrap(P_UNARY) for seg in segments), P_MUL)
+
+    def chain(self, factors: list[Node]) -> _Code:
+        """Factors whose running product is never 1×1 before the end (see _scalar_segments)."""
+        # Sums written as products with ones: 1ᵀv, 1ᵀM (column sums), M1 (row sums), vᵀ1. As np.sum
+        # they need no size and read as what they are.
+        if len(factors) >= 2 and _is_ones_row(factors[0]) and not _is_ones(factors[1]):
+            rest = _product_of(factors[1:])
+            if _form(rest) in ("col", "matrix"):
+                axis = "" if _form(rest) == "col" else ", axis=0"
+                return _Code(f"np.sum({self.expr(rest, {}).text}{axis})")
+        if len(factors) >= 2 and _is_ones_col(factors[-1]) and not _is_ones(factors[-2]):
+            rest = _product_of(factors[:-1])
+            if _form(rest) in ("row", "matrix"):
+                axis = "" if _form(rest) == "row" else ", axis=1"
+                return _Code(f"np.sum({self.expr(rest, {}).text}{axis})")
+        factors = list(factors)
+        i = 0
+        while i < len(factors) - 1:  # diag(exp(A)1)⁻¹ exp(A): the row-wise softmax of A
+            f, g = factors[i], factors[i + 1]
+            if isinstance(f, Inverse) and isinstance(f.x, Call) and f.x.fn == "diag" \
+                    and (a := _row_sums_of_exp(f.x.arg)) is not None \
+                    and isinstance(g, Call) and g.fn == "exp" and self.same(g.arg, a):
+                self.used.add("softmax_rows")
+                self.subst[id(g)] = f"softmax_rows({self.expr(a, {}).text})"
+                del factors[i]
+            i += 1
+        if len(factors) == 1:
+            return self.expr(factors[0], {})
+        first = self.expr(factors[0], {})
+        text, prec, acc = first.wrap(P_MUL), P_MUL, _form(factors[0])
+        for n, f in enumerate(factors[1:]):
+            if n == 0:
+                text = first.text if acc == "col" and _form(f) == "row" else text  # an argument of np.outer
+            c, ff = self.expr(f, {}), _form(f)
+            if acc == "scalar" or ff == "scalar":
+                text, prec, acc = f"{text} * {c.wrap(P_UNARY)}", P_MUL, ff if acc == "scalar" else acc
+            elif acc == "col" and ff == "row":  # `@` of two 1-D arrays is the inner product: say outer
+                text, prec, acc = f"np.outer({text}, {c.text})", P_ATOM, "matrix"
+            else:  # row·col is a float, row·M a row, M·col a column, M·M a matrix
+                text, prec = f"{text} @ {c.wrap(P_UNARY)}", P_MUL
+                acc = {("row", "col"): "scalar", ("row", "matrix"): "row", ("matrix", "col"): "col"}.get(
+                    (acc, ff), "matrix")
+        return _Code(text, prec)
+
+    def binary(self, node: Binary) -> _Code:
+        a, b = self.expr(node.left, {}), self.expr(node.right, {})
+        fa, fb = _form(node.left), _form(node.right)
+        if node.op != "kron" or "scalar" in (fa, fb):
+            return _Code(f"{a.wrap(P_UNARY)} * {b.wrap(P_UNARY)}", P_MUL)
+        if fa == fb:  # col⊗col and row⊗row stay 1-D
+            return _Code(f"np.kron({a.text}, {b.text})")
+        if (fa, fb) == ("col", "row"):
+            return _Code(f"np.outer({a.text}, {b.text})")
+        if (fa, fb) == ("row", "col"):
+            return _Code(f"np.outer({b.text}, {a.text})")
+        two_d = {"col": "[:, None]", "row": "[None, :]", "matrix": ""}  # np.kron needs the orientation
+        return _Code(f"np.kron({a.wrap(P_ATOM)}{two_d[fa]}, {b.wrap(P_ATOM)}{two_d[fb]})")
+
+    def division(self, node: Div) -> _Code:
+        den, k = node.den, 1
+        if isinstance(den, Power) and isinstance(den.p, Num) and den.p.value == int(den.p.value):
+            den, k = den.x, int(den.p.value)
+        a = _sum_of_exp(den)
+        if a is not None:  # exp(a)…exp(a)ᵀ / (1ᵀexp(a))^k: k factors of softmax(a)
+            factors = node.num.factors if isinstance(node.num, Mul) else (node.num,)
+            exps = [f for f in factors
+                    if isinstance(f, Call) and f.fn == "exp" and self.same(f.arg, a)
+                    or isinstance(f, Transpose) and isinstance(f.x, Call) and f.x.fn == "exp" and self.same(f.x.arg, a)]
+            if len(exps) == k:
+                self.used.add("softmax")
+                soft = f"softmax({self.expr(a, {}).text})"
+                for f in exps:
+                    self.subst[id(f.x if isinstance(f, Transpose) else f)] = soft
+                return self.expr(node.num, {})
+        num, d = self.expr(node.num, {}), self.expr(node.den, {})
+        return _Code(f"{num.wrap(P_MUL)} / {d.wrap(P_UNARY)}", P_MUL)
+
+    def call(self, node: Call, bound) -> _Code:
+        fn, arg = node.fn, node.arg
+        if fn == "log":
+            a = _sum_of_exp(arg)
+            if a is not None:
+                self.used.add("logsumexp")
+                return _Code(f"logsumexp({self.expr(a, {}).text})")
+            if isinstance(arg, Add) and len(arg.terms) == 2 and all(s > 0 for s, _ in arg.terms):
+                (_, one), (_, e) = arg.terms
+                if (isinstance(one, Const) and one.which == "1" or isinstance(one, Num) and one.value == 1) \
+                        and isinstance(e, Call) and e.fn == "exp":  # log(1 + exp(t)): the softplus
+                    return _Code(f"np.logaddexp(0, {self.expr(e.arg, {}).text})")
+        a = self.expr(arg, bound)
+        form = _form(arg)
+        if fn == "tr":
+            return _Code(f"np.trace({a.text})")
+        if fn == "det":
+            return _Code(f"np.linalg.det({a.text})")
+        if fn == "vec":  # stack the columns
+            return a if form != "matrix" else _Code(f'{a.wrap(P_ATOM)}.ravel(order="F")')
+        if fn == "vech":  # the lower triangle, column by column
+            return _Code(f"{a.wrap(P_ATOM)}.T[np.triu_indices({self.dim(arg.shape[0])})]")
+        if fn == "diag":
+            return _Code(f"np.diag({a.text})")
+        if fn in ("expm", "sinm", "cosm"):
+            self.used.add("scipy")
+            return _Code(f"scipy.linalg.{fn}({a.text})")
+        if fn == "sigmoid":
+            self.used.add("sigmoid")
+            return _Code(f"sigmoid({a.text})")
+        if fn in ("abs", "log", "exp", "sin", "cos", "tanh", "sqrt"):
+            return _Code(f"np.{fn}({a.text})")
+        raise UnsupportedNode(f"the function {fn!r}", self.dialect)
+
+
+def _derivative_word(lhs: Node) -> str:
+    if isinstance(lhs, Hessian):
+        return "hessian"
+    f, x = kind(lhs.f.shape), kind(lhs.wrt.shape)
+    if f == "scalar":
+        return "derivative" if x == "scalar" else "grad"
+    return "jacobian" if f == "vector" and x == "vector" else "derivative"
+
+
+def function_name(lhs: Node, id: str | None) -> str:
+    """`grad_quadratic_form` from the entry id `seed-quadratic-form`: what is computed, then the id
+    without its catalogue prefixes (seed-, ml-, mc-NNN-) and the words for what is computed."""
+    word = _derivative_word(lhs)
+    if not id:
+        return word
+    words = re.sub(r"^(seed|ml|mc-\d+)-", "", id).split("-")
+    words = [w for w in words if w not in ("grad", "gradient", "jacobian", "hessian", "derivative")]
+    name = "_".join([word, *words])
+    return _ident(name)
+
+
+def _dim_note(d: Dim) -> str:
+    parts = [str(d.coeff)] if d.coeff != 1 or not d.factors else []
+    return "*".join(parts + [f"{f[4:-1]}({f[4:-1]}+1)/2" if f.startswith("tri(") else f for f in d.factors])
+
+
+def _shape_note(shape) -> str:
+    """How the docstring states a shape: float, (n,) or (m, n*n)."""
+    k = kind(shape)
+    if k == "scalar":
+        return "float"
+    r, c = _dim_note(shape[0]), _dim_note(shape[1])
+    return f"({r if shape[1].is_one else c},)" if k == "vector" else f"({r}, {c})"
+
+
+def _plan(ident: Identity) -> tuple[Node, Node] | None:
+    """(derivative side, closed form) when the identity makes a function, else None."""
+    sides = ident.equation.sides
+    lhs = sides[0]
+    if not isinstance(lhs, (Deriv, Hessian)):
+        return None
+    if any(isinstance(n, FnValue) for n in lhs.walk()):
+        return None
+    for side in sides[1:]:
+        if not any(isinstance(n, (Deriv, Hessian, Differential, FnValue)) for n in side.walk()):
+            return lhs, side
+    return None
+
+
+def _size_source(declared: dict, letter: str):
+    """(argument, axis, whether it is a matrix) whose size along axis is the letter, or None."""
+    for p, d in declared.items():
+        if kind(d.shape) != "scalar":
+            for axis in (0, 1):
+                if d.shape[axis] == Dim(1, (letter,)):
+                    return _ident(p), axis, kind(d.shape) == "matrix"
+    return None
+
+
+def _size_parameters(ident: Identity) -> list[str]:
+    """Dimension letters the function takes as arguments (no other argument has that size)."""
+    lhs, rhs = _plan(ident)
+    gen = _Gen1(ident, "np")
+    gen.expr(rhs, {})
+    declared = {p: ident.decls[p] for p in _parameters(ident, lhs, rhs) if p in ident.decls}
+    return [letter for letter in gen.letters if _size_source(declared, letter) is None]
+
+
+def _parameters(ident: Identity, lhs: Node, rhs: Node) -> list[str]:
+    """Declared names the function takes: the variable of differentiation first, then the others in
+    the order they appear; then the index letters of an entry derivative."""
+    order = [n.name for n in lhs.walk() if isinstance(n, Var)]
+    wrt = lhs.wrt if isinstance(lhs, Deriv) else lhs.a
+    first = [n.name for n in wrt.walk() if isinstance(n, Var)]
+    names = list(dict.fromkeys(first + order + [n.name for n in rhs.walk() if isinstance(n, Var)]))
+    return names + [i for i in ident.indices]
+
+
+def function_script(formula: str, where: str = "", layout: str = "denominator", title: str | None = None,
+                   id: str | None = None) -> str | None:
+    """The derivative side of the identity as a plain NumPy function to paste (1-D vectors, float
+    scalars), named after `id`; None when the identity does not make one (see the module)."""
+    ident = parse_identity(formula, where, layout)
+    plan = _plan(ident)
+    if plan is None:
+        return None
+    lhs, rhs = plan
+    gen = _Gen1(ident, "np")
+    try:
+        body = gen.expr(rhs, {})
+    except _NoFunction:
+        return None
+    params = _parameters(ident, lhs, rhs)
+    declared = {p: ident.decls[p] for p in params if p in ident.decls}
+    # Sizes come from the arguments, so one function serves every size.
+    prologue, args = [], [_ident(p) for p in params]
+    for letter in gen.letters:
+        source = _size_source(declared, letter)
+        if source is None:
+            args.append(letter)  # no argument has this size: the caller passes it
+            continue
+        v, axis, is_matrix = source
+        prologue.append(f"{letter} = {v}.shape[{axis}]" if is_matrix else f"{letter} = len({v})")
+    shapes = ", ".join([f"{_ident(p)}: {_shape_note(d.shape)}" for p, d in declared.items()]
+                       + [f"{a}: int" for a in args if a in gen.letters or a in ident.indices])
+    result = _shape_note(lhs.shape)
+    name = function_name(lhs, id)
+    what = title or {"grad": "Gradient", "hessian": "Hessian", "jacobian": "Jacobian"}.get(
+        _derivative_word(lhs), "Derivative")
+    doc = f'    """{what} ({layout} layout).\n\n    {shapes} -> {result}\n    """'
+    lines = [f"def {name}({', '.join(args)}):", doc, *(f"    {line}" for line in prologue), f"    return {body.text}"]
+    imports = ["import numpy as np"] + (["import scipy.linalg"] if "scipy" in gen.used else [])
+    helpers = [HELPERS[h] for h in HELPERS if h in gen.used]
+    head = [f"# {formula}", *([f"# where {where}"] if where else [])]
+    return "\n".join(head + imports) + "\n\n\n" + "\n\n\n".join(helpers + ["\n".join(lines)]) + "\n"
+
+
+def function_snippet(entry, layout: str) -> str | None:
+    """The pasteable function of a catalogue entry in `layout` (named after its id), or None."""
+    return function_script(entry.formula_in(layout), entry.where, layout, title=entry.title, id=entry.id)
+
+
+# ----- the harness -----------------------------------------------------------------------------------
+
+_DEF = re.compile(r"^def (\w+)\(", re.MULTILINE)
+
+
+def _reference_script(ident: Identity, lhs: Node, seed: int, sizes: dict[str, int]) -> str:
+    """JAX code (the JAX check's own translation) drawing inputs and computing `reference` = the
+    derivative side, with 2-D vectors as the tree has them."""
+    gen = _Gen(ident, "jnp")
+    gen.varying = []
+    ref = gen.expr(lhs, {})
+    head = ["import jax", "import jax.numpy as jnp", "import numpy as np",
+            'jax.config.update("jax_enable_x64", True)', f"rng = np.random.default_rng({seed})"]
+    return "\n".join(head + _inputs(ident, sizes=sizes) + sorted(gen.helpers) + gen.defs
+                     + [f"reference = np.asarray({ref.text})"]) + "\n"
+
+
+def _other_sizes(ident: Identity) -> dict[str, int]:
+    """Each free size one larger (so the other parity, and entry indices stay in range)."""
+    return {k: v if ident.decls.get(k) is not None and ident.decls[k].kind == "const" else v + 1
+            for k, v in ident.sizes.items()}
+
+
+def load_function(text: str, label: str = "function"):
+    """Execute the function text verbatim; (the function it defines last, its parameter names)."""
+    namespace, _ = execute(text, label)
+    name = _DEF.findall(text)[-1]
+    return namespace[name], re.search(rf"^def {name}\((.*)\):", text, re.MULTILINE).group(1).split(", ")
+
+
+def draw(ident: Identity, seed: int, sizes: dict[str, int], scale: float = 1.0) -> tuple[list, np.ndarray]:
+    """(arguments for the function, the JAX derivative there): inputs drawn as the JAX check draws
+    them (honouring the declarations), vectors made 1-D and scalars float; arrays times `scale`."""
+    plan = _plan(ident)
+    if plan is None:
+        raise ValueError("the identity makes no function")
+    lhs, rhs = plan
+    data, _ = execute(_reference_script(ident, lhs, seed, sizes), "reference")
+    args = []
+    for p in _parameters(ident, lhs, rhs):
+        if p in ident.indices:
+            args.append(int(data[p]))
+            continue
+        value = np.asarray(data[_ident(p)]) * scale
+        k = kind(ident.decls[p].shape)
+        args.append(float(value) if k == "scalar" else value.ravel() if k == "vector" else value)
+    args += [sizes[letter] for letter in _size_parameters(ident)]
+    return args, data["reference"]
+
+
+def run_function(text: str, formula: str, where: str, layout: str) -> None:
+    """Execute the function text verbatim, call it at random inputs (two seeds, two size assignments)
+    and compare with the JAX derivative; raises SnippetFailed."""
+    ident = parse_identity(formula, where, layout)
+    fn, _ = load_function(text, f"function {layout}")
+    lhs = _plan(ident)[0]
+    for seed, sizes in ((0, ident.sizes), (1, _other_sizes(ident))):
+        args, want = draw(ident, seed, sizes)
+        try:
+            got = fn(*args)
+        except Exception as exc:  # noqa: BLE001 - the pasted function failing is the dialect's failure
+            raise SnippetFailed(f"{fn.__name__}(...) at sizes {sizes}: {type(exc).__name__}: {exc}") from exc
+        form = _form(lhs)
+        expected_shape = () if form == "scalar" else (want.size,) if form in ("col", "row") else want.shape
+        if np.shape(got) != expected_shape:
+            raise SnippetFailed(f"{fn.__name__}(...) returned shape {np.shape(got)}, not {expected_shape} "
+                                f"(sizes {sizes})")
+        want = want.reshape(expected_shape)
+        if not np.allclose(got, want, rtol=1e-8, atol=1e-10):
+            raise SnippetFailed(f"{fn.__name__}(...) differs from the JAX derivative by "
+                                f"{np.max(np.abs(got - want)):.2e} (sizes {sizes}, seed {seed})")
+
+
+DIALECT = Dialect(name="function", label="NumPy function", language="python", script=function_script,
+                  run=run_function, entry_snippet=function_snippet,
+                  none_reason="no derivative side with a closed form free of derivatives and unknown functions "
+                              "(an algebraic identity, a differential or a chain rule)")
