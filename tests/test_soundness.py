@@ -239,3 +239,20 @@ def test_notation_textbooks_print(true, false, where):
     v = verdict(true, where)
     assert v.holds, v
     assert verdict(false, where).status == "refuted"
+
+
+@pytest.mark.parametrize("true, false, where", NOTATION[::4])
+def test_compiled_and_eager_checks_agree(true, false, where):
+    """The CLI's compiled check and the eager one draw the same inputs and reach the same verdicts."""
+    for formula in (true, false):
+        eager, jitted = matref.check(formula, where), matref.check(formula, where, jit=True)
+        assert (eager.status, eager.drawn_sizes) == (jitted.status, jitted.drawn_sizes)
+        assert eager.max_rel_error == pytest.approx(jitted.max_rel_error, rel=1e-3, abs=1e-12)
+
+
+def test_ambiguous_juxtaposition_takes_the_reading_that_type_checks_and_says_so():
+    where = r"x \in \mathbb{R}^{n}, u : \mathbb{R}^{n} \to \mathbb{R}, v : \mathbb{R}^{n} \to \mathbb{R}^{n}"
+    rule = r"\frac{\partial (u v)}{\partial x} = \frac{\partial u}{\partial x} v^T + u \left(\frac{\partial v}{\partial x}\right)"
+    v = verdict(rule, where)
+    assert v.holds and any(r"u \left(\frac{\partial v}{\partial x}\right)' as a product" in d for d in v.details)
+    assert verdict(rule.replace(r"\frac{\partial u}{\partial x} v^T + ", ""), where).status == "refuted"

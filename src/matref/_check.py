@@ -102,12 +102,20 @@ def _terms(side) -> list:
     return [t for _, t in side.terms] if isinstance(side, Add) else [side]
 
 
-# Checks run eagerly, operation by operation: JAX compiles each operation once per shape and dtype
-# and reuses it across every identity, where a jitted check compiles a program per (identity, size
-# plan), about 4x the XLA time once sizes vary (measured: scripts/bench). The parsed identity and
-# its plans are kept here.
-@functools.lru_cache(maxsize=1024)
-def _compile(formula: str, where: str, layout: str) -> _Compiled:
+# Two ways to evaluate, chosen by the caller:
+# - eager (the default, for many identities in one process: verify, the tests, the Python API): JAX
+#   compiles each operation once per shape and reuses it across every identity; a compiled program
+#   per (identity, size plan) costs about 4x that in XLA time once sizes vary (scripts/bench).
+# - jit (one identity per process, the CLI): one program for all plans, which the persistent
+#   compilation cache keeps, so a repeated `matref check` skips compiling.
+# Compiled programs hold machine code in memory mappings (Linux allows 65,530 per process), so few
+# jitted checks are kept; eager ones keep only the parsed identity.
+def _compile(formula: str, where: str, layout: str, jit: bool = False) -> _Compiled:
+    """The parsed identity with its plans, ready to run at draws (cached)."""
+    return (_jitted if jit else _eager)(formula, where, layout)
+
+
+def _build(formula: str, where: str, layout: str, jit: bool) -> _Compiled:
     ident = parse_identity(formula, where, layout)
     decls = ident.decls
     used = {n.name for each in ident.plan_sides for s in each for n in s.walk() if isinstance(n, Var)}
@@ -133,7 +141,11 @@ def _compile(formula: str, where: str, layout: str) -> _Compiled:
     def run(per_plan):
         return [run_one(each, plan.sizes, *args) for each, plan, args in zip(ident.plan_sides, plans, per_plan)]
 
-    return _Compiled(ident, plans, run, varying)
+    return _Compiled(ident, plans, jax.jit(run) if jit else run, varying)
+
+
+_eager = functools.lru_cache(maxsize=1024)(lambda f, w, lay: _build(f, w, lay, False))
+_jitted = functools.lru_cache(maxsize=64)(lambda f, w, lay: _build(f, w, lay, True))
 
 
 def _norm(a) -> float:
@@ -193,7 +205,7 @@ def _sizes_text(sizes: dict) -> str:
 
 
 def check(formula: str, where: str = "", layout: str = "denominator", *, draws: int = DRAWS_PER_PLAN,
-          seed: int = 0, rtol: float = RTOL) -> Verdict:
+          seed: int = 0, rtol: float = RTOL, jit: bool = False) -> Verdict:
     """Check `formula` (LaTeX, `LHS = RHS`) under the declarations `where`, in `layout`.
 
     Both sides are evaluated at `draws` draws of every size plan (see `_plans`); the identity holds
@@ -202,7 +214,7 @@ def check(formula: str, where: str = "", layout: str = "denominator", *, draws: 
     """
     base = dict(formula=formula, where=where or "", layout=layout, tolerance=rtol)
     try:
-        compiled = _compile(formula, where or "", layout)
+        compiled = _compile(formula, where or "", layout, jit)
     except ShapeClash as e:
         return Verdict(REFUTED, str(e), **base, details=["(the shapes do not fit, so no numbers were needed)"])
     except FormulaSyntaxError as e:
@@ -216,6 +228,7 @@ def check(formula: str, where: str = "", layout: str = "denominator", *, draws: 
                        "please report it with the formula", **base)
     sides = compiled.identity.equation.sides
     plans = compiled.plans
+    base["details"] = [f"  note: {n}" for n in compiled.identity.notes]
     base["sizes"] = dict(plans[0].sizes)
     base["drawn_sizes"] = [dict(p.sizes) for p in plans]
     worst = (-1.0, None)
@@ -253,7 +266,7 @@ def check(formula: str, where: str = "", layout: str = "denominator", *, draws: 
     at_sizes = f" at {sizes}" if sizes else ""
     fails = _failing_note(compiled, seed, rtol, draws) if len(plans) > 1 and sizes else ""
     pair = "the two sides" if len(sides) == 2 else f"side {i + 1} and side {i + 2}"
-    details = [f"  left:  {latex(sides[i])}", f"  right: {latex(sides[i + 1])}",
+    details = base.pop("details") + [f"  left:  {latex(sides[i])}", f"  right: {latex(sides[i + 1])}",
                f"  at draw {d + 1}{at_sizes}{where_}: left {a[r, c]:.6g}, right {b[r, c]:.6g}"]
     if fails:
         details.append(f"  {fails}")
@@ -293,4 +306,5 @@ def _index_note(compiled: _Compiled) -> str:
 
 def clear_cache() -> None:
     """Forget compiled identities (the next check of each one compiles again)."""
-    _compile.cache_clear()
+    _eager.cache_clear()
+    _jitted.cache_clear()

@@ -51,6 +51,7 @@ class Identity:
     plans: tuple[dict[str, int], ...] = ()  # every size assignment the check draws (see _plans)
     plan_indices: tuple[dict[str, int], ...] = ()  # `indices` at each plan
     plan_sides: tuple[list[Node], ...] = ()  # the sides at each plan (they differ for a sum up to n)
+    notes: tuple[str, ...] = ()  # readings chosen where the notation was ambiguous
 
 
 @functools.lru_cache(maxsize=4096)
@@ -79,7 +80,8 @@ def parse_identity(formula: str, where: str = "", layout: str = "denominator") -
         resolver.check_sides(each, plan)
     return Identity(formula, where or "", layout, Equation(sides, layout), decls, plans[0],
                     resolver.index_ranges(sides, plans[0]), plans,
-                    tuple(resolver.index_ranges(each, plan) for each, plan in zip(plan_sides, plans)), plan_sides)
+                    tuple(resolver.index_ranges(each, plan) for each, plan in zip(plan_sides, plans)), plan_sides,
+                    tuple(resolver.notes))
 
 
 def dimension_letters(sides: list[Node], decls: dict[str, Decl]) -> list[str]:
@@ -238,6 +240,7 @@ class _Resolver:
         self.layout = layout
         self.plan = plan  # sizes, when resolving anew for one size plan (sums up to a size)
         self.size_dependent = False  # the tree depends on the sizes (a sum up to n)
+        self.notes: list[str] = []  # readings chosen where the notation was ambiguous
         self.source = source  # the formula as typed, so that messages echo it exactly
         # Dimension letters of the declarations: such a letter alone in a formula is that size.
         self.dimension_letters = {f for d in decls.values() for shape in (d.shape, d.domain) if shape
@@ -252,7 +255,11 @@ class _Resolver:
         toks = [t for t in tokens(tree) if t.start_pos is not None and t.end_pos is not None]
         if not toks or not self.source:
             return _text(tree)
-        return self.source[min(t.start_pos for t in toks):max(t.end_pos for t in toks)]
+        start = min(t.start_pos for t in toks)
+        before = self.source[:start].rstrip()
+        if before.endswith("\\left"):  # the post-lexer drops \left; the user typed it
+            start = len(before) - len("\\left")
+        return self.source[start:max(t.end_pos for t in toks)]
 
     # ----- structure ---------------------------------------------------------------------------
     def equation(self, tree: Tree) -> list[Node]:
@@ -397,9 +404,17 @@ class _Resolver:
                     and i + 1 not in cdots \
                     and len(item.children) == (2 if "_" in key[0] else 1):
                 arg = self.expr(_inner(items[i + 1]))
-                out.append(self.scripts(self.fn_value(decl, arg), items[i + 1].children[1:]))
-                i += 2
-                continue
+                try:
+                    applied = self.fn_value(decl, arg)
+                except ShapeClash as clash:
+                    # u \left(\frac{\partial v}{\partial x}\right): u applied to it does not fit, so the
+                    # reading that type-checks is the product of u (at its argument) and the bracket.
+                    self.notes.append(f"read '{self.src(item)} {self.src(items[i + 1])}' as a product, not as "
+                                      f"{decl.latex} applied to the bracket ({clash})")
+                else:
+                    out.append(self.scripts(applied, items[i + 1].children[1:]))
+                    i += 2
+                    continue
             if self._is_roman_d(item) or (self._is_d(item) and i + 1 < len(items)):  # \mathrm{d}X, dX
                 if i + 1 >= len(items):
                     raise CannotCheck(r"'\mathrm{d}' needs something to take the differential of")  # pragma: no cover

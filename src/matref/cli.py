@@ -103,7 +103,7 @@ def cmd_check(args, console: Console) -> int:
     from ._check import check
     from ._numeric import enable_compilation_cache
     enable_compilation_cache()  # a repeated check skips XLA compilation
-    verdict = check(args.formula, args.where, args.layout, draws=args.draws, seed=args.seed)
+    verdict = check(args.formula, args.where, args.layout, draws=args.draws, seed=args.seed, jit=True)
     if args.json:
         sys.stdout.write(json.dumps(verdict.to_dict(), ensure_ascii=False) + "\n")
     else:
