@@ -165,6 +165,31 @@ def test_page_shows_the_exact_snippet_text(site, catalogue):
                     assert got.rstrip("\n") == want.rstrip("\n"), f"{e.id} {layout} {lang}: page differs"
 
 
+def test_home_page_has_a_card_with_a_formula_per_family_before_the_story(site, catalogue):
+    text = (site / "index.html").read_text(encoding="utf-8")
+    cards = re.findall(r'<a class="matref-family" href="reference/([^/"]+)/">(.*?)</a>', text, re.DOTALL)
+    assert [name for name, _ in cards] == [f.name for f in catalogue.families]
+    for name, card in cards:
+        assert 'class="katex' in card, f"{name}: its card shows no formula"
+    assert text.index('for="__search"') < text.index('class="matref-family"') < text.index('id="how-an-identity-is-checked"')
+
+
+def test_links_in_generated_html_lead_to_built_pages(site, catalogue):
+    """Raw HTML escapes MkDocs' link rewriting (and its strict link check): follow each such link."""
+    pages = ["index.html", "reference/index.html"] + [f"reference/{f.name}/index.html" for f in catalogue.families]
+    for page in pages:
+        text = (site / page).read_text(encoding="utf-8")
+        for href in set(re.findall(r'<a\b[^>]*\bhref="([^"#?:]+)(?:#[^"]*)?"', text)):
+            target = (site / page).parent / href
+            assert (target / "index.html").is_file() or target.is_file(), f"{page}: {href} leads nowhere"
+
+
+def test_site_links_its_source(site):
+    text = (site / "index.html").read_text(encoding="utf-8")
+    assert re.search(r'<a href="https?://[^"]+" title="Go to repository" class="md-source"', text), \
+        "no link to the source in the header (repo_url)"
+
+
 def test_no_katex_or_fonts_from_elsewhere(site):
     for path in site.rglob("*.html"):
         text = path.read_text(encoding="utf-8")

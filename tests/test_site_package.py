@@ -11,6 +11,8 @@ from matref.site import RenderCache, code_fragments, expand_nav, generated_pages
 from matref.site import _katex, _markdown, _notebooks
 from matref.snippets import Dialect
 
+ROOT = Path(__file__).resolve().parents[1]
+
 
 def test_md_text_escapes_markdown_but_not_math():
     assert _markdown.md_text("a_b *c* $x_1^T$ [d]") == r"a\_b \*c\* $x_1^T$ \[d\]"
@@ -186,3 +188,18 @@ def test_search_text_is_readable_not_tex():
 
     assert tex_to_text(r"\frac{\partial x^T A x}{\partial x} = (A + A^T) x") == "(∂ xᵀ A x)/(∂ x) = (A + Aᵀ) x"
     assert readable(r"<p>where \(x \in \mathbb{R}^{n}\)</p>") == "<p>where x ∈ ℝⁿ</p>"
+
+
+def test_site_and_repo_urls_come_from_the_environment(monkeypatch):
+    """mkdocs.yml reads both from the environment (the publishing workflow sets them)."""
+    from mkdocs.config import load_config
+
+    monkeypatch.setenv("MATREF_SITE_URL", "https://pages.example/matref/")
+    monkeypatch.setenv("MATREF_REPO_URL", "https://forge.example/someone/matref")
+    config = load_config(str(ROOT / "mkdocs.yml"))
+    assert config.site_url == "https://pages.example/matref/"
+    assert config.repo_url == "https://forge.example/someone/matref"
+    monkeypatch.delenv("MATREF_SITE_URL")
+    monkeypatch.delenv("MATREF_REPO_URL")
+    config = load_config(str(ROOT / "mkdocs.yml"))
+    assert config.site_url is None and config.repo_url  # serve keeps its root path; the source is linked
