@@ -15,7 +15,6 @@ import pytest
 
 import matref
 from matref.site import dialects
-from matref.snippets import jax_snippet, numpy_snippet
 from site_helpers import (
     LAYOUT_LABELS,
     ROOT,
@@ -149,7 +148,8 @@ def test_all_math_is_prerendered(site):
 
 def test_page_shows_the_exact_snippet_text(site, catalogue):
     """The code a row opens holds exactly what snippets generate (and what the harness runs)."""
-    generate = {d.key: d.make for d in dialects()}
+    generate = {d.name: d.snippet for d in dialects()}
+    assert {"jax", "numpy", "function"} <= set(generate)
     for fam in catalogue.families:
         for e in fam.entries:
             fragment = (site / "reference" / "_code" / f"{e.id}.html").read_text(encoding="utf-8")
@@ -158,11 +158,36 @@ def test_page_shows_the_exact_snippet_text(site, catalogue):
                 for lang, make in generate.items():
                     want = make(e, layout)
                     got = shown.get((e.id, layout, lang))
-                    if want is None:  # no NumPy form when the closed form itself has derivatives
+                    if want is None:  # the dialect has no form for this entry (see its none_reason)
                         assert got is None, f"{e.id}: a {lang} snippet is shown but none is generated"
                         continue
                     assert got is not None, f"{e.id}: no {lang} snippet for the {layout} layout"
                     assert got.rstrip("\n") == want.rstrip("\n"), f"{e.id} {layout} {lang}: page differs"
+
+
+def test_home_page_has_a_card_with_a_formula_per_family_before_the_story(site, catalogue):
+    text = (site / "index.html").read_text(encoding="utf-8")
+    cards = re.findall(r'<a class="matref-family" href="reference/([^/"]+)/">(.*?)</a>', text, re.DOTALL)
+    assert [name for name, _ in cards] == [f.name for f in catalogue.families]
+    for name, card in cards:
+        assert 'class="katex' in card, f"{name}: its card shows no formula"
+    assert text.index('for="__search"') < text.index('class="matref-family"') < text.index('id="how-an-identity-is-checked"')
+
+
+def test_links_in_generated_html_lead_to_built_pages(site, catalogue):
+    """Raw HTML escapes MkDocs' link rewriting (and its strict link check): follow each such link."""
+    pages = ["index.html", "reference/index.html"] + [f"reference/{f.name}/index.html" for f in catalogue.families]
+    for page in pages:
+        text = (site / page).read_text(encoding="utf-8")
+        for href in set(re.findall(r'<a\b[^>]*\bhref="([^"#?:]+)(?:#[^"]*)?"', text)):
+            target = (site / page).parent / href
+            assert (target / "index.html").is_file() or target.is_file(), f"{page}: {href} leads nowhere"
+
+
+def test_site_links_its_source(site):
+    text = (site / "index.html").read_text(encoding="utf-8")
+    assert re.search(r'<a href="https?://[^"]+" title="Go to repository" class="md-source"', text), \
+        "no link to the source in the header (repo_url)"
 
 
 def test_no_katex_or_fonts_from_elsewhere(site):
@@ -413,10 +438,16 @@ def test_copy_button_never_covers_code_on_a_phone(browser, base_url):
     context.close()
 
 
-def test_copy_button_copies_the_snippet_the_harness_runs(browser, base_url, catalogue):
-    entry = next((e for e in catalogue.entries if has_layout_tabs(e) and numpy_snippet(e, "numerator")), None)
-    if entry is None:
-        pytest.fail("no catalogue entry has layout-dependent forms and a NumPy snippet to copy")
+def test_code_tabs_copy_the_snippet_the_harness_runs_in_every_dialect(browser, base_url, catalogue):
+    """Each dialect is a tab; the function tab opens first; the copy button copies exactly what the
+    dialect generates (and its harness runs); the chosen tab is remembered for the next row."""
+    shown = dialects()
+    entries = [e for e in catalogue.entries
+               if has_layout_tabs(e) and all(d.snippet(e, "numerator") for d in shown)]
+    if not entries:
+        pytest.fail("no entry has layout-dependent forms and code in every dialect")
+    entry = entries[0]
+    other = next((e for e in entries[1:] if e.family == entry.family), None)
     context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
     page = context.new_page()
     page.set_default_timeout(10_000)
@@ -424,15 +455,29 @@ def test_copy_button_copies_the_snippet_the_harness_runs(browser, base_url, cata
     row = page.locator(f'.matref-entry[data-entry="{entry.id}"]')
     row.locator("button.matref-more").click()
 
+    def visible_langs(r, layout):
+        r.locator(f'.matref-snippets[data-layout="{layout}"] .matref-snippet').first.wait_for(state="attached")
+        return r.locator(f'.matref-snippets[data-layout="{layout}"] .matref-snippet:visible').evaluate_all(
+            "els => els.map(e => e.dataset.lang)")
+
+    assert visible_langs(row, "denominator") == [shown[0].name]
+
     def copy(layout: str, lang: str) -> str:
-        block = row.locator(f'.matref-snippet[data-layout="{layout}"][data-lang="{lang}"]')
-        block.locator("button.matref-copy").click()
+        group = row.locator(f'.matref-snippets[data-layout="{layout}"]')
+        group.locator(f'button.matref-tab[data-lang="{lang}"]').click()
+        assert visible_langs(row, layout) == [lang]
+        group.locator(f'.matref-snippet[data-lang="{lang}"] button.matref-copy').click()
         return page.evaluate("navigator.clipboard.readText()")
 
-    assert copy("denominator", "jax") == jax_snippet(entry, "denominator").rstrip("\n")
+    for d in shown:
+        assert copy("denominator", d.name) == d.snippet(entry, "denominator").rstrip("\n"), d.name
     choose_layout(page, "numerator")
-    assert copy("numerator", "jax") == jax_snippet(entry, "numerator").rstrip("\n")
-    assert copy("numerator", "numpy") == numpy_snippet(entry, "numerator").rstrip("\n")
+    for d in shown:
+        assert copy("numerator", d.name) == d.snippet(entry, "numerator").rstrip("\n"), d.name
+    if other is not None:  # the last tab chosen is the one the next opened row shows
+        row = page.locator(f'.matref-entry[data-entry="{other.id}"]')
+        row.locator("button.matref-more").click()
+        assert visible_langs(row, "numerator") == [shown[-1].name]
     context.close()
 
 

@@ -9,7 +9,9 @@ import pytest
 
 from matref.site import RenderCache, code_fragments, expand_nav, generated_pages, prerender_pages
 from matref.site import _katex, _markdown, _notebooks
-from matref.site._dialects import Dialect
+from matref.snippets import Dialect
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_md_text_escapes_markdown_but_not_math():
@@ -45,6 +47,21 @@ def test_expand_nav_lists_every_family_after_the_index(catalogue):
     assert not expand_nav([{"Home": "index.md"}], catalogue.families)
 
 
+def fake_dialect(name, make):
+    """A dialect whose entry snippets come from `make(entry, layout)`; never run."""
+    return Dialect(name=name, label=name.title(), language="python", script=lambda *a, **k: None,
+                   run=lambda *a: None, entry_snippet=make)
+
+
+def test_site_shows_every_registered_dialect_function_first():
+    from matref.snippets import DIALECTS
+    from matref.site import dialects
+
+    shown = dialects()
+    assert sorted(d.name for d in shown) == sorted(d.name for d in DIALECTS)
+    assert shown[0].name == "function"
+
+
 def test_generated_pages_cover_every_entry_and_use_every_dialect(catalogue):
     calls = []
 
@@ -57,7 +74,7 @@ def test_generated_pages_cover_every_entry_and_use_every_dialect(catalogue):
     for fam in catalogue.families:
         text = pages[f"reference/{fam.name}.md"]
         assert re.findall(r'class="matref-entry" id="([^"]+)" data-entry', text) == [e.id for e in fam.entries]
-    fragments = code_fragments(catalogue.entries, (Dialect("fake", "Fake", fake),))
+    fragments = code_fragments(catalogue.entries, (fake_dialect("fake", fake),))
     assert set(fragments) == {f"reference/_code/{e.id}.html" for e in catalogue.entries}
     assert {i for i, _ in calls} == {e.id for e in catalogue.entries}
     e = catalogue.entries[0]
@@ -71,7 +88,7 @@ def test_a_failing_snippet_names_its_entry(catalogue):
         raise ValueError("boom")
 
     with pytest.raises(SnippetError, match=r"cannot generate the bad snippet of '[a-z0-9-]+' .* boom"):
-        code_fragments(catalogue.entries, (Dialect("bad", "Bad", broken),))
+        code_fragments(catalogue.entries, (fake_dialect("bad", broken),))
 
 
 def test_render_cache_asks_only_for_new_formulas_and_never_keeps_errors(tmp_path):
@@ -171,3 +188,18 @@ def test_search_text_is_readable_not_tex():
 
     assert tex_to_text(r"\frac{\partial x^T A x}{\partial x} = (A + A^T) x") == "(∂ xᵀ A x)/(∂ x) = (A + Aᵀ) x"
     assert readable(r"<p>where \(x \in \mathbb{R}^{n}\)</p>") == "<p>where x ∈ ℝⁿ</p>"
+
+
+def test_site_and_repo_urls_come_from_the_environment(monkeypatch):
+    """mkdocs.yml reads both from the environment (the publishing workflow sets them)."""
+    from mkdocs.config import load_config
+
+    monkeypatch.setenv("MATREF_SITE_URL", "https://pages.example/matref/")
+    monkeypatch.setenv("MATREF_REPO_URL", "https://forge.example/someone/matref")
+    config = load_config(str(ROOT / "mkdocs.yml"))
+    assert config.site_url == "https://pages.example/matref/"
+    assert config.repo_url == "https://forge.example/someone/matref"
+    monkeypatch.delenv("MATREF_SITE_URL")
+    monkeypatch.delenv("MATREF_REPO_URL")
+    config = load_config(str(ROOT / "mkdocs.yml"))
+    assert config.site_url is None and config.repo_url  # serve keeps its root path; the source is linked

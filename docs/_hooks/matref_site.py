@@ -30,6 +30,7 @@ _build = SiteBuild(ROOT)
 on_config = _build.on_config
 on_files = _build.on_files
 on_pre_page = _build.on_pre_page
+on_page_markdown = _build.on_page_markdown
 
 on_post_page = _build.on_post_page
 on_post_build = _build.on_post_build

@@ -3,6 +3,7 @@
 (function () {
   "use strict";
   var KEY = "matref.layout";
+  var DIALECT_KEY = "matref.dialect";
 
   // The layout is a class on <body>: the page holds every formula in both layouts and the stylesheet
   // hides one set, so switching costs one style recalculation and touches nothing else in the page.
@@ -27,6 +28,25 @@
     syncRadios(saved());
   });
 
+  // Code tabs: one panel per group shows, the dialect the reader last picked (remembered site-wide)
+  // or, where an entry has no code in that dialect, the group's first tab.
+  function savedDialect() {
+    try { return localStorage.getItem(DIALECT_KEY); } catch (e) { return null; }
+  }
+  function showDialect(group, lang) {
+    var panels = group.querySelectorAll(".matref-snippet");
+    var pick = null;
+    panels.forEach(function (p) { if (p.dataset.lang === lang) pick = p; });
+    if (!pick) pick = panels[0];
+    panels.forEach(function (p) { p.hidden = p !== pick; });
+    group.querySelectorAll(".matref-tab").forEach(function (t) {
+      t.setAttribute("aria-selected", pick && t.dataset.lang === pick.dataset.lang ? "true" : "false");
+    });
+  }
+  function showDialects(root, lang) {
+    root.querySelectorAll(".matref-snippets").forEach(function (g) { showDialect(g, lang); });
+  }
+
   function loadCode(box) {
     if (box.dataset.loaded) return;
     box.dataset.loaded = "1";
@@ -36,6 +56,7 @@
     }).then(function (text) {
       var note = box.querySelector(".matref-code__note");
       box.innerHTML = (note ? note.outerHTML : "") + text;
+      showDialects(box, savedDialect());
     }).catch(function (err) {
       box.dataset.loaded = "";
       box.insertAdjacentHTML("beforeend", '<p class="matref-code__error">Could not load the code (' + err.message + ").</p>");
@@ -52,6 +73,12 @@
       if (open) {
         panel.querySelectorAll(".matref-code[data-src]").forEach(loadCode);
       }
+      return;
+    }
+    var tab = ev.target.closest && ev.target.closest("button.matref-tab");
+    if (tab) {
+      try { localStorage.setItem(DIALECT_KEY, tab.dataset.lang); } catch (e) { /* private mode */ }
+      showDialects(document, tab.dataset.lang);
       return;
     }
     var copy = ev.target.closest && ev.target.closest("button.matref-copy");

@@ -33,4 +33,17 @@ def __getattr__(name: str):
 
 __all__ = ["check", "Verdict", "parse_identity", "Identity", "load_catalogue", "Catalogue", "Family", "Entry",
            "MatrefError", "CannotCheck", "FormulaSyntaxError", "ShapeClash", "CatalogueError"]
-__version__ = "0.1.0"
+
+
+def _version() -> str:
+    # pyproject.toml is the one place the number is written; an installed matref (wheel or editable)
+    # carries it in its metadata. A checkout put on the path without installing has no metadata.
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("matref")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+__version__ = _version()

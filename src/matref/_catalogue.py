@@ -25,7 +25,7 @@ KINDS = ("identity", "erratum", "pitfall")
 ERRATUM_REQUIRED = ("wrong_source", "assumptions", "explanation")
 # A pitfall: a correct formula that a common reading or implementation gets wrong (the misreading is refuted).
 PITFALL_REQUIRED = ("misreading", "wrong", "explanation")
-FAMILY_KEYS = {"title", "order", "intro"}
+FAMILY_KEYS = {"title", "order", "intro", "showcase"}
 ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 SYMMETRIC_PROPS = {"symmetric", "spd", "psd", "diagonal"}
 
@@ -116,6 +116,12 @@ class Family:
     order: int
     intro: str
     entries: tuple[Entry, ...]
+    showcase: str = ""  # the id of the entry the home page shows for this family ("" = its first entry)
+
+    @property
+    def showcase_entry(self) -> Entry:
+        """The entry that stands for this family on the home page."""
+        return next((e for e in self.entries if e.id == self.showcase), self.entries[0])
 
 
 @dataclass(frozen=True)
@@ -242,7 +248,10 @@ def load_file(path: Path, label: str | None = None) -> Family:
         if entry.wrong_form:
             _validate_formula(entry, "wrong", *entry.wrong_form, text, line, label)
         entries.append(entry)
-    return Family(path.stem, fam["title"], fam["order"], fam.get("intro", ""), tuple(entries))
+    showcase = fam.get("showcase", "")
+    if showcase and showcase not in {e.id for e in entries}:
+        raise CatalogueError(f"{label}:{_key_line(text, 1, 'showcase')}: showcase '{showcase}' is not an entry of this family")
+    return Family(path.stem, fam["title"], fam["order"], fam.get("intro", ""), tuple(entries), showcase)
 
 
 def _validate_formula(entry: Entry, key: str, formula: str, where: str, layout: str, text: str, line: int,

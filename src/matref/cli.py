@@ -21,6 +21,8 @@ MARK = {"holds": "✓", "refuted": "✗", "cannot check": "?"}
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="matref", description="A verified matrix-calculus reference.")
+    from . import __version__
+    p.add_argument("--version", action="version", version=f"matref {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     c = sub.add_parser("check", help="check an identity written in LaTeX",

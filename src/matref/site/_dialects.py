@@ -1,32 +1,24 @@
-"""The snippet dialects the site shows, in one place.
+"""The snippet dialects the site shows: `matref.snippets.DIALECTS`, in the order of the tabs.
 
-Today they are the two functions `matref.snippets` offers; when `matref.snippets` grows a registry of
-dialects, this is the only place that changes.
+The registry is the one list of dialects (the CLI, `matref verify --snippets` and the tests use it
+too), so a new dialect gets its tab with no change here. The site only chooses the order: the
+function to paste comes first, because that is what most readers came for; the JAX check (the
+proof) and the NumPy script follow in the registry's order.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
+from matref.snippets import Dialect
 
-
-@dataclass(frozen=True)
-class Dialect:
-    """One kind of snippet: its key (also the `data-lang` of its code block), its tab label, its generator.
-
-    `make(entry, layout)` returns the code, or None when the dialect has no form for the entry.
-    """
-
-    key: str
-    label: str
-    make: Callable[[object, str], str | None]
+# Shown first where the entry has it; the rest keep the registry's order.
+FIRST = "function"
 
 
 def dialects() -> tuple[Dialect, ...]:
-    """The dialects in the order the site shows them."""
-    from matref import snippets
+    """The dialects in the order the site shows their tabs."""
+    from matref.snippets import DIALECTS
 
-    return (
-        Dialect("jax", "JAX check", snippets.jax_snippet),
-        Dialect("numpy", "NumPy", snippets.numpy_snippet),
-    )
+    return tuple(sorted(DIALECTS, key=lambda d: d.name != FIRST))
+
+
+__all__ = ["Dialect", "dialects", "FIRST"]

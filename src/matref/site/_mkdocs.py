@@ -22,6 +22,11 @@ from . import _katex, _notebooks, _search
 from ._code import SnippetError
 from ._dialects import dialects
 from ._pages import code_fragments, expand_nav, generated_pages
+from ._reference import home_families
+
+# Markers a hand-written page may hold; on_page_markdown replaces them with catalogue data.
+FAMILIES_MARK = "<!-- matref:families -->"
+ENTRY_COUNT_MARK = "<!-- matref:entry-count -->"
 
 # A logger under "mkdocs." so that our warnings count towards `strict: true`.
 log = logging.getLogger("mkdocs.hooks.matref_site")
@@ -142,6 +147,15 @@ class SiteBuild:
         return page
 
     # -- pages ---------------------------------------------------------------------------------
+
+    def on_page_markdown(self, markdown: str, page, config, files) -> str:
+        """Fill the markers hand-written pages leave for what the catalogue knows."""
+        if FAMILIES_MARK in markdown:
+            base = "../" * page.url.count("/")  # from the page's URL to the site root
+            markdown = markdown.replace(FAMILIES_MARK, home_families(self.cat, base))
+        if ENTRY_COUNT_MARK in markdown:
+            markdown = markdown.replace(ENTRY_COUNT_MARK, str(len(self.cat.entries)))
+        return markdown
 
     def on_post_page(self, output: str, page, config) -> str:
         # Remember which source page each HTML file came from, for KaTeX error messages.

@@ -20,11 +20,14 @@ LAYOUT_CLASS = {"denominator": "matref-den", "numerator": "matref-num"}
 BADGES = {"erratum": ("matref-badge--erratum", "erratum: corrected form"),
           "pitfall": ("matref-badge--pitfall", "pitfall: often misread")}
 
+# Raw HTML (markdown="0") is not touched by MkDocs' link rewriting, so links in it are written as the
+# built site's URLs (directory URLs, MkDocs' default, which mkdocs.yml keeps); `base` leads from the
+# page's URL to the site root. A site test follows every such link.
 LAYOUT_SWITCH = """<div class="matref-switch" markdown="0" role="radiogroup" aria-label="Layout of every formula">
 <span class="matref-switch__label">Layout</span>
 <label><input type="radio" name="matref-layout" value="denominator" checked> denominator</label>
 <label><input type="radio" name="matref-layout" value="numerator"> numerator</label>
-<a class="matref-switch__help" href="{base}conventions.md#layouts" title="What the two layouts are">?</a>
+<a class="matref-switch__help" href="{base}conventions/#layouts" title="What the two layouts are">?</a>
 </div>"""
 
 
@@ -111,7 +114,7 @@ def family_page(family, catalogue) -> str:
         f'<p class="matref-count">{count}, each checked numerically against JAX automatic differentiation '
         "in both layouts. Open a row for its code and notes.</p>",
         "",
-        LAYOUT_SWITCH.format(base="../"),
+        LAYOUT_SWITCH.format(base="../../"),
         "",
         '<div class="matref-table" markdown="1">',
         "",
@@ -146,3 +149,24 @@ def index_page(cat) -> str:
                        f'<a href="{fam.name}/#{e.id}">{text_html(e.title)}</a>{badge}{formula_html(e)}</div>')
         out += ["</div>", ""]
     return "\n".join(out)
+
+
+def home_families(cat, base: str = "") -> str:
+    """The home page's way in: one card per family with its title, its size and one formula.
+
+    The formula is the family's `showcase` entry (set in its TOML file), shown in both layouts like
+    every other formula so the layout switch applies here too. `base` leads from the page to the site root.
+    """
+    cards = []
+    for fam in cat.families:
+        e = fam.showcase_entry
+        n = len(fam.entries)
+        cards.append(
+            f'<a class="matref-family" href="{base}reference/{fam.name}/">'
+            f'<span class="matref-family__title">{html.escape(fam.title)}</span>'
+            f'<span class="matref-family__count">{n} {"entry" if n == 1 else "entries"}</span>'
+            f'{formula_html(e)}</a>')
+    # The switch and the cards share one box, so the (sticky) switch stays with the cards and does
+    # not follow the reader into the prose below them.
+    return ('<div class="matref-home-families" markdown="0">\n' + LAYOUT_SWITCH.format(base=base) + "\n"
+            '<div class="matref-families">\n' + "\n".join(cards) + "\n</div>\n</div>")
