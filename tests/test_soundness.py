@@ -256,3 +256,10 @@ def test_ambiguous_juxtaposition_takes_the_reading_that_type_checks_and_says_so(
     v = verdict(rule, where)
     assert v.holds and any(r"u \left(\frac{\partial v}{\partial x}\right)' as a product" in d for d in v.details)
     assert verdict(rule.replace(r"\frac{\partial u}{\partial x} v^T + ", ""), where).status == "refuted"
+
+
+@pytest.mark.parametrize("formula", [r"a \times b = -b \times a", r"a^T \times b = b^T a"])
+def test_times_between_vectors_is_not_silently_a_matrix_product(formula):
+    """A cross product is not in the language: say so, rather than refute or multiply."""
+    v = verdict(formula, rf"a, b \in {R}^{{3}}")
+    assert v.status == "cannot check" and "cross product" in v.message

@@ -367,7 +367,19 @@ class _Resolver:
                 items.append(c)
             else:  # \cdot or \times: an explicit product, so `u \cdot (x)` is not u applied to x
                 cdots.add(len(items))
-        return self.items(items, frozenset(cdots))
+        crosses = any(isinstance(c, Token) and c.type == "TIMES" for c in tree.children)
+        try:
+            node = self.items(items, frozenset(cdots))
+        except ShapeClash:
+            if not crosses:
+                raise
+            node = None
+        if crosses and (node is None or isinstance(node, Mul) and sum(not self.is_scalar(f) for f in node.factors) > 1):
+            # a \times b of two vectors is a cross product, which the language does not have
+            raise Unsupported(f"'{self.src(tree)}': \\times is read as a product with a scalar; between "
+                              "vectors it would be a cross product, which is not supported (use \\cdot or "
+                              "juxtaposition for matrix products)")
+        return node
 
     def t_group(self, tree: Tree) -> Node:
         return self.expr(next(c for c in tree.children if isinstance(c, Tree)))
