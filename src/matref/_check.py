@@ -97,11 +97,6 @@ def _plan(ident: Identity, sizes: dict, indices: dict, used: set[str]) -> _Plan:
     return _Plan(sizes, variables, functions, indices)
 
 
-def _terms(side) -> list:
-    """The top-level terms of a side: the terms of a sum, else the side itself."""
-    return [t for _, t in side.terms] if isinstance(side, Add) else [side]
-
-
 # Two ways to evaluate, chosen by the caller:
 # - eager (the default, for many identities in one process: verify, the tests, the Python API): JAX
 #   compiles each operation once per shape and reuses it across every identity; a compiled program

@@ -117,15 +117,15 @@ def fixed_sizes(letters: list[str], decls: dict[str, Decl]) -> dict[str, int]:
     return fixed
 
 
+MAX_LETTERS = 11
+
+
 def assign_sizes(sides: list[Node], decls: dict[str, Decl]) -> tuple[dict[str, int], ...]:
     """The size plans of an identity (see `_plans`): several sizes per free dimension letter."""
     letters = dimension_letters(sides, decls)
     if len(letters) > MAX_LETTERS:
         raise Unsupported(f"too many dimension letters ({len(letters)}); at most {MAX_LETTERS}")
     return size_plans(letters, fixed_sizes(letters, decls), minimum_sizes(sides))
-
-
-MAX_LETTERS = 11
 
 
 def _constant(node: Node, sizes: dict[str, int] | None = None) -> float | None:
