@@ -6,7 +6,6 @@ import functools
 import itertools
 from dataclasses import asdict, dataclass, field
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -15,6 +14,7 @@ from ._language import Identity, parse_identity
 from ._latex import latex
 from ._numeric import Ctx, concrete, draw_value, evaluate, function_params
 from ._plans import DRAWS_PER_PLAN, Draw
+from ._program import Program
 from ._tree import Add, FnValue, Var
 
 # float64 autodiff agrees with closed forms to <= 2e-13 (relative) on these well-conditioned inputs,
@@ -78,11 +78,12 @@ class _Plan:
 
 
 @dataclass(frozen=True)
-class _Compiled:
+class _Traced:
     identity: Identity
     plans: tuple[_Plan, ...]
     run: object  # [(values, fns, dirs, indices) per plan] -> [(sides, top-level terms, intermediates) per plan]
     varying: tuple[str, ...]
+    programs: dict  # plan index -> its traced Program, once the plan has run
 
 
 def _plan(ident: Identity, sizes: dict, indices: dict, used: set[str]) -> _Plan:
@@ -97,20 +98,15 @@ def _plan(ident: Identity, sizes: dict, indices: dict, used: set[str]) -> _Plan:
     return _Plan(sizes, variables, functions, indices)
 
 
-# Two ways to evaluate, chosen by the caller:
-# - eager (the default, for many identities in one process: verify, the tests, the Python API): JAX
-#   compiles each operation once per shape and reuses it across every identity; a compiled program
-#   per (identity, size plan) costs about 4x that in XLA time once sizes vary (scripts/bench).
-# - jit (one identity per process, the CLI): one program for all plans, which the persistent
-#   compilation cache keeps, so a repeated `matref check` skips compiling.
-# Compiled programs hold machine code in memory mappings (Linux allows 65,530 per process), so few
-# jitted checks are kept; eager ones keep only the parsed identity.
-def _compile(formula: str, where: str, layout: str, jit: bool = False) -> _Compiled:
+# Each size plan's check is traced once by JAX (sides, derivatives and all, at that plan's shapes)
+# and the traced program is replayed with NumPy at every draw (`_program`): no XLA compilation,
+# no re-tracing per draw. A cached identity keeps only its parsed tree and traced programs.
+def _traced(formula: str, where: str, layout: str) -> _Traced:
     """The parsed identity with its plans, ready to run at draws (cached)."""
-    return (_jitted if jit else _eager)(formula, where, layout)
+    return _cached(formula, where, layout)
 
 
-def _build(formula: str, where: str, layout: str, jit: bool) -> _Compiled:
+def _build(formula: str, where: str, layout: str) -> _Traced:
     ident = parse_identity(formula, where, layout)
     decls = ident.decls
     used = {n.name for each in ident.plan_sides for s in each for n in s.walk() if isinstance(n, Var)}
@@ -133,14 +129,24 @@ def _build(formula: str, where: str, layout: str, jit: bool) -> _Compiled:
             terms += [v for _, v in parts]
         return outs, terms, tape
 
+    programs: dict[int, Program] = {}  # traced at a plan's first draw, then replayed
+
     def run(per_plan):
-        return [run_one(each, plan.sizes, *args) for each, plan, args in zip(ident.plan_sides, plans, per_plan)]
+        out = []
+        for p, (each, plan, args) in enumerate(zip(ident.plan_sides, plans, per_plan)):
+            if p not in programs:
+                programs[p] = Program(functools.partial(_apply, run_one, each, plan.sizes), args)
+            out.append(programs[p](args))
+        return out
 
-    return _Compiled(ident, plans, jax.jit(run) if jit else run, varying)
+    return _Traced(ident, plans, run, varying, programs)
 
 
-_eager = functools.lru_cache(maxsize=1024)(lambda f, w, lay: _build(f, w, lay, False))
-_jitted = functools.lru_cache(maxsize=64)(lambda f, w, lay: _build(f, w, lay, True))
+def _apply(run_one, sides, sizes, args):
+    return run_one(sides, sizes, *args)
+
+
+_cached = functools.lru_cache(maxsize=1024)(_build)
 
 
 def _norm(a) -> float:
@@ -156,14 +162,14 @@ def _measure(outs, terms, tape) -> tuple[list[np.ndarray], float]:
     return outs, _scale(largest_term, intermediates)
 
 
-def draw_inputs(compiled: _Compiled, plan: int, seed: int, draw: Draw):
+def draw_inputs(traced: _Traced, plan: int, seed: int, draw: Draw):
     """Random (values, function parameters, directions) for one draw of one plan."""
-    p = compiled.plans[plan]
+    p = traced.plans[plan]
     rng = np.random.default_rng([seed, plan, draw.index])
     values = {name: draw_value(rng, shape, props, draw.scale(i), draw.form)
               for i, (name, (shape, props)) in enumerate(p.variables.items())}
     fns = {name: function_params(rng, din, dout) for name, (din, dout) in p.functions.items()}
-    dirs = {name: rng.standard_normal(values[name].shape) for name in compiled.varying}
+    dirs = {name: rng.standard_normal(values[name].shape) for name in traced.varying}
     return values, fns, dirs
 
 
@@ -181,15 +187,15 @@ def _index_values(p: _Plan, seed: int, plan: int, draw: int) -> list[dict]:
     return [{c: np.int32(v) for c, v in zip(letters, combo)} for combo in combos]
 
 
-def _calls(compiled: _Compiled, seed: int, draws: int = DRAWS_PER_PLAN):
-    """Arguments of each call of the compiled check: every plan at once, draw by draw, each at the
+def _calls(traced: _Traced, seed: int, draws: int = DRAWS_PER_PLAN):
+    """Arguments of each run of the traced check: every plan at once, draw by draw, each at the
     values of its index letters (plans with fewer index values repeat theirs)."""
     for d in range(draws):
         inputs, index_values = [], []
-        for p in range(len(compiled.plans)):
+        for p in range(len(traced.plans)):
             draw = Draw(p, d, p * DRAWS_PER_PLAN + d)
-            inputs.append(draw_inputs(compiled, p, seed, draw))
-            index_values.append(_index_values(compiled.plans[p], seed, p, d))
+            inputs.append(draw_inputs(traced, p, seed, draw))
+            index_values.append(_index_values(traced.plans[p], seed, p, d))
         for k in range(max(len(v) for v in index_values)):
             at = [v[k % len(v)] for v in index_values]
             yield d, [(*inp, idx) for inp, idx in zip(inputs, at)]
@@ -200,7 +206,7 @@ def _sizes_text(sizes: dict) -> str:
 
 
 def check(formula: str, where: str = "", layout: str = "denominator", *, draws: int = DRAWS_PER_PLAN,
-          seed: int = 0, rtol: float = RTOL, jit: bool = False) -> Verdict:
+          seed: int = 0, rtol: float = RTOL) -> Verdict:
     """Check `formula` (LaTeX, `LHS = RHS`) under the declarations `where`, in `layout`.
 
     Both sides are evaluated at `draws` draws of every size plan (see `_plans`); the identity holds
@@ -209,7 +215,7 @@ def check(formula: str, where: str = "", layout: str = "denominator", *, draws: 
     """
     base = dict(formula=formula, where=where or "", layout=layout, tolerance=rtol)
     try:
-        compiled = _compile(formula, where or "", layout, jit)
+        traced = _traced(formula, where or "", layout)
     except ShapeClash as e:
         return Verdict(REFUTED, str(e), **base, details=["(the shapes do not fit, so no numbers were needed)"])
     except FormulaSyntaxError as e:
@@ -221,15 +227,15 @@ def check(formula: str, where: str = "", layout: str = "denominator", *, draws: 
     except Exception as e:  # noqa: BLE001 - a bug of ours must still not reach the user as a traceback
         return Verdict(CANNOT, f"matref could not read this input (internal error {type(e).__name__}: {e}); "
                        "please report it with the formula", **base)
-    sides = compiled.identity.equation.sides
-    plans = compiled.plans
-    base["details"] = [f"  note: {n}" for n in compiled.identity.notes]
+    sides = traced.identity.equation.sides
+    plans = traced.plans
+    base["details"] = [f"  note: {n}" for n in traced.identity.notes]
     base["sizes"] = dict(plans[0].sizes)
     base["drawn_sizes"] = [dict(p.sizes) for p in plans]
     worst = (-1.0, None)
-    for d, args in _calls(compiled, seed, draws):
+    for d, args in _calls(traced, seed, draws):
         try:
-            results = compiled.run(args)
+            results = traced.run(args)
         except Exception as e:  # noqa: BLE001 - a numerical failure inside JAX is reported, not raised
             return Verdict(CANNOT, f"evaluation failed: {type(e).__name__}: {str(e).splitlines()[0][:200]}", **base)
         for p, (result, plan_args) in enumerate(zip(results, args)):
@@ -250,7 +256,7 @@ def check(formula: str, where: str = "", layout: str = "denominator", *, draws: 
     rel, (p, d, i, a, b, diff, at) = worst
     drawn = _drawn_text(plans)
     if rel <= rtol:
-        return Verdict(HOLDS, f"{draws} random draws{_index_note(compiled)} in {layout} layout{drawn}; "
+        return Verdict(HOLDS, f"{draws} random draws{_index_note(traced)} in {layout} layout{drawn}; "
                        f"largest relative error {rel:.1e} (tolerance {rtol:.0e})", **base, max_rel_error=rel,
                        draws=draws)
     r, c = np.unravel_index(np.argmax(diff), diff.shape)
@@ -259,7 +265,7 @@ def check(formula: str, where: str = "", layout: str = "denominator", *, draws: 
         where_ += " with " + ", ".join(f"{letter}={int(v) + 1}" for letter, v in at.items())
     sizes = _sizes_text(plans[p].sizes)
     at_sizes = f" at {sizes}" if sizes else ""
-    fails = _failing_note(compiled, seed, rtol, draws) if len(plans) > 1 and sizes else ""
+    fails = _failing_note(traced, seed, rtol, draws) if len(plans) > 1 and sizes else ""
     pair = "the two sides" if len(sides) == 2 else f"side {i + 1} and side {i + 2}"
     details = base.pop("details") + [f"  left:  {latex(sides[i])}", f"  right: {latex(sides[i + 1])}",
                f"  at draw {d + 1}{at_sizes}{where_}: left {a[r, c]:.6g}, right {b[r, c]:.6g}"]
@@ -278,28 +284,27 @@ def _drawn_text(plans) -> str:
     return " (" + "; ".join(f"{n}=" + ",".join(map(str, v)) for n, v in values.items()) + ")"
 
 
-def _failing_note(compiled: _Compiled, seed: int, rtol: float, draws: int) -> str:
+def _failing_note(traced: _Traced, seed: int, rtol: float, draws: int) -> str:
     """Which size plans the identity fails at, and which it holds at (size-specific identities)."""
     bad = set()
-    for d, args in _calls(compiled, seed, draws):
-        results = compiled.run(args)
+    for d, args in _calls(traced, seed, draws):
+        results = traced.run(args)
         for p, result in enumerate(results):
             outs, scale = _measure(*result)
             if any(np.sqrt(np.sum((outs[i] - outs[i + 1]) ** 2)) > rtol * scale for i in range(len(outs) - 1)):
                 bad.add(p)
-    good = [p for p in range(len(compiled.plans)) if p not in bad]
+    good = [p for p in range(len(traced.plans)) if p not in bad]
     if not good:
         return "it fails at every size drawn"
-    show = lambda ps: "; ".join(_sizes_text(compiled.plans[p].sizes) for p in ps)  # noqa: E731
+    show = lambda ps: "; ".join(_sizes_text(traced.plans[p].sizes) for p in ps)  # noqa: E731
     return f"it fails at {show(sorted(bad))} and agrees at {show(good)}"
 
 
-def _index_note(compiled: _Compiled) -> str:
-    letters = ", ".join(str(c) for c in compiled.identity.indices)
+def _index_note(traced: _Traced) -> str:
+    letters = ", ".join(str(c) for c in traced.identity.indices)
     return f" (each at every {letters})" if letters else ""
 
 
 def clear_cache() -> None:
-    """Forget compiled identities (the next check of each one compiles again)."""
-    _eager.cache_clear()
-    _jitted.cache_clear()
+    """Forget traced identities (the next check of each one traces it again)."""
+    _cached.cache_clear()

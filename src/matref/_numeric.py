@@ -1,7 +1,7 @@
 """Typed tree -> numbers with JAX in float64, and random inputs that honour the declarations.
 
 Derivatives are JAX's: `jax.jacobian` laid out by the layout rule, `jax.hessian`, and `jax.jvp`
-for differentials. Evaluation is eager: JAX compiles each operation once per shape and reuses it across identities.
+for differentials. `_check` traces these once per size plan and replays them with NumPy (`_program`).
 """
 
 from __future__ import annotations
