@@ -81,16 +81,26 @@ def per_identity(before: Path | None) -> None:
 
 
 def catalogue(before: Path | None) -> None:
-    print("## Whole catalogue: `matref verify` (every entry in both layouts, errata), same run")
+    print("## Whole catalogue: `matref verify` (every entry in both layouts, errata) beside `import jax`, same run")
+    jax_t = statistics.median(wall([PY, "-c", "import jax"]) for _ in range(3))
+    print(f"python -c 'import jax': {jax_t:.2f} s (median of 3)")
     for label, src in (("before", before), ("now", None)) if before else (("now", None),):
-        with tempfile.TemporaryDirectory() as cache:
-            env = {**os.environ, "MATREF_CACHE_DIR": cache, **({"PYTHONPATH": str(src)} if src else {})}
-            cmd = [PY, "-m", "matref.cli", "verify"]
-            cold = wall(cmd, env)
-            warm = wall(cmd, env)
-            snippets = wall(cmd + ["--snippets"], env) if label == "now" else None
-        extra = f", with every snippet (warm) {snippets:.1f} s" if snippets else ""
-        print(f"{label}: checks cold (empty JAX compilation cache) {cold:.1f} s, warm {warm:.1f} s{extra}")
+        runs = [("checks", [])] + ([("checks and snippets", ["--snippets"])] if label == "now" else [])
+        for what, flags in runs:
+            with tempfile.TemporaryDirectory() as cache:  # cold: an empty JAX compilation cache
+                env = {**os.environ, "MATREF_CACHE_DIR": cache, **({"PYTHONPATH": str(src)} if src else {})}
+                cmd = [PY, "-m", "matref.cli", "verify", *flags]
+                cold, warm = wall(cmd, env), wall(cmd, env)
+            print(f"{label}, {what}: cold {cold:.1f} s ({cold / jax_t:.0f}x import jax), "
+                  f"warm {warm:.1f} s ({warm / jax_t:.0f}x)")
+    print()
+
+
+def suite() -> None:
+    print("## The whole test suite (`scripts/test`, what CI runs)")
+    sys.stdout.flush()
+    seconds = wall([str(ROOT / "scripts" / "test"), "-q"])
+    print(f"scripts/test: {seconds:.0f} s ({seconds / 60:.1f} min)")
     print()
 
 
@@ -122,6 +132,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="skip the whole-catalogue and site runs")
     parser.add_argument("--before", metavar="REV", help="also measure git revision REV, in the same run")
+    parser.add_argument("--suite", action="store_true", help="also time the whole test suite (many minutes)")
     args = parser.parse_args()
     print(f"# matref benchmark ({os.cpu_count()} cores, Python {sys.version.split()[0]})\n")
     startup()
@@ -131,6 +142,8 @@ def main() -> None:
             catalogue(before)
     if not args.quick:
         site()
+    if args.suite:
+        suite()
 
 
 if __name__ == "__main__":
