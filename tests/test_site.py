@@ -213,7 +213,7 @@ LAYOUT_JS = """() => ({
 VISIBLE_FORMULAS_JS = """() =>
   Object.fromEntries([...document.querySelectorAll(".matref-entry")].map(e => {
     const shown = [...e.querySelectorAll(".katex-display")].find(k => k.getClientRects().length > 0);
-    const tex = shown ? shown.querySelector("annotation[encoding='application/x-tex']").textContent : null;
+    const tex = shown ? shown.querySelector(".katex").getAttribute("aria-label") : null;
     return [e.dataset.entry, tex];
   }))
 """

@@ -109,6 +109,19 @@ def test_render_cache_asks_only_for_new_formulas_and_never_keeps_errors(tmp_path
     assert RenderCache.load(tmp_path, "1.0.0").results == {}  # another KaTeX renders everything afresh
 
 
+def test_render_cache_is_not_reused_once_the_renderer_changes(tmp_path, monkeypatch):
+    """The renderer's options (e.g. HTML only, the TeX as a label) shape every cached result."""
+    renderer = tmp_path / "katex_render.mjs"
+    renderer.write_text("// output: html", encoding="utf-8")
+    monkeypatch.setattr(_katex, "RENDERER", renderer)
+    cache = RenderCache.load(tmp_path, "9.9.9")
+    cache.render([("x", False)], lambda items: ("9.9.9", [{"html": "<b>x</b>"}]))
+    cache.save()
+    assert RenderCache.load(tmp_path, "9.9.9").results != {}
+    renderer.write_text("// output: htmlAndMathml", encoding="utf-8")
+    assert RenderCache.load(tmp_path, "9.9.9").results == {}
+
+
 def test_render_cache_refuses_a_different_katex(tmp_path):
     with pytest.raises(_katex.KatexError, match="9.9.9"):
         RenderCache.load(None, "1.0.0").render([("x", False)], lambda items: ("9.9.9", [{"html": ""}]))

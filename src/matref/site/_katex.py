@@ -63,10 +63,12 @@ def render_batch(items: list[Item], dist: Path) -> tuple[str, list[dict]]:
 
 @dataclass
 class RenderCache:
-    """Rendered formulas keyed by (KaTeX version, display, TeX), kept in one JSON file between builds.
+    """Rendered formulas keyed by (KaTeX version, renderer, display, TeX), kept in one JSON file between builds.
 
     A formula is rendered once; a rebuild after a one-entry edit only sends KaTeX what is new. Errors
-    are never cached, so a broken formula fails every build until it is fixed.
+    are never cached, so a broken formula fails every build until it is fixed. The file is named after
+    the KaTeX version and a hash of `katex_render.mjs`, whose options shape the HTML: a change to
+    either renders everything afresh.
     """
 
     path: Path | None
@@ -79,7 +81,7 @@ class RenderCache:
         """The cache for this KaTeX version in directory (None: a cache that is never written)."""
         if directory is None:
             return cls(None, version)
-        path = directory / f"katex-{version}.json"
+        path = directory / f"katex-{version}-{digest(RENDERER.read_text(encoding='utf-8'))}.json"
         try:
             results = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):

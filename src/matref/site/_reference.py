@@ -37,8 +37,13 @@ def code_url(entry_id: str) -> str:
 
 
 def formula_html(entry) -> str:
-    """The entry's formula: one form when it reads the same in both layouts, else one per layout."""
-    if entry.layout_independent:
+    """The entry's formula: one form when it reads the same in both layouts, else one per layout.
+
+    Some layout-dependent identities are still written the same way in both layouts (their layouts
+    differ in the code, not the TeX): those too are rendered once, as every copy costs page weight and
+    work on each switch.
+    """
+    if entry.layout_independent or len({entry.formula_in(layout) for layout in LAYOUTS}) == 1:
         return f'<div class="matref-formula">{math_div(entry.formula)}</div>'
     return "".join(f'<div class="matref-formula {LAYOUT_CLASS[layout]}">{math_div(entry.formula_in(layout))}</div>'
                    for layout in LAYOUTS)
