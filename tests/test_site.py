@@ -377,6 +377,52 @@ def test_every_formula_shows_exactly_one_form_in_each_layout(browser, base_url, 
     context.close()
 
 
+# For each KaTeX box whose inline style the build moved into a class of the page: what the box
+# computes to, and what it computes to with the style put back inline (an inline !important style
+# wins over any rule, as KaTeX's inline style did).
+MOVED_STYLES_JS = """() => {
+  const rules = new Map();
+  for (const sheet of document.styleSheets) {
+    if (sheet.ownerNode.tagName !== "STYLE") continue;
+    for (const rule of sheet.cssRules) {
+      const m = /^\\.katex \\.(k-[0-9a-f]+)$/.exec(rule.selectorText || "");
+      if (m) rules.set(m[1], rule.style);
+    }
+  }
+  const boxes = [...document.querySelectorAll(".katex [class*='k-']")];
+  const differ = [];
+  for (const box of boxes) {
+    const name = [...box.classList].find(c => rules.has(c));
+    if (!name) { differ.push(`${box.className}: no rule`); continue; }
+    const decls = rules.get(name);
+    for (let i = 0; i < decls.length; i++) {
+      const prop = decls[i];
+      const moved = getComputedStyle(box).getPropertyValue(prop);
+      box.style.setProperty(prop, decls.getPropertyValue(prop), "important");
+      const inline = getComputedStyle(box).getPropertyValue(prop);
+      box.removeAttribute("style");
+      if (moved !== inline) differ.push(`${box.className} ${prop}: ${moved} instead of ${inline}`);
+    }
+  }
+  return {boxes: boxes.length, rules: rules.size, differ: differ.slice(0, 10)};
+}"""
+
+
+def test_katex_styles_moved_into_classes_still_apply(browser, base_url, site):
+    """The build turns KaTeX's inline styles into classes of the page (which class holds which style
+    is tested in test_site_package): each class must win over every other rule, KaTeX's, Material's
+    and matref's, as the inline style did, so each box computes to the style KaTeX gave it."""
+    big = max((site / "reference").glob("*/index.html"), key=lambda p: p.stat().st_size)
+    context = browser.new_context()
+    page = context.new_page()
+    for url in ("", f"reference/{big.parent.name}/"):
+        page.goto(base_url + url, wait_until="load")
+        state = page.evaluate(MOVED_STYLES_JS)
+        assert state["boxes"] > 100 and state["rules"] > 10, (url, state)
+        assert state["differ"] == [], (url, state)
+    context.close()
+
+
 ROWS_ON_SCREEN_JS = """() => {
   const header = document.querySelector(".md-header").getBoundingClientRect().bottom;
   const rows = [...document.querySelectorAll(".matref-entry")];

@@ -147,6 +147,20 @@ def test_prerender_swaps_placeholders_and_preloads_fonts():
     assert done.warnings == ["KaTeX 0.16.0 (strict mode) on p.md (entry e1): w in \\sum"]
 
 
+def test_prerender_moves_katex_styles_into_classes_of_the_page():
+    """Each distinct inline style becomes one class, defined in the page's head, winning like the style did."""
+    math = ('<span class="katex"><span class="mord" style="margin-right:0.1em;">x</span>'
+            '<span style="top:-3em;margin-right:0.05em;"></span><span class="mspace" style="margin-right:0.1em;"></span></span>')
+    done = prerender_pages({"p.md": PAGE}, lambda items: [{"html": math}] * len(items), "0.16.0")
+    out = done.pages["p.md"]
+    assert "style=" not in out.split("</head>")[1]
+    assert out.count('<span class="mord k-0">x</span>') == 2 and out.count('<span class="mspace k-0">') == 2
+    assert out.count('<span class="k-1">') == 2
+    head = out.split("</head>")[0]
+    assert head.count(".katex .k-0{margin-right:0.1em!important}") == 1
+    assert head.count(".katex .k-1{top:-3em!important;margin-right:0.05em!important}") == 1
+
+
 def test_prerender_errors_name_the_page_the_entry_and_the_tex():
     done = prerender_pages({"p.md": PAGE}, lambda items: [{"error": "KaTeX parse error"}] * len(items), "0.16.0")
     assert len(done.errors) == 2 and "on p.md (entry e1)" in done.errors[0] and "x < y" in done.errors[0]
