@@ -143,7 +143,8 @@ def index_page(cat) -> str:
         "# Reference",
         "",
         f"All {total} entries of the catalogue, family by family: {kinds['identity']} identities, "
-        f"{kinds['erratum']} [errata](../errata.md) and {kinds['pitfall']} [pitfalls](../pitfalls.md). Each one is "
+        f"{kinds['erratum']} [{'erratum' if kinds['erratum'] == 1 else 'errata'}](../errata.md) and "
+        f"{kinds['pitfall']} [{'pitfall' if kinds['pitfall'] == 1 else 'pitfalls'}](../pitfalls.md). Each one is "
         "written once as LaTeX and checked numerically against JAX automatic differentiation in the "
         "denominator and the numerator layout; a family's page shows the formulas, and its table opens each "
         "entry's code. [Conventions](../conventions.md) says what the notation means.",
