@@ -118,13 +118,17 @@ def test_one_page_per_family_with_every_entry_in_order(site, catalogue):
         assert ids == [(e.id, e.id) for e in fam.entries], fam.name  # the row's id is the entry's permalink
 
 
-def test_reference_index_shows_a_formula_per_entry(site, catalogue):
+def test_reference_index_lists_every_entry_by_title_family_by_family(site, catalogue):
+    """The index is a list of titles (the formulas live on the family pages): every entry once, in
+    catalogue order, under its family's heading, and no rendered formula beyond those in titles."""
     text = (site / "reference" / "index.html").read_text(encoding="utf-8")
-    chunks = text.split('<div class="matref-index__row" data-entry="')[1:]
-    rows = {c.split('"', 1)[0]: c for c in chunks}
-    assert set(rows) == {e.id for e in catalogue.entries}
-    for e in catalogue.entries:
-        assert 'class="katex-display"' in rows[e.id], f"{e.id}: no formula on the index"
+    listed = re.findall(r'<li data-entry="([^"]+)"><a href="([^"/]+)/#([^"]+)">', text)
+    assert listed == [(e.id, e.family, e.id) for fam in catalogue.families for e in fam.entries]
+    headings = [text.index(f'href="{fam.name}/"') for fam in catalogue.families]
+    assert headings == sorted(headings)
+    for fam, at in zip(catalogue.families, headings):
+        assert text.index(f'<li data-entry="{fam.entries[0].id}"') > at, fam.name
+    assert "katex-display" not in text and "matref-switch" not in text
 
 
 def test_reference_index_links_every_identity(site, catalogue):
@@ -212,8 +216,8 @@ LAYOUT_JS = """() => ({
 
 VISIBLE_FORMULAS_JS = """() =>
   Object.fromEntries([...document.querySelectorAll(".matref-entry")].map(e => {
-    const shown = [...e.querySelectorAll(".katex-display")].find(k => k.getClientRects().length > 0);
-    const tex = shown ? shown.querySelector("annotation[encoding='application/x-tex']").textContent : null;
+    const shown = [...e.querySelectorAll(".katex-display")].find(k => k.checkVisibility());
+    const tex = shown ? shown.querySelector(".katex").getAttribute("aria-label") : null;
     return [e.dataset.entry, tex];
   }))
 """
@@ -342,6 +346,83 @@ def test_layout_switch_changes_only_the_body_class(browser, base_url, site):
     context.close()
 
 
+FORMS_JS = """() => [...document.querySelectorAll(".matref-entry__formula, a.matref-family")].map(box => [
+  box.closest("[data-entry]") ? box.closest("[data-entry]").dataset.entry : box.getAttribute("href"),
+  [...box.querySelectorAll(".katex")].filter(k => k.checkVisibility()).map(k => [k.getAttribute("role"), k.getAttribute("aria-label")]),
+  [...box.querySelectorAll(".katex")].length,
+])"""
+
+
+def test_every_formula_shows_exactly_one_form_in_each_layout(browser, base_url, catalogue):
+    """On every family page and the home page, each formula box shows one form, the chosen layout's,
+    labelled with its TeX for screen readers; an entry whose two layouts read the same holds one form."""
+    showcase = {f"reference/{f.name}/": f.showcase_entry for f in catalogue.families}
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    for layout in LAYOUTS:
+        for url, entries in [("", None)] + [(f"reference/{f.name}/", f.entries) for f in catalogue.families]:
+            page.goto(base_url + url, wait_until="load")
+            choose_layout(page, layout)
+            boxes = page.evaluate(FORMS_JS)
+            want = {e.id: e for e in entries} if entries else {href: e for href, e in showcase.items()}
+            assert [key for key, _, _ in boxes] == list(want), url
+            for key, shown, held in boxes:
+                e = want[key]
+                assert len(shown) == 1, f"{url} {key} ({layout} layout): {len(shown)} forms show"
+                role, label = shown[0]
+                assert role == "img" and norm_tex(label) == norm_tex(e.formula_in(layout)), f"{url} {key} ({layout})"
+                same = len({norm_tex(e.formula_in(other)) for other in LAYOUTS}) == 1
+                assert held == (1 if same else 2), f"{url} {key}: {held} forms in the page"
+    context.close()
+
+
+# For each KaTeX box whose inline style the build moved into a class of the page: what the box
+# computes to, and what it computes to with the style put back inline (an inline !important style
+# wins over any rule, as KaTeX's inline style did).
+MOVED_STYLES_JS = """() => {
+  const rules = new Map();
+  for (const sheet of document.styleSheets) {
+    if (sheet.ownerNode.tagName !== "STYLE") continue;
+    for (const rule of sheet.cssRules) {
+      const m = /^\\.katex \\.(k-[0-9a-f]+)$/.exec(rule.selectorText || "");
+      if (m) rules.set(m[1], rule.style);
+    }
+  }
+  const boxes = [...document.querySelectorAll(".katex [class*='k-']")];
+  const differ = [];
+  for (const box of boxes) {
+    const name = [...box.classList].find(c => rules.has(c));
+    if (!name) { differ.push(`${box.className}: no rule`); continue; }
+    const decls = rules.get(name);
+    for (let i = 0; i < decls.length; i++) {
+      const prop = decls[i];
+      const moved = getComputedStyle(box).getPropertyValue(prop);
+      box.style.setProperty(prop, decls.getPropertyValue(prop), "important");
+      const inline = getComputedStyle(box).getPropertyValue(prop);
+      box.removeAttribute("style");
+      if (moved !== inline) differ.push(`${box.className} ${prop}: ${moved} instead of ${inline}`);
+    }
+  }
+  return {boxes: boxes.length, rules: rules.size, differ: differ.slice(0, 10)};
+}"""
+
+
+def test_katex_styles_moved_into_classes_still_apply(browser, base_url, site):
+    """The build turns KaTeX's inline styles into classes of the page (which class holds which style
+    is tested in test_site_package): each class must win over every other rule, KaTeX's, Material's
+    and matref's, as the inline style did, so each box computes to the style KaTeX gave it."""
+    big = max((site / "reference").glob("*/index.html"), key=lambda p: p.stat().st_size)
+    context = browser.new_context()
+    page = context.new_page()
+    for url in ("", f"reference/{big.parent.name}/"):
+        page.goto(base_url + url, wait_until="load")
+        state = page.evaluate(MOVED_STYLES_JS)
+        assert state["boxes"] > 100 and state["rules"] > 10, (url, state)
+        assert state["differ"] == [], (url, state)
+    context.close()
+
+
 ROWS_ON_SCREEN_JS = """() => {
   const header = document.querySelector(".md-header").getBoundingClientRect().bottom;
   const rows = [...document.querySelectorAll(".matref-entry")];
@@ -405,7 +486,7 @@ def test_long_formulas_show_that_they_scroll_on_a_phone(browser, base_url):
     page = context.new_page()
     page.goto(f"{base_url}reference/machine-learning/", wait_until="load")
     state = page.evaluate("""() => {
-      const shown = [...document.querySelectorAll("div.arithmatex")].filter(k => k.getClientRects().length);
+      const shown = [...document.querySelectorAll("div.arithmatex")].filter(k => k.checkVisibility());
       const wide = shown.filter(k => k.scrollWidth > k.clientWidth + 1);
       // The scroll box's own background: covers that scroll with the formula over shadows that do not.
       const affordance = k => { const s = getComputedStyle(k);

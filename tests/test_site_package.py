@@ -109,6 +109,19 @@ def test_render_cache_asks_only_for_new_formulas_and_never_keeps_errors(tmp_path
     assert RenderCache.load(tmp_path, "1.0.0").results == {}  # another KaTeX renders everything afresh
 
 
+def test_render_cache_is_not_reused_once_the_renderer_changes(tmp_path, monkeypatch):
+    """The renderer's options (e.g. HTML only, the TeX as a label) shape every cached result."""
+    renderer = tmp_path / "katex_render.mjs"
+    renderer.write_text("// output: html", encoding="utf-8")
+    monkeypatch.setattr(_katex, "RENDERER", renderer)
+    cache = RenderCache.load(tmp_path, "9.9.9")
+    cache.render([("x", False)], lambda items: ("9.9.9", [{"html": "<b>x</b>"}]))
+    cache.save()
+    assert RenderCache.load(tmp_path, "9.9.9").results != {}
+    renderer.write_text("// output: htmlAndMathml", encoding="utf-8")
+    assert RenderCache.load(tmp_path, "9.9.9").results == {}
+
+
 def test_render_cache_refuses_a_different_katex(tmp_path):
     with pytest.raises(_katex.KatexError, match="9.9.9"):
         RenderCache.load(None, "1.0.0").render([("x", False)], lambda items: ("9.9.9", [{"html": ""}]))
@@ -132,6 +145,20 @@ def test_prerender_swaps_placeholders_and_preloads_fonts():
     assert "KaTeX_Main-Regular.woff2" in out and "KaTeX_Size2-Regular.woff2" in out
     assert done.pages["plain.md"] == "<p>no math</p>"
     assert done.warnings == ["KaTeX 0.16.0 (strict mode) on p.md (entry e1): w in \\sum"]
+
+
+def test_prerender_moves_katex_styles_into_classes_of_the_page():
+    """Each distinct inline style becomes one class, defined in the page's head, winning like the style did."""
+    math = ('<span class="katex"><span class="mord" style="margin-right:0.1em;">x</span>'
+            '<span style="top:-3em;margin-right:0.05em;"></span><span class="mspace" style="margin-right:0.1em;"></span></span>')
+    done = prerender_pages({"p.md": PAGE}, lambda items: [{"html": math}] * len(items), "0.16.0")
+    out = done.pages["p.md"]
+    assert "style=" not in out.split("</head>")[1]
+    assert out.count('<span class="mord k-0">x</span>') == 2 and out.count('<span class="mspace k-0">') == 2
+    assert out.count('<span class="k-1">') == 2
+    head = out.split("</head>")[0]
+    assert head.count(".katex .k-0{margin-right:0.1em!important}") == 1
+    assert head.count(".katex .k-1{top:-3em!important;margin-right:0.05em!important}") == 1
 
 
 def test_prerender_errors_name_the_page_the_entry_and_the_tex():

@@ -1,4 +1,4 @@
-"""The reference pages: one compact table per family, and the index with a formula per entry.
+"""The reference pages: one compact table per family, and the index of every entry's title.
 
 Each entry is one row: its title (the permalink), its formula in both layouts (the body class picks
 which shows, see `layouts.js`), its where-clause and sources. Notes, the errata's refuted form and
@@ -37,8 +37,13 @@ def code_url(entry_id: str) -> str:
 
 
 def formula_html(entry) -> str:
-    """The entry's formula: one form when it reads the same in both layouts, else one per layout."""
-    if entry.layout_independent:
+    """The entry's formula: one form when it reads the same in both layouts, else one per layout.
+
+    Some layout-dependent identities are still written the same way in both layouts (their layouts
+    differ in the code, not the TeX): those too are rendered once, as every copy costs page weight and
+    work on each switch.
+    """
+    if entry.layout_independent or len({" ".join(entry.formula_in(layout).split()) for layout in LAYOUTS}) == 1:
         return f'<div class="matref-formula">{math_div(entry.formula)}</div>'
     return "".join(f'<div class="matref-formula {LAYOUT_CLASS[layout]}">{math_div(entry.formula_in(layout))}</div>'
                    for layout in LAYOUTS)
@@ -125,7 +130,12 @@ def family_page(family, catalogue) -> str:
 
 
 def index_page(cat) -> str:
-    """The Reference index: every entry with its formula, family by family."""
+    """The Reference index: every entry by its title, family by family, each a link to its row.
+
+    Titles only: the formulas are on the family pages, one click away. The index once showed every
+    formula in both layouts, which made it the heaviest page of the site (about 3 MB of KaTeX HTML
+    for 339 entries); a list of titles is what an index is for, and search finds a formula by its TeX.
+    """
     total = len(cat.entries)
     kinds = Counter(e.kind for e in cat.entries)
     out = [
@@ -133,21 +143,20 @@ def index_page(cat) -> str:
         "# Reference",
         "",
         f"All {total} entries of the catalogue, family by family: {kinds['identity']} identities, "
-        f"{kinds['erratum']} [errata](../errata.md) and {kinds['pitfall']} [pitfalls](../pitfalls.md). Each one is "
+        f"{kinds['erratum']} [{'erratum' if kinds['erratum'] == 1 else 'errata'}](../errata.md) and "
+        f"{kinds['pitfall']} [{'pitfall' if kinds['pitfall'] == 1 else 'pitfalls'}](../pitfalls.md). Each one is "
         "written once as LaTeX and checked numerically against JAX automatic differentiation in the "
-        "denominator and the numerator layout. [Conventions](../conventions.md) says what the notation means.",
-        "",
-        LAYOUT_SWITCH.format(base="../"),
+        "denominator and the numerator layout; a family's page shows the formulas, and its table opens each "
+        "entry's code. [Conventions](../conventions.md) says what the notation means.",
         "",
     ]
     for fam in cat.families:
         out += [f"## [{html.escape(fam.title, quote=False)}]({fam.name}.md)", "",
-                '<div class="matref-index" markdown="0">']
+                '<ul class="matref-index" markdown="0">']
         for e in fam.entries:
             badge = f' <span class="matref-tag">{e.kind}</span>' if e.kind in BADGES else ""
-            out.append(f'<div class="matref-index__row" data-entry="{e.id}">'
-                       f'<a href="{fam.name}/#{e.id}">{text_html(e.title)}</a>{badge}{formula_html(e)}</div>')
-        out += ["</div>", ""]
+            out.append(f'<li data-entry="{e.id}"><a href="{fam.name}/#{e.id}">{text_html(e.title)}</a>{badge}</li>')
+        out += ["</ul>", ""]
     return "\n".join(out)
 
 
