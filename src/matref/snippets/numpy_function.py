@@ -20,9 +20,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import jax.numpy as jnp
 import numpy as np
 
 from .._language import Identity, parse_identity
+from .._numeric import Ctx, concrete, evaluate
+from .._program import Program
 from .._shapes import Dim, kind
 from .._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Inverse, Mul,
                      Node, Norm, Num, Power, Transpose, Unit, Var)
@@ -469,16 +472,26 @@ def function_snippet(entry, layout: str) -> str | None:
 _DEF = re.compile(r"^def (\w+)\(", re.MULTILINE)
 
 
-def _reference_script(ident: Identity, lhs: Node, seed: int, sizes: dict[str, int]) -> str:
-    """JAX code (the JAX check's own translation) drawing inputs and computing `reference` = the
-    derivative side, with 2-D vectors as the tree has them."""
-    gen = _Gen(ident, "jnp")
-    gen.varying = []
-    ref = gen.expr(lhs, {})
-    head = ["import jax", "import jax.numpy as jnp", "import numpy as np",
-            'jax.config.update("jax_enable_x64", True)', f"rng = np.random.default_rng({seed})"]
-    return "\n".join(head + _inputs(ident, sizes=sizes) + sorted(gen.helpers) + gen.defs
-                     + [f"reference = np.asarray({ref.text})"]) + "\n"
+def _inputs_script(ident: Identity, seed: int, sizes: dict[str, int]) -> str:
+    """NumPy code drawing the inputs as the JAX check's script draws them (vectors 2-D, as the
+    tree has them)."""
+    head = ["import numpy as np", f"rng = np.random.default_rng({seed})"]
+    return "\n".join(head + _inputs(ident, sizes=sizes)) + "\n"
+
+
+def _reference(ident: Identity, lhs: Node, data: dict, sizes: dict[str, int]) -> np.ndarray:
+    """The derivative side at the drawn inputs: JAX's autodiff, traced once and run by NumPy (the
+    checker's own evaluation, `matref._numeric.evaluate`), as a 2-D array."""
+    names = sorted({n.name for n in lhs.walk() if isinstance(n, Var)})
+    values = {name: np.asarray(data[_ident(name)], dtype=float).reshape(concrete(ident.decls[name].shape, sizes))
+              for name in names}
+    indices = {c: np.int32(data[c]) for c in ident.indices}
+
+    def derivative(args):
+        vals, at = args
+        return evaluate(lhs, Ctx(sizes, {k: jnp.asarray(v) for k, v in vals.items()}, {}, {}, (), indices=at))
+
+    return np.asarray(Program(derivative, (values, indices))((values, indices)))
 
 
 def _other_sizes(ident: Identity) -> dict[str, int]:
@@ -501,7 +514,8 @@ def draw(ident: Identity, seed: int, sizes: dict[str, int], scale: float = 1.0) 
     if plan is None:
         raise ValueError("the identity makes no function")
     lhs, rhs = plan
-    data, _ = execute(_reference_script(ident, lhs, seed, sizes), "reference")
+    data, _ = execute(_inputs_script(ident, seed, sizes), "inputs")
+    data["reference"] = _reference(ident, lhs, data, sizes)
     args = []
     for p in _parameters(ident, lhs, rhs):
         if p in ident.indices:
