@@ -331,3 +331,12 @@ def test_a_strict_build_fails_on_an_entry_known_not_to_hold(tmp_path, catalogue)
     with pytest.raises(PluginError, match=r"(?s)1 catalogue entry does not hold.*traces.toml:\d+ 'trace-transpose': "
                                           r"numerator layout: refuted: the sides differ"):
         build.on_config(SimpleNamespace(nav=None))
+
+
+def test_rebuilt_pages_keep_their_place_in_the_search_index():
+    from matref.site._incremental import splice_sections
+
+    index = [{"location": "a/"}, {"location": "b/"}, {"location": "b/#x"}, {"location": "c/"}]
+    fresh = [{"location": "b/", "new": 1}, {"location": "b/#y", "new": 1}, {"location": "d/", "new": 1}]
+    assert [s["location"] for s in splice_sections(index, fresh)] == ["a/", "b/", "b/#y", "c/", "d/"]
+    assert splice_sections(index, []) == index

@@ -22,6 +22,7 @@ import os
 import tempfile
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
@@ -150,12 +151,19 @@ class Checker:
                 except Exception as exc:
                     future.set_exception(exc)
             else:
-                if self._pool is None:
-                    # spawn, not fork: the build process has threads (notebooks, the server)
-                    self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-                future = self._pool.submit(verify, entry)
+                try:
+                    future = self._worker().submit(verify, entry)
+                except BrokenProcessPool:  # the worker died (its checks were reported): start another
+                    self._pool = None
+                    future = self._worker().submit(verify, entry)
                 self._pending[key] = future
         future.add_done_callback(lambda f: self._done(key, f))
+
+    def _worker(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # spawn, not fork: the build process has threads (notebooks, the server)
+            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        return self._pool
 
     def _done(self, key: str, future: Future) -> None:
         try:

@@ -62,3 +62,25 @@ def nav_key(cat) -> tuple:
 def changed_pages(before: dict[str, str], after: dict[str, str]) -> list[str]:
     """The pages (path -> Markdown) whose text differs, in after's order."""
     return [uri for uri, text in after.items() if before.get(uri) != text]
+
+
+def splice_sections(index: list[dict], fresh: list[dict]) -> list[dict]:
+    """The search index with the sections of rebuilt pages (fresh) where their old sections were.
+
+    A section's page is its location up to the `#`; a page new to the index goes at the end. Keeping
+    the order makes the served index the one a full build writes.
+    """
+    page = lambda section: section["location"].split("#")[0]  # noqa: E731
+    by_page: dict[str, list[dict]] = {}
+    for section in fresh:
+        by_page.setdefault(page(section), []).append(section)
+    out: list[dict] = []
+    placed: set[str] = set()
+    for section in index:
+        p = page(section)
+        if p not in by_page:
+            out.append(section)
+        elif p not in placed:
+            out += by_page[p]
+            placed.add(p)
+    return out + [s for p, sections in by_page.items() if p not in placed for s in sections]

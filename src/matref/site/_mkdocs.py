@@ -211,13 +211,12 @@ class SiteBuild:
                 f.page.validate_anchor_links(files=self.files, log_level=self.config.validation.links.anchors)
             if warnings.get_counts():
                 return False
-            urls = {p.url for p in built}
-            search.search_index.entries = [e for e in search.search_index.entries
-                                           if e["location"].split("#")[0] not in urls]
-            for page in built:
+            index, search.search_index.entries = search.search_index.entries, []
+            for page in built:  # each adds its sections to the (now empty) search index
                 _build_page(page, self.config, doc_files, self.nav, self.env)
             if warnings.get_counts():
                 return False
+            search.search_index.entries = _incremental.splice_sections(index, search.search_index.entries)
         finally:
             logging.getLogger("mkdocs").removeHandler(warnings)
         rewritten = [uri for uri, text in fragments.items() if self.fragments.get(uri) != text]

@@ -85,7 +85,8 @@ def entry_row(entry, catalogue, status=None) -> str:
         f'<a class="matref-entry__title" href="#{entry.id}" title="Permanent link to this identity">'
         f'{text_html(entry.title)}</a>{badge}'
         f'<button type="button" class="matref-more" aria-expanded="false" aria-controls="{entry.id}--more">'
-        f'{what}</button></div>{status_html(status)}',
+        f'{what}</button></div>',
+        *filter(None, [status_html(status)]),  # no line at all when it holds: the page as a strict build makes it
         f'<div class="matref-entry__formula" markdown="0">{formula_html(entry)}</div>',
         f'<div class="matref-entry__meta" markdown="1">',
         "",
