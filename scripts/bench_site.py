@@ -11,19 +11,29 @@ Run with the project's venv (scripts/bench calls it): `.venv/bin/python scripts/
 - That page's HTML size, raw and gzipped.
 - The layout switch on that page: from the click to the next frame after the forced style and layout
   (median of 9 switches), as is and with the CPU throttled 4x through CDP (a phone's CPU).
+- The edit loop of `mkdocs serve` (what `scripts/serve` runs): in a copy of the checkout (the
+  caches copied too, as after a first serve), save a new form of one entry's formula and time until
+  the served page holds it; median of 5 edits. Then the time until its background check is shown.
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
+import os
+import re
+import shutil
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from site_helpers import build_site, launch_chromium, mkdocs_warnings, serve  # noqa: E402
+from site_helpers import ROOT, build_env, build_site, launch_chromium, mkdocs_warnings, serve  # noqa: E402
 
 TIMING_JS = """async () => {
   await document.fonts.ready;
@@ -108,10 +118,100 @@ def switch_cost(site: Path, page: Path) -> tuple[float, float]:
     return out[0], out[1]
 
 
+# The entry edited: `n tr(A) = tr(n A^T)` holds for every n, so each edit is a new formula (rendered,
+# highlighted and checked afresh) that still holds.
+EDITED = re.compile(r"^formula = '\\operatorname\{tr\}\(A\) = \\operatorname\{tr\}\(A\^T\)'$", re.MULTILINE)
+
+
+def _get(url: str) -> str | None:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.read().decode("utf-8")
+    except OSError:
+        return None
+
+
+def _wait_for(url: str, test, timeout: float) -> float | None:
+    """Poll url every 20 ms until test(text); the time it took, None on timeout."""
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < timeout:
+        text = _get(url)
+        if text is not None and test(text):
+            return time.perf_counter() - t0
+        time.sleep(0.02)
+    return None
+
+
+def serve_edit_loop(source: Path, edits: int = 5) -> tuple[list[float], list[float]]:
+    """Seconds from saving an entry's new formula to the page served with it, and to its check shown.
+
+    Works on a copy of `source` (the checkout itself is never edited), with its caches copied so
+    the first build is what a second `scripts/serve` pays.
+    """
+    with tempfile.TemporaryDirectory(prefix="matref-bench-serve-") as tmp:
+        repo = Path(tmp) / "repo"
+        top = {".git", ".venv", "node_modules", "site", ".pytest_cache", ".cache"}  # src/matref/site is code
+        shutil.copytree(source, repo, symlinks=True, ignore=lambda d, names: [
+            n for n in names if n == "__pycache__" or (Path(d) == source and n in top)])
+        os.symlink(ROOT / "node_modules", repo / "node_modules")
+        if (source / ".cache" / "matref-site").is_dir():
+            shutil.copytree(source / ".cache" / "matref-site", repo / ".cache" / "matref-site")
+        toml = repo / "src" / "matref" / "catalogue" / "traces.toml"
+        if not EDITED.search(toml.read_text(encoding="utf-8")):
+            sys.exit("serve edit loop: the entry trace-transpose is not where the benchmark expects it")
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        env = {**build_env(notebook_cache=True), "PYTHONPATH": str(repo / "src")}
+        log = open(Path(tmp) / "serve.log", "w")
+        proc = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"],
+                                cwd=repo, env=env, stdout=log, stderr=subprocess.STDOUT)
+        page = f"http://127.0.0.1:{port}/reference/traces/"
+        shown, checked = [], []
+        try:
+            if _wait_for(page, lambda t: "trace-transpose" in t or proc.poll() is not None, 600) is None \
+                    or proc.poll() is not None:
+                sys.exit(f"serve edit loop: the server never served {page}:\n{(Path(tmp) / 'serve.log').read_text()}")
+            time.sleep(2)  # let the first build's watcher settle
+            original = toml.read_text(encoding="utf-8")
+            for n in range(2, 2 + edits):
+                tex = rf"\operatorname{{tr}}({n} A^T)"
+                text = EDITED.sub(lambda m: rf"formula = '{n} \operatorname{{tr}}(A) = {tex}'", original)
+                t0 = time.perf_counter()
+                toml.write_text(text, encoding="utf-8")
+                seen = _wait_for(page, lambda t: tex in t, 120)
+                if seen is None:
+                    sys.exit(f"serve edit loop: edit {n} never showed:\n{(Path(tmp) / 'serve.log').read_text()}")
+                shown.append(time.perf_counter() - t0)
+                done = _wait_for(page, lambda t: tex in t and "checking…" not in t, 120)
+                if done is not None:
+                    checked.append(time.perf_counter() - t0)
+                time.sleep(1)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+            log.close()
+            if os.environ.get("MATREF_BENCH_VERBOSE"):  # what each rebuild did, for a surprising number
+                print((Path(tmp) / "serve.log").read_text(), file=sys.stderr)
+    return shown, checked
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7, help="cold page loads to take the median of")
+    parser.add_argument("--serve-only", action="store_true", help="only the `mkdocs serve` edit loop")
+    parser.add_argument("--serve-source", type=Path, default=ROOT, metavar="DIR",
+                        help="the checkout whose edit loop to measure (default: this one)")
     args = parser.parse_args()
+
+    shown, checked = serve_edit_loop(args.serve_source.resolve())
+    print(f"site: mkdocs serve, save of one entry's formula to the page served with it: median "
+          f"{statistics.median(shown):.2f} s (each: {', '.join(f'{x:.2f}' for x in shown)}; target <= 2 s)")
+    if checked:
+        print(f"site: ... and to its background check's result on the page: median {statistics.median(checked):.2f} s "
+              f"(n={len(checked)})")
+    if args.serve_only:
+        return
 
     with tempfile.TemporaryDirectory(prefix="matref-bench-site-") as tmp:
         site = Path(tmp) / "site"
