@@ -22,18 +22,23 @@ import argparse
 import gzip
 import os
 import re
-import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from site_helpers import ROOT, build_env, build_site, launch_chromium, mkdocs_warnings, serve  # noqa: E402
+from site_helpers import (  # noqa: E402
+    ROOT,
+    build_site,
+    copy_checkout,
+    launch_chromium,
+    mkdocs_serve,
+    mkdocs_warnings,
+    serve,
+    wait_for,
+)
 
 TIMING_JS = """async () => {
   await document.fonts.ready;
@@ -123,25 +128,6 @@ def switch_cost(site: Path, page: Path) -> tuple[float, float]:
 EDITED = re.compile(r"^formula = '\\operatorname\{tr\}\(A\) = \\operatorname\{tr\}\(A\^T\)'$", re.MULTILINE)
 
 
-def _get(url: str) -> str | None:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as r:
-            return r.read().decode("utf-8")
-    except OSError:
-        return None
-
-
-def _wait_for(url: str, test, timeout: float) -> float | None:
-    """Poll url every 20 ms until test(text); the time it took, None on timeout."""
-    t0 = time.perf_counter()
-    while time.perf_counter() - t0 < timeout:
-        text = _get(url)
-        if text is not None and test(text):
-            return time.perf_counter() - t0
-        time.sleep(0.02)
-    return None
-
-
 def serve_edit_loop(source: Path, edits: int = 5) -> tuple[list[float], list[float]]:
     """Seconds from saving an entry's new formula to the page served with it, and to its check shown.
 
@@ -149,50 +135,32 @@ def serve_edit_loop(source: Path, edits: int = 5) -> tuple[list[float], list[flo
     the first build is what a second `scripts/serve` pays.
     """
     with tempfile.TemporaryDirectory(prefix="matref-bench-serve-") as tmp:
-        repo = Path(tmp) / "repo"
-        top = {".git", ".venv", "node_modules", "site", ".pytest_cache", ".cache"}  # src/matref/site is code
-        shutil.copytree(source, repo, symlinks=True, ignore=lambda d, names: [
-            n for n in names if n == "__pycache__" or (Path(d) == source and n in top)])
-        os.symlink(ROOT / "node_modules", repo / "node_modules")
-        if (source / ".cache" / "matref-site").is_dir():
-            shutil.copytree(source / ".cache" / "matref-site", repo / ".cache" / "matref-site")
+        repo = copy_checkout(source, Path(tmp) / "repo")
         toml = repo / "src" / "matref" / "catalogue" / "traces.toml"
-        if not EDITED.search(toml.read_text(encoding="utf-8")):
+        original = toml.read_text(encoding="utf-8")
+        if not EDITED.search(original):
             sys.exit("serve edit loop: the entry trace-transpose is not where the benchmark expects it")
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        env = {**build_env(notebook_cache=True), "PYTHONPATH": str(repo / "src")}
-        log = open(Path(tmp) / "serve.log", "w")
-        proc = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"],
-                                cwd=repo, env=env, stdout=log, stderr=subprocess.STDOUT)
-        page = f"http://127.0.0.1:{port}/reference/traces/"
         shown, checked = [], []
-        try:
-            if _wait_for(page, lambda t: "trace-transpose" in t or proc.poll() is not None, 600) is None \
-                    or proc.poll() is not None:
-                sys.exit(f"serve edit loop: the server never served {page}:\n{(Path(tmp) / 'serve.log').read_text()}")
-            time.sleep(2)  # let the first build's watcher settle
-            original = toml.read_text(encoding="utf-8")
-            for n in range(2, 2 + edits):
-                tex = rf"\operatorname{{tr}}({n} A^T)"
-                text = EDITED.sub(lambda m: rf"formula = '{n} \operatorname{{tr}}(A) = {tex}'", original)
-                t0 = time.perf_counter()
-                toml.write_text(text, encoding="utf-8")
-                seen = _wait_for(page, lambda t: tex in t, 120)
-                if seen is None:
-                    sys.exit(f"serve edit loop: edit {n} never showed:\n{(Path(tmp) / 'serve.log').read_text()}")
-                shown.append(time.perf_counter() - t0)
-                done = _wait_for(page, lambda t: tex in t and "checking…" not in t, 120)
-                if done is not None:
-                    checked.append(time.perf_counter() - t0)
-                time.sleep(1)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
-            log.close()
-            if os.environ.get("MATREF_BENCH_VERBOSE"):  # what each rebuild did, for a surprising number
-                print((Path(tmp) / "serve.log").read_text(), file=sys.stderr)
+        with mkdocs_serve(repo) as (base, log, proc):
+            page = base + "reference/traces/"
+            try:
+                if wait_for(page, lambda t: "trace-transpose" in t, 600, alive=lambda: proc.poll() is None) is None:
+                    sys.exit(f"serve edit loop: the server never served {page}:\n{log.read_text()}")
+                time.sleep(2)  # let the first build's watcher settle
+                for n in range(2, 2 + edits):
+                    tex = rf"\operatorname{{tr}}({n} A^T)"
+                    text = EDITED.sub(lambda m: rf"formula = '{n} \operatorname{{tr}}(A) = {tex}'", original)
+                    t0 = time.perf_counter()
+                    toml.write_text(text, encoding="utf-8")
+                    if wait_for(page, lambda t: tex in t, 120) is None:
+                        sys.exit(f"serve edit loop: edit {n} never showed:\n{log.read_text()}")
+                    shown.append(time.perf_counter() - t0)
+                    if wait_for(page, lambda t: tex in t and "checking…" not in t, 120) is not None:
+                        checked.append(time.perf_counter() - t0)
+                    time.sleep(1)
+            finally:
+                if os.environ.get("MATREF_BENCH_VERBOSE"):  # what each rebuild did, for a surprising number
+                    print(log.read_text(), file=sys.stderr)
     return shown, checked
 
 
