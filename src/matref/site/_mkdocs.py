@@ -159,8 +159,9 @@ class SiteBuild:
     def update(self) -> bool:
         """Bring the served site up to date in place after a catalogue edit or a new verdict.
 
-        False (nothing needs undoing: a full build follows) when the change is more than data, the
-        catalogue does not load, the navigation changes, or the update would warn.
+        False (nothing needs undoing: a full build follows, and reports what went wrong) when the
+        change is more than data, the catalogue does not load, the navigation changes, or anything
+        warns: a strict build would fail, so the update must not quietly succeed.
         """
         import matref
         from mkdocs.commands.build import _build_page, _populate_page
@@ -217,15 +218,17 @@ class SiteBuild:
             if warnings.get_counts():
                 return False
             search.search_index.entries = _incremental.splice_sections(index, search.search_index.entries)
+            rewritten = [uri for uri, text in fragments.items() if self.fragments.get(uri) != text]
+            for uri in rewritten:
+                (site / uri).write_text(fragments[uri], encoding="utf-8")
+            if built:
+                search.on_post_build(config=self.config)
+                self._search_index(site)
+                self._prerender(site, [Path(p.file.abs_dest_path) for p in built])
+            if warnings.get_counts():  # e.g. KaTeX's strict mode on a new formula: the full build fails on it
+                return False
         finally:
             logging.getLogger("mkdocs").removeHandler(warnings)
-        rewritten = [uri for uri, text in fragments.items() if self.fragments.get(uri) != text]
-        for uri in rewritten:
-            (site / uri).write_text(fragments[uri], encoding="utf-8")
-        if built:
-            search.on_post_build(config=self.config)
-            self._search_index(site)
-            self._prerender(site, [Path(p.file.abs_dest_path) for p in built])
         self.pages, self.fragments, self.snapshot = pages, fragments, now
         log.info("matref: updated %d page(s) and %d code fragment(s) in place in %.2f s",
                  len(built), len(rewritten), time.perf_counter() - t0)
