@@ -21,6 +21,7 @@ import multiprocessing
 import os
 import tempfile
 import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -55,6 +56,20 @@ def verify(entry) -> tuple[str, ...]:
         return tuple(verify_entry(entry).problems)
     except Exception as exc:  # a checker crash is a verdict the page must show, not a lost thread
         return (f"the check itself failed: {type(exc).__name__}: {exc}",)
+
+
+def _leave_with(parent: int) -> None:
+    """Worker initializer: exit once the process that started the worker is gone.
+
+    `mkdocs serve` stopped by a signal (SIGTERM, a closed terminal) runs no shutdown hook, and the
+    worker, blocked waiting for work, would otherwise live on as an orphan.
+    """
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="leave with the server", daemon=True).start()
 
 
 def status_html(status: Status | None) -> str:
@@ -162,7 +177,8 @@ class Checker:
     def _worker(self) -> ProcessPoolExecutor:
         if self._pool is None:
             # spawn, not fork: the build process has threads (notebooks, the server)
-            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_leave_with, initargs=(os.getpid(),))
         return self._pool
 
     def _done(self, key: str, future: Future) -> None:
