@@ -9,25 +9,53 @@ Run with the project's venv (scripts/bench calls it): `.venv/bin/python scripts/
   font arrived, and "math visible" = the later of the two (the math is prerendered HTML, so it is
   painted at FCP once its fonts are there). Median of N cold loads after one warm-up.
 - That page's HTML size, raw and gzipped.
-- The layout switch on that page: from the click to the next frame after the forced style and layout,
-  the first after a load and the median of the 9 after it (each the median of 3 loads), as is and
-  with the CPU throttled 4x through CDP (a phone's CPU).
+    parser.add_argument("--site", type=Path, nargs="+", metavar="DIR",
+                        help="measure these built sites' pages instead of building one")
+    parser.add_argument("--serve-only", action="store_true", help="only the `mkdocs serve` edit loop")
+    parser.add_argument("--serve-source", type=Path, default=ROOT, metavar="DIR",
+                        help="the checkout whose edit loop to measure (default: this one)")
+    args = parser.parse_args()
 
-`--site DIR ...` measures sites already built (e.g. one per revision, built in the same session)
-instead of building one: no build times then, and the page numbers of each site one after the other.
+    if args.site:
+        for site in args.site:
+            print(f"site: {site}")
+            measure_pages(site, args.runs)
+        return
+
+    shown, checked = serve_edit_loop(args.serve_source.resolve())
+    print(f"site: mkdocs serve, save of one entry's formula to the page served with it: median "
+          f"{statistics.median(shown):.2f} s (each: {', '.join(f'{x:.2f}' for x in shown)}; target <= 2 s)")
+    if checked:
+        print(f"site: ... and to its background check's result on the page: median {statistics.median(checked):.2f} s "
+              f"(n={len(checked)})")
+    if args.serve_only:
+        return
+
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
+import os
+import re
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from site_helpers import build_site, launch_chromium, mkdocs_warnings, serve  # noqa: E402
+from site_helpers import (  # noqa: E402
+    ROOT,
+    build_site,
+    copy_checkout,
+    launch_chromium,
+    mkdocs_serve,
+    mkdocs_warnings,
+    serve,
+    wait_for,
+)
 
 TIMING_JS = """async () => {
   await document.fonts.ready;
@@ -124,11 +152,55 @@ def switch_cost(site: Path, page: Path, loads: int = 3) -> tuple[float, float, f
     return tuple(out)
 
 
+# The entry edited: `n tr(A) = tr(n A^T)` holds for every n, so each edit is a new formula (rendered,
+# highlighted and checked afresh) that still holds.
+EDITED = re.compile(r"^formula = '\\operatorname\{tr\}\(A\) = \\operatorname\{tr\}\(A\^T\)'$", re.MULTILINE)
+
+
+def serve_edit_loop(source: Path, edits: int = 5) -> tuple[list[float], list[float]]:
+    """Seconds from saving an entry's new formula to the page served with it, and to its check shown.
+
+    Works on a copy of `source` (the checkout itself is never edited), with its caches copied so
+    the first build is what a second `scripts/serve` pays.
+    """
+    with tempfile.TemporaryDirectory(prefix="matref-bench-serve-") as tmp:
+        repo = copy_checkout(source, Path(tmp) / "repo")
+        toml = repo / "src" / "matref" / "catalogue" / "traces.toml"
+        original = toml.read_text(encoding="utf-8")
+        if not EDITED.search(original):
+            sys.exit("serve edit loop: the entry trace-transpose is not where the benchmark expects it")
+        shown, checked = [], []
+        with mkdocs_serve(repo) as (base, log, proc):
+            page = base + "reference/traces/"
+            try:
+                if wait_for(page, lambda t: "trace-transpose" in t, 600, alive=lambda: proc.poll() is None) is None:
+                    sys.exit(f"serve edit loop: the server never served {page}:\n{log.read_text()}")
+                time.sleep(2)  # let the first build's watcher settle
+                for n in range(2, 2 + edits):
+                    tex = rf"\operatorname{{tr}}({n} A^T)"
+                    text = EDITED.sub(lambda m: rf"formula = '{n} \operatorname{{tr}}(A) = {tex}'", original)
+                    t0 = time.perf_counter()
+                    toml.write_text(text, encoding="utf-8")
+                    if wait_for(page, lambda t: tex in t, 120) is None:
+                        sys.exit(f"serve edit loop: edit {n} never showed:\n{log.read_text()}")
+                    shown.append(time.perf_counter() - t0)
+                    if wait_for(page, lambda t: tex in t and "checking…" not in t, 120) is not None:
+                        checked.append(time.perf_counter() - t0)
+                    time.sleep(1)
+            finally:
+                if os.environ.get("MATREF_BENCH_VERBOSE"):  # what each rebuild did, for a surprising number
+                    print(log.read_text(), file=sys.stderr)
+    return shown, checked
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7, help="cold page loads to take the median of")
     parser.add_argument("--site", type=Path, nargs="+", metavar="DIR",
                         help="measure these built sites' pages instead of building one")
+    parser.add_argument("--serve-only", action="store_true", help="only the `mkdocs serve` edit loop")
+    parser.add_argument("--serve-source", type=Path, default=ROOT, metavar="DIR",
+                        help="the checkout whose edit loop to measure (default: this one)")
     args = parser.parse_args()
 
     if args.site:
@@ -136,6 +208,16 @@ def main() -> None:
             print(f"site: {site}")
             measure_pages(site, args.runs)
         return
+
+    shown, checked = serve_edit_loop(args.serve_source.resolve())
+    print(f"site: mkdocs serve, save of one entry's formula to the page served with it: median "
+          f"{statistics.median(shown):.2f} s (each: {', '.join(f'{x:.2f}' for x in shown)}; target <= 2 s)")
+    if checked:
+        print(f"site: ... and to its background check's result on the page: median {statistics.median(checked):.2f} s "
+              f"(n={len(checked)})")
+    if args.serve_only:
+        return
+
     with tempfile.TemporaryDirectory(prefix="matref-bench-site-") as tmp:
         site = Path(tmp) / "site"
         cold = median_build(site, notebook_cache=False)

@@ -128,3 +128,64 @@ _SNIPPET = re.compile(
 def snippets_in_html(text: str) -> list[tuple[str, str, str, str]]:
     """(entry id, layout, lang, code text) for every snippet block in built HTML (a code fragment)."""
     return [(m[0], m[1], m[2], html.unescape(re.sub(r"<[^>]+>", "", m[3]))) for m in _SNIPPET.findall(text)]
+
+
+def copy_checkout(source: Path, dest: Path, *, caches: bool = True) -> Path:
+    """A copy of the checkout at source in dest (node_modules linked, not copied) to edit freely.
+
+    With caches, the site's caches come along (rendered formulas, executed notebooks, verdicts), as
+    a checkout that has been built before has them.
+    """
+    top = {".git", ".venv", "node_modules", "site", ".pytest_cache", ".cache"}  # src/matref/site is code
+    shutil.copytree(source, dest, symlinks=True, ignore=lambda d, names: [
+        n for n in names if n == "__pycache__" or (Path(d) == source and n in top)])
+    os.symlink(ROOT / "node_modules", dest / "node_modules")
+    if caches and (source / ".cache" / "matref-site").is_dir():
+        shutil.copytree(source / ".cache" / "matref-site", dest / ".cache" / "matref-site")
+    return dest
+
+
+def fetch(url: str) -> str | None:
+    """The text at url, None when nothing answers there (yet)."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.read().decode("utf-8")
+    except OSError:
+        return None
+
+
+def wait_for(url: str, test, timeout: float, *, alive=lambda: True) -> str | None:
+    """Poll url every 20 ms until test(text) holds; that text, or None on timeout or once not alive()."""
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < timeout and alive():
+        text = fetch(url)
+        if text is not None and test(text):
+            return text
+        time.sleep(0.02)
+    return None
+
+
+@contextlib.contextmanager
+def mkdocs_serve(repo: Path, *args: str) -> Iterator[tuple[str, Path, subprocess.Popen]]:
+    """`mkdocs serve` in repo (its own src/ on the path) on a free port; yields (base URL, log, process)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**build_env(notebook_cache=True), "PYTHONPATH": str(repo / "src")}
+    log = repo / "serve.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}", *args],
+                                cwd=repo, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            yield f"http://127.0.0.1:{port}/", log, proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

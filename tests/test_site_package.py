@@ -230,3 +230,140 @@ def test_site_and_repo_urls_come_from_the_environment(monkeypatch):
     monkeypatch.delenv("MATREF_REPO_URL")
     config = load_config(str(ROOT / "mkdocs.yml"))
     assert config.site_url is None and config.repo_url  # serve keeps its root path; the source is linked
+
+
+# -- the serve loop: what a catalogue edit rebuilds, and what a check shows -------------------------
+
+def _edited(catalogue, entry_id, **changes):
+    """The catalogue with one entry changed (as a save of its TOML file would change it)."""
+    import dataclasses
+
+    from matref._catalogue import Catalogue
+
+    families = []
+    for fam in catalogue.families:
+        entries = tuple(dataclasses.replace(e, **changes) if e.id == entry_id else e for e in fam.entries)
+        families.append(dataclasses.replace(fam, entries=entries))
+    return Catalogue(tuple(families))
+
+
+def test_an_edit_to_one_entry_changes_only_its_family_page_and_the_index(catalogue):
+    from matref.site._incremental import changed_pages
+
+    before = generated_pages(catalogue)
+    after = generated_pages(_edited(catalogue, "trace-transpose", formula=r"2 \operatorname{tr}(A) = \operatorname{tr}(2 A^T)"))
+    lists_it = [uri for uri, text in before.items() if "trace-transpose" in text]
+    assert changed_pages(before, after) == lists_it
+    assert {"reference/traces.md", "reference/index.md"} <= set(lists_it)  # and the study note, which cites it
+    assert not [uri for uri in lists_it if uri.startswith("reference/") and uri not in
+                ("reference/traces.md", "reference/index.md")]
+    assert changed_pages(before, generated_pages(catalogue)) == []
+
+
+def test_the_fragment_memo_generates_only_what_changed_and_the_same_text(catalogue):
+    calls = []
+
+    def fake(entry, layout):
+        calls.append(entry.id)
+        return f"# {entry.formula}\n"
+
+    d = (fake_dialect("fake", fake),)
+    memo: dict = {}
+    first = code_fragments(catalogue.entries, d, memo)
+    assert first == code_fragments(catalogue.entries, d)  # the memo changes nothing in what is generated
+    calls.clear()
+    edited = _edited(catalogue, "trace-transpose", formula=r"\operatorname{tr}(A^T) = \operatorname{tr}(A)")
+    second = code_fragments(edited.entries, d, memo)
+    assert set(calls) == {"trace-transpose"}
+    assert [u for u in second if second[u] != first[u]] == ["reference/_code/trace-transpose.html"]
+    assert len(memo) == len(catalogue.entries)  # the old form is dropped
+
+
+def test_a_refuted_entry_gets_a_red_banner_and_its_page_claims_no_check(catalogue):
+    from matref.site._checks import CHECKING, FAILS, HOLDS, Status
+
+    holds = {e.id: Status(HOLDS) for e in catalogue.entries}
+    plain = generated_pages(catalogue)
+    assert generated_pages(catalogue, holds) == plain  # a holding catalogue: the page the strict build makes
+
+    message = "denominator layout: refuted: the two sides differ by 8.9e-01 <at n=3>"
+    pages = generated_pages(catalogue, {**holds, "trace-transpose": Status(FAILS, (message,))})
+    traces = pages["reference/traces.md"]
+    row = traces[traces.index('id="trace-transpose"'):]
+    row = row[:row.index('class="matref-entry" id=')]
+    assert 'class="matref-check matref-check--fails"' in row and "Does not hold" in row
+    assert "refuted: the two sides differ by 8.9e-01 &lt;at n=3&gt;" in row  # the verdict, escaped
+    assert "each checked numerically" not in traces and "1 not verified (1 that do not hold" in traces
+    assert "does not hold" in pages["reference/index.md"]
+    assert [u for u in pages if pages[u] != plain[u]] == ["reference/traces.md", "reference/index.md"]
+
+    running = generated_pages(catalogue, {**holds, "trace-transpose": Status(CHECKING)})["reference/traces.md"]
+    assert "checking…" in running and "each checked numerically" not in running
+    assert "matref-check--fails" not in running
+
+
+def test_the_checker_checks_an_entry_once_per_form_and_keeps_the_verdict(tmp_path, catalogue):
+    from matref.site._checks import CHECKING, FAILS, HOLDS, Checker, VerdictStore, check_key
+
+    e = catalogue.get("trace-transpose")
+    wrong = _edited(catalogue, e.id, formula=r"\operatorname{tr}(A) = 2 \operatorname{tr}(A^T)").get(e.id)
+    checked = []
+
+    def run(entry):
+        checked.append(entry.formula)
+        return () if entry.formula == e.formula else ("denominator layout: refuted: differ",)
+
+    path = tmp_path / "checks" / "verdicts.json"
+    checker = Checker(VerdictStore(path), "code", run=run)
+    assert checker.status([wrong], check=lambda x: False)[e.id].state == HOLDS  # not edited: the tests check it
+    assert checker.status([wrong])[e.id].state == CHECKING
+    assert checker.status([wrong])[e.id].state == FAILS and checked == [wrong.formula]
+    assert path.is_file()  # saved when the queue ran dry: the signal `mkdocs serve` watches
+    again = Checker(VerdictStore(path), "code", run=run)
+    assert again.status([wrong])[e.id].problems == ("denominator layout: refuted: differ",)
+    assert checked == [wrong.formula]  # known: never checked twice
+    assert check_key(e, "code") == check_key(_edited(catalogue, e.id, title="Another title").get(e.id), "code")
+    assert check_key(e, "code") != check_key(e, "other code")
+
+
+def test_only_data_edits_are_updated_in_place(tmp_path):
+    from matref.site._incremental import changed_paths, only_data, snapshot
+
+    cat, docs = tmp_path / "catalogue", tmp_path / "docs"
+    cat.mkdir(), docs.mkdir()
+    (cat / "traces.toml").write_text("a")
+    (docs / "index.md").write_text("b")
+    before = snapshot([cat, docs])
+    (cat / "traces.toml").write_text("a, edited")
+    after = snapshot([cat, docs])
+    assert changed_paths(before, after) == {str(cat / "traces.toml")}
+    assert only_data(changed_paths(before, after), [cat])
+    (docs / "index.md").write_text("b, edited")
+    assert not only_data(changed_paths(before, snapshot([cat, docs])), [cat])
+    assert changed_paths(after, after) == set() and only_data(set(), [cat])
+
+
+def test_a_strict_build_fails_on_an_entry_known_not_to_hold(tmp_path, catalogue):
+    from types import SimpleNamespace
+
+    from mkdocs.exceptions import PluginError
+
+    from matref.site import _checks, _mkdocs
+
+    build = _mkdocs.SiteBuild(tmp_path)
+    e = catalogue.get("trace-transpose")
+    store = _checks.VerdictStore(tmp_path / ".cache" / "matref-site" / "checks" / "verdicts.json")
+    store.put(_checks.check_key(e, build._checker().code), ("numerator layout: refuted: the sides differ",))
+    store.save()
+    with pytest.raises(PluginError, match=r"(?s)1 catalogue entry does not hold.*traces.toml:\d+ 'trace-transpose': "
+                                          r"numerator layout: refuted: the sides differ"):
+        build.on_config(SimpleNamespace(nav=None))
+
+
+def test_rebuilt_pages_keep_their_place_in_the_search_index():
+    from matref.site._incremental import splice_sections
+
+    index = [{"location": "a/"}, {"location": "b/"}, {"location": "b/#x"}, {"location": "c/"}]
+    fresh = [{"location": "b/", "new": 1}, {"location": "b/#y", "new": 1}, {"location": "d/", "new": 1}]
+    assert [s["location"] for s in splice_sections(index, fresh)] == ["a/", "b/", "b/#y", "c/", "d/"]
+    assert splice_sections(index, []) == index

@@ -25,10 +25,16 @@ if SRC not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
 from matref.site._mkdocs import SiteBuild  # noqa: E402
 
 # MkDocs loads this module afresh for every build (also every `mkdocs serve` rebuild), so this one
-# object lives exactly as long as the build whose events it handles.
+# object lives exactly as long as the build whose events it handles. (What a serve session keeps
+# across rebuilds lives in matref.site._mkdocs.SESSION, which is imported once.)
 _build = SiteBuild(ROOT)
+on_startup = _build.on_startup
+on_serve = _build.on_serve
+on_shutdown = _build.on_shutdown
 on_config = _build.on_config
 on_files = _build.on_files
+on_nav = _build.on_nav
+on_env = _build.on_env
 on_pre_page = _build.on_pre_page
 on_page_markdown = _build.on_page_markdown
 

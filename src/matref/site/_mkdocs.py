@@ -2,8 +2,12 @@
 
 `docs/_hooks/matref_site.py` creates one and hands MkDocs its methods. Everything the build needs to
 remember between events lives on that object; everything that outlives a build (rendered formulas,
-executed notebooks) lives on disk under `.cache/matref-site/`, because `mkdocs serve` reloads the hook,
-and with it any state, on every rebuild.
+executed notebooks, verdicts) lives on disk under `.cache/matref-site/`, because `mkdocs serve` reloads
+the hook, and with it any state, on every rebuild.
+
+While serving, this module (imported once, unlike the hook) also keeps `SESSION`: the code fragments
+already highlighted, the background checker, and the last build, which a catalogue edit updates in
+place instead of building the whole site again (see `_incremental.py`).
 """
 
 from __future__ import annotations
@@ -15,10 +19,10 @@ import time
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
-from mkdocs.structure.files import File, Files
-from mkdocs.utils import get_relative_url
+from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.utils import CountHandler, get_relative_url
 
-from . import _katex, _notebooks, _search
+from . import _checks, _incremental, _katex, _notebooks, _search
 from ._code import SnippetError
 from ._dialects import dialects
 from ._pages import code_fragments, expand_nav, generated_pages
@@ -64,6 +68,20 @@ _NOTEBOOK_MATH = """
 """
 
 
+class Session:
+    """What outlives one build of `mkdocs serve` (this module is imported once; the hook is not)."""
+
+    def __init__(self):
+        self.serving = False
+        self.fragments: dict = {}  # code fragment memo, see code_fragments
+        self.checker: _checks.Checker | None = None
+        self.baseline: dict[str, str] = {}  # entry id -> check key at the first build: what counts as edited
+        self.last: SiteBuild | None = None  # the build a data edit can update in place
+
+
+SESSION = Session()
+
+
 def _flag(value, default: bool) -> bool:
     if value is None:
         return default
@@ -80,18 +98,163 @@ class SiteBuild:
         self.dialects = ()
         self.notebooks: dict[str, _notebooks.NotebookRun] = {}
         self.sources: dict[Path, str] = {}
+        self.status: dict[str, _checks.Status] = {}
+        self.pages: dict[str, str] = {}      # generated Markdown, by path under docs/
+        self.fragments: dict[str, str] = {}  # code fragments, by path in the site
+        self.marks: dict[str, tuple[str, str]] = {}  # what the markers of a hand-written page became
+        self.config = self.files = self.nav = self.env = None
+        self.snapshot: _incremental.Snapshot = {}
+
+    # -- serving -------------------------------------------------------------------------------
+
+    def on_startup(self, command, dirty) -> None:
+        SESSION.serving = command == "serve"
+
+    def on_serve(self, server, config, builder):
+        # A new verdict is written to this directory: watching it rebuilds and reloads the page.
+        checks = self.cache_dir / "checks"
+        checks.mkdir(parents=True, exist_ok=True)
+        server.watch(str(checks))
+        if getattr(server, "builder", None) is builder:  # MkDocs' own builder: try an update first
+            server.builder = lambda: _rebuild(builder)
+        return server
+
+    def on_shutdown(self) -> None:
+        if SESSION.checker is not None:
+            SESSION.checker.close()
+
+    def _watched(self) -> list[Path]:
+        cfg = self.config
+        return [Path(cfg.docs_dir), Path(cfg.config_file_path), *map(Path, cfg.watch), self.cache_dir / "checks"]
+
+    def _data_dirs(self) -> list[Path]:
+        import matref
+
+        return [Path(matref.__file__).parent / "catalogue", self.cache_dir / "checks"]
+
+    def _checker(self) -> _checks.Checker:
+        if SESSION.serving and SESSION.checker is not None:  # one worker for the whole session
+            return SESSION.checker
+        code = _notebooks.code_digest(Path(__file__).resolve().parents[1])
+        checker = _checks.Checker(_checks.VerdictStore(self.cache_dir / "checks" / "verdicts.json"), code)
+        if SESSION.serving:
+            SESSION.checker = checker
+        return checker
+
+    def _statuses(self, cat) -> dict[str, _checks.Status]:
+        """Each entry's check: what earlier checks found and, while serving, a background check of
+        every entry edited since the server started (the others are checked by the test suite)."""
+        checker = self._checker()
+        if not SESSION.serving:
+            return checker.status(cat.entries, check=lambda e: False)
+        if not SESSION.baseline:
+            SESSION.baseline = {e.id: _checks.check_key(e, checker.code) for e in cat.entries}
+        return checker.status(cat.entries,
+                              check=lambda e: SESSION.baseline.get(e.id) != _checks.check_key(e, checker.code))
+
+    def _marks_for(self, url: str) -> tuple[str, str]:
+        base = "../" * url.count("/")  # from the page's URL to the site root
+        return home_families(self.cat, base), str(len(self.cat.entries))
+
+    def update(self) -> bool:
+        """Bring the served site up to date in place after a catalogue edit or a new verdict.
+
+        False (nothing needs undoing: a full build follows, and reports what went wrong) when the
+        change is more than data, the catalogue does not load, the navigation changes, or anything
+        warns: a strict build would fail, so the update must not quietly succeed.
+        """
+        import matref
+        from mkdocs.commands.build import _build_page, _populate_page
+
+        t0 = time.perf_counter()
+        now = _incremental.snapshot(self._watched())
+        if not _incremental.only_data(_incremental.changed_paths(self.snapshot, now), self._data_dirs()):
+            return False
+        matref.load_catalogue.cache_clear()
+        try:
+            cat = matref.load_catalogue()
+        except Exception:  # the full build says what is wrong
+            return False
+        if _incremental.nav_key(cat) != _incremental.nav_key(self.cat):
+            return False
+        status = self._statuses(cat)
+        try:
+            fragments = code_fragments(cat.entries, self.dialects, SESSION.fragments)
+        except SnippetError:
+            return False
+        pages = generated_pages(cat, status)
+        self.cat, self.status = cat, status  # on_page_markdown of a hand-written page reads these
+        todo = _incremental.changed_pages(self.pages, pages)
+        for uri, marks in self.marks.items():
+            page = self.files.get_file_from_path(uri).page
+            if self._marks_for(page.url) != marks:
+                todo.append(uri)
+        site = Path(self.config.site_dir)
+        search = next((p for p in self.config.plugins.values() if hasattr(getattr(p, "search_index", None), "entries")),
+                      None)
+        if todo and search is None:
+            return False
+        warnings = CountHandler()
+        warnings.setLevel(logging.WARNING)
+        logging.getLogger("mkdocs").addHandler(warnings)
+        try:
+            built = []
+            for uri in todo:
+                file = self.files.get_file_from_path(uri)
+                if uri in pages:
+                    file.content_string = pages[uri]
+                _populate_page(file.page, self.config, self.files)
+                if "<autoref" in file.page.content:  # cross-references are resolved across pages: full build
+                    return False
+                built.append(file.page)
+            doc_files = self.files.documentation_pages(inclusion=InclusionLevel.is_in_serve)
+            for f in doc_files:
+                f.page.validate_anchor_links(files=self.files, log_level=self.config.validation.links.anchors)
+            if warnings.get_counts():
+                return False
+            index, search.search_index.entries = search.search_index.entries, []
+            for page in built:  # each adds its sections to the (now empty) search index
+                _build_page(page, self.config, doc_files, self.nav, self.env)
+            if warnings.get_counts():
+                return False
+            search.search_index.entries = _incremental.splice_sections(index, search.search_index.entries)
+            rewritten = [uri for uri, text in fragments.items() if self.fragments.get(uri) != text]
+            for uri in rewritten:
+                (site / uri).write_text(fragments[uri], encoding="utf-8")
+            if built:
+                search.on_post_build(config=self.config)
+                self._search_index(site)
+                self._prerender(site, [Path(p.file.abs_dest_path) for p in built])
+            if warnings.get_counts():  # e.g. KaTeX's strict mode on a new formula: the full build fails on it
+                return False
+        finally:
+            logging.getLogger("mkdocs").removeHandler(warnings)
+        self.pages, self.fragments, self.snapshot = pages, fragments, now
+        log.info("matref: updated %d page(s) and %d code fragment(s) in place in %.2f s",
+                 len(built), len(rewritten), time.perf_counter() - t0)
+        return True
 
     # -- configuration and files ---------------------------------------------------------------
 
     def on_config(self, config):
         import matref
 
+        self.config = config
+        if SESSION.serving:  # before anything is read: an edit during the build shows up as a change
+            self.snapshot = _incremental.snapshot(self._watched())
         # `mkdocs serve` rebuilds in the same process: drop the cached catalogue so edits show up.
         matref.load_catalogue.cache_clear()
         try:
             self.cat = matref.load_catalogue()
         except Exception as exc:  # a catalogue error is the build's error, stated plainly
             raise PluginError(f"matref: cannot load the catalogue: {exc}") from exc
+        self.status = self._statuses(self.cat)
+        failing = [e for e in self.cat.entries if self.status[e.id].state == _checks.FAILS]
+        if failing and not SESSION.serving:  # serving shows them on their pages instead
+            raise PluginError(
+                f"matref: {len(failing)} catalogue entr{'y does' if len(failing) == 1 else 'ies do'} not hold "
+                "(an earlier check of exactly this form found it; `matref verify --family F` checks again):\n"
+                + "\n".join(f"  {e.location} '{e.id}': " + "; ".join(self.status[e.id].problems) for e in failing))
         self.dialects = dialects()
         if config.nav is not None and not expand_nav(config.nav, self.cat.families):
             raise PluginError("matref: the nav needs an entry `Reference: reference/index.md` to expand")
@@ -100,11 +263,12 @@ class SiteBuild:
     def on_files(self, files: Files, config) -> Files:
         self._start_notebooks(files, config)  # first: they run in their kernels while the pages are generated
         t0 = time.perf_counter()
-        pages = generated_pages(self.cat)
+        pages = generated_pages(self.cat, self.status)
         try:
-            fragments = code_fragments(self.cat.entries, self.dialects)
+            fragments = code_fragments(self.cat.entries, self.dialects, SESSION.fragments if SESSION.serving else None)
         except SnippetError as exc:
             raise PluginError(f"matref: {exc}") from exc
+        self.pages, self.fragments, self.files = pages, fragments, files
         for uri, content in {**pages, **fragments}.items():
             if files.get_file_from_path(uri) is not None:
                 raise PluginError(f"matref: docs/{uri} is generated from the catalogue; delete the file in docs/")
@@ -137,6 +301,14 @@ class SiteBuild:
                 # The notebook plugin (execute: false) renders the executed copy; the page keeps its URL.
                 f.abs_src_path = str(run.dest)
 
+    def on_nav(self, nav, config, files):
+        self.nav = nav
+        return nav
+
+    def on_env(self, env, config, files):
+        self.env = env
+        return env
+
     def on_pre_page(self, page, config, files):
         run = self.notebooks.get(page.file.src_uri)
         if run is not None:
@@ -150,11 +322,9 @@ class SiteBuild:
 
     def on_page_markdown(self, markdown: str, page, config, files) -> str:
         """Fill the markers hand-written pages leave for what the catalogue knows."""
-        if FAMILIES_MARK in markdown:
-            base = "../" * page.url.count("/")  # from the page's URL to the site root
-            markdown = markdown.replace(FAMILIES_MARK, home_families(self.cat, base))
-        if ENTRY_COUNT_MARK in markdown:
-            markdown = markdown.replace(ENTRY_COUNT_MARK, str(len(self.cat.entries)))
+        if FAMILIES_MARK in markdown or ENTRY_COUNT_MARK in markdown:
+            families, count = self.marks[page.file.src_uri] = self._marks_for(page.url)
+            markdown = markdown.replace(FAMILIES_MARK, families).replace(ENTRY_COUNT_MARK, count)
         return markdown
 
     def on_post_page(self, output: str, page, config) -> str:
@@ -179,6 +349,8 @@ class SiteBuild:
         site = Path(config.site_dir)
         self._search_index(site)
         self._prerender(site)
+        if SESSION.serving:  # the state a catalogue edit can update in place
+            SESSION.last = self
 
     def _search_index(self, site: Path) -> None:
         import json
@@ -188,11 +360,12 @@ class SiteBuild:
             index = _search.rewrite_index(json.loads(path.read_text(encoding="utf-8")), self.cat)
             path.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
 
-    def _prerender(self, site: Path) -> None:
+    def _prerender(self, site: Path, only: list[Path] | None = None) -> None:
+        """Prerender the math of every built page (or of the pages in `only`, after an update)."""
         t0 = time.perf_counter()
         pages: dict[str, str] = {}
         paths: dict[str, Path] = {}
-        for path in sorted(site.rglob("*.html")):
+        for path in sorted(site.rglob("*.html")) if only is None else only:
             text = path.read_text(encoding="utf-8")
             if 'class="arithmatex"' in text:
                 name = self.sources.get(path.resolve(), path.relative_to(site).as_posix())
@@ -218,3 +391,16 @@ class SiteBuild:
             paths[name].write_text(text, encoding="utf-8")
         log.info("matref: prerendered %d distinct formulas on %d pages with KaTeX %s in %.2f s",
                  done.distinct, len(pages), version, time.perf_counter() - t0)
+
+
+def _rebuild(full) -> None:
+    """`mkdocs serve`'s builder: update the last build in place when only data changed, else `full()`."""
+    last, SESSION.last = SESSION.last, None  # an update that fails half-way must not be built upon
+    if last is not None:
+        try:
+            if last.update():
+                SESSION.last = last
+                return
+        except Exception as exc:  # never worse than a full build, which reports real errors itself
+            log.info("matref: in-place update failed (%s: %s); building the whole site", type(exc).__name__, exc)
+    full()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 from ._code import code_fragment
 from ._coverage_page import coverage_page
 from ._dialects import Dialect
@@ -9,10 +11,13 @@ from ._ledgers import errata_page, pitfalls_page, study_note_page
 from ._reference import code_url, family_page, index_page
 
 
-def generated_pages(cat) -> dict[str, str]:
-    """Every page the catalogue generates: one per family, the index, errata, pitfalls, study note, coverage."""
-    pages = {f"reference/{fam.name}.md": family_page(fam, cat) for fam in cat.families}
-    pages["reference/index.md"] = index_page(cat)
+def generated_pages(cat, status=None) -> dict[str, str]:
+    """Every page the catalogue generates: one per family, the index, errata, pitfalls, study note, coverage.
+
+    `status` (entry id -> `_checks.Status`, while serving) marks entries whose check is running or failed.
+    """
+    pages = {f"reference/{fam.name}.md": family_page(fam, cat, status) for fam in cat.families}
+    pages["reference/index.md"] = index_page(cat, status)
     pages["errata.md"] = errata_page(cat)
     pages["pitfalls.md"] = pitfalls_page(cat)
     pages["study-note.md"] = study_note_page(cat)
@@ -20,9 +25,29 @@ def generated_pages(cat) -> dict[str, str]:
     return pages
 
 
-def code_fragments(entries, dialects: tuple[Dialect, ...]) -> dict[str, str]:
-    """The code fragment of each entry, keyed by its path in the built site."""
-    return {code_url(e.id): code_fragment(e, dialects) for e in entries}
+def code_fragments(entries, dialects: tuple[Dialect, ...], memo: dict | None = None) -> dict[str, str]:
+    """The code fragment of each entry, keyed by its path in the built site.
+
+    Highlighting every snippet costs seconds, so `mkdocs serve` passes a memo that lives across its
+    rebuilds: an entry whose data did not change keeps its fragment.
+    """
+    if memo is None:
+        return {code_url(e.id): code_fragment(e, dialects) for e in entries}
+    out, used = {}, set()
+    for e in entries:
+        key = (fragment_key(e), tuple(d.name for d in dialects))
+        if key not in memo:
+            memo[key] = code_fragment(e, dialects)
+        out[code_url(e.id)] = memo[key]
+        used.add(key)
+    for key in set(memo) - used:  # forms edited away: keep the memo the size of the catalogue
+        del memo[key]
+    return out
+
+
+def fragment_key(entry) -> tuple:
+    """Everything of an entry but where it sits in its file: moving an entry does not change its code."""
+    return tuple(getattr(entry, f.name) for f in fields(entry) if f.name not in ("file", "line", "_forms"))
 
 
 def expand_nav(nav: list, families) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 from collections import Counter
 
+from ._checks import FAILS, HOLDS, status_html
 from ._html import math_div, math_span, text_html
 from ._ledgers import misreading_admonition, wrong_admonition
 from ._markdown import source_markdown
@@ -69,8 +70,11 @@ def _panel(entry, catalogue) -> list[str]:
     return out
 
 
-def entry_row(entry, catalogue) -> str:
-    """One entry's row on its family page (the row's id is the entry's permalink)."""
+def entry_row(entry, catalogue, status=None) -> str:
+    """One entry's row on its family page (the row's id is the entry's permalink).
+
+    `status` (a `_checks.Status`, None when it holds) marks a row whose check is running or failed.
+    """
     kind = entry.kind
     badge = ""
     if kind in BADGES:
@@ -87,6 +91,7 @@ def entry_row(entry, catalogue) -> str:
         f'{text_html(entry.title)}</a>{badge}'
         f'<button type="button" class="matref-more" aria-expanded="false" aria-controls="{entry.id}--more">'
         f'{what}</button></div>',
+        *filter(None, [status_html(status)]),  # no line at all when it holds: the page as a strict build makes it
         f'<div class="matref-entry__formula" markdown="0">{formula_html(entry)}</div>',
         f'<div class="matref-entry__meta" markdown="1">',
         "",
@@ -101,8 +106,13 @@ def entry_row(entry, catalogue) -> str:
     ])
 
 
-def family_page(family, catalogue) -> str:
-    """A family's reference page: its introduction, the layout switch and one row per entry."""
+def family_page(family, catalogue, status=None) -> str:
+    """A family's reference page: its introduction, the layout switch and one row per entry.
+
+    `status` maps entry ids to `_checks.Status` while serving; the page claims "checked" only for
+    what holds.
+    """
+    status = status or {}
     out = ["---", "hide: [toc]  # the table is the page's overview", "---", "",
            f"# {html.escape(family.title, quote=False)}", ""]
     if family.intro:
@@ -115,27 +125,36 @@ def family_page(family, catalogue) -> str:
               ("pitfall", "pitfall", "pitfalls")) if kinds[k]]
     if extra:
         count += f" ({', '.join(extra)})"
+    unverified = [e for e in family.entries if e.id in status and status[e.id].state != HOLDS]
+    if unverified:
+        fails = sum(status[e.id].state == FAILS for e in unverified)
+        claim = (f"{len(unverified)} not verified ({fails} that do not hold, {len(unverified) - fails} being "
+                 "checked: marked below), the others checked numerically against JAX automatic "
+                 "differentiation in both layouts")
+    else:
+        claim = "each checked numerically against JAX automatic differentiation in both layouts"
     out += [
-        f'<p class="matref-count">{count}, each checked numerically against JAX automatic differentiation '
-        "in both layouts. Open a row for its code and notes.</p>",
+        f'<p class="matref-count">{count}, {claim}. Open a row for its code and notes.</p>',
         "",
         LAYOUT_SWITCH.format(base="../../"),
         "",
         '<div class="matref-table" markdown="1">',
         "",
     ]
-    out += [entry_row(e, catalogue) for e in family.entries]
+    out += [entry_row(e, catalogue, status.get(e.id)) for e in family.entries]
     out += ["</div>", ""]
     return "\n".join(out)
 
 
-def index_page(cat) -> str:
+def index_page(cat, status=None) -> str:
     """The Reference index: every entry by its title, family by family, each a link to its row.
 
     Titles only: the formulas are on the family pages, one click away. The index once showed every
     formula in both layouts, which made it the heaviest page of the site (about 3 MB of KaTeX HTML
     for 339 entries); a list of titles is what an index is for, and search finds a formula by its TeX.
+    While serving, an entry that is not verified is marked (`status`: entry id -> its check).
     """
+    status = status or {}
     total = len(cat.entries)
     kinds = Counter(e.kind for e in cat.entries)
     out = [
@@ -155,6 +174,10 @@ def index_page(cat) -> str:
                 '<ul class="matref-index" markdown="0">']
         for e in fam.entries:
             badge = f' <span class="matref-tag">{e.kind}</span>' if e.kind in BADGES else ""
+            state = status[e.id].state if e.id in status else HOLDS
+            if state != HOLDS:
+                badge += (' <span class="matref-tag matref-check--fails">does not hold</span>' if state == FAILS
+                          else ' <span class="matref-tag matref-check--running">checking…</span>')
             out.append(f'<li data-entry="{e.id}"><a href="{fam.name}/#{e.id}">{text_html(e.title)}</a>{badge}</li>')
         out += ["</ul>", ""]
     return "\n".join(out)
