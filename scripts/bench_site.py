@@ -9,28 +9,15 @@ Run with the project's venv (scripts/bench calls it): `.venv/bin/python scripts/
   font arrived, and "math visible" = the later of the two (the math is prerendered HTML, so it is
   painted at FCP once its fonts are there). Median of N cold loads after one warm-up.
 - That page's HTML size, raw and gzipped.
-    parser.add_argument("--site", type=Path, nargs="+", metavar="DIR",
-                        help="measure these built sites' pages instead of building one")
-    parser.add_argument("--serve-only", action="store_true", help="only the `mkdocs serve` edit loop")
-    parser.add_argument("--serve-source", type=Path, default=ROOT, metavar="DIR",
-                        help="the checkout whose edit loop to measure (default: this one)")
-    args = parser.parse_args()
+- The layout switch on that page: from the click to the next frame after the forced style and layout,
+  the first after a load and the median of the 9 after it (each the median of 3 loads), as is and
+  with the CPU throttled 4x through CDP (a phone's CPU).
+- The edit loop of `mkdocs serve` (what `scripts/serve` runs): in a copy of the checkout (the
+  caches copied too, as after a first serve), save a new form of one entry's formula and time until
+  the served page holds it; median of 5 edits. Then the time until its background check is shown.
 
-    if args.site:
-        for site in args.site:
-            print(f"site: {site}")
-            measure_pages(site, args.runs)
-        return
-
-    shown, checked = serve_edit_loop(args.serve_source.resolve())
-    print(f"site: mkdocs serve, save of one entry's formula to the page served with it: median "
-          f"{statistics.median(shown):.2f} s (each: {', '.join(f'{x:.2f}' for x in shown)}; target <= 2 s)")
-    if checked:
-        print(f"site: ... and to its background check's result on the page: median {statistics.median(checked):.2f} s "
-              f"(n={len(checked)})")
-    if args.serve_only:
-        return
-
+`--site DIR ...` measures sites already built (e.g. one per revision, built in the same session)
+instead of building one: no build times then, and the page numbers of each site one after the other.
 """
 
 from __future__ import annotations
