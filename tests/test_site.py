@@ -118,9 +118,10 @@ def test_one_page_per_family_with_every_entry_in_order(site, catalogue):
         assert ids == [(e.id, e.id) for e in fam.entries], fam.name  # the row's id is the entry's permalink
 
 
-def test_reference_index_lists_every_entry_by_title_family_by_family(site, catalogue):
-    """The index is a list of titles (the formulas live on the family pages): every entry once, in
-    catalogue order, under its family's heading, and no rendered formula beyond those in titles."""
+def test_reference_index_lists_every_entry_with_its_tex_family_by_family(site, catalogue):
+    """The index lists every entry once, in catalogue order, under its family's heading, each with
+    its formula as TeX for the browser to render: no formula is prerendered there, so the page stays
+    within the page-weight budget whatever the catalogue's size."""
     text = (site / "reference" / "index.html").read_text(encoding="utf-8")
     listed = re.findall(r'<li data-entry="([^"]+)"><a href="([^"/]+)/#([^"]+)">', text)
     assert listed == [(e.id, e.family, e.id) for fam in catalogue.families for e in fam.entries]
@@ -128,7 +129,18 @@ def test_reference_index_lists_every_entry_by_title_family_by_family(site, catal
     assert headings == sorted(headings)
     for fam, at in zip(catalogue.families, headings):
         assert text.index(f'<li data-entry="{fam.entries[0].id}"') > at, fam.name
-    assert "katex-display" not in text and "matref-switch" not in text
+    boxes = re.findall(r'<span class="matref-index__formula" data-tex="[^"]*"'
+                       r'(?: data-tex-numerator="[^"]*")?>(.*?)</span>', text)
+    assert len(boxes) == len(catalogue.entries) and not any(boxes), "a formula box is missing or not empty"
+    assert 'class="katex' not in text and "katex-display" not in text, "prerendered KaTeX on the index"
+    assert len(text.encode("utf-8")) <= 400_000, f"the index is {len(text.encode('utf-8'))} bytes of HTML"
+    # The scripts that render the formulas are there, and only this page loads KaTeX's script.
+    for src in re.findall(r'<script\b[^>]*\bsrc="([^"]+)"', text):
+        assert (site / "reference" / src.split("?")[0]).is_file(), src
+    assert re.search(r'<script defer src="\.\./assets/katex/katex\.min\.js">', text)
+    assert 'src="../javascripts/matref-index.js"' in text
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert "katex.min.js" not in home and "matref-index.js" not in home
 
 
 def test_reference_index_links_every_identity(site, catalogue):
@@ -342,6 +354,93 @@ def test_layout_switch_changes_only_the_body_class(browser, base_url, site):
     # Material's search box fills in its own status when its index arrives, whenever that is: not ours.
     mutations = [m for m in page.evaluate("window.__mutations") if not str(m[3]).startswith("md-search")]
     assert mutations and all(m[:3] == ["attributes", "BODY", "class"] for m in mutations), mutations
+    assert page.evaluate(LAYOUT_JS)["body"] == "numerator"
+    context.close()
+
+
+INDEX_FORMULAS_JS = """async () => {
+  // Bring each row to the middle of the screen, then wait (frames, not a clock) for its formula.
+  const frame = () => new Promise(r => requestAnimationFrame(r));
+  const out = {};
+  for (const row of document.querySelectorAll(".matref-index li[data-entry]")) {
+    row.scrollIntoView({block: "center"});
+    const box = row.querySelector(".matref-index__formula");
+    for (let i = 0; i < 120 && !box.querySelector(".katex, .katex-error"); i++) await frame();
+    const k = box.querySelector(".katex");
+    out[row.dataset.entry] = k && k.checkVisibility() ? [k.getAttribute("role"), k.getAttribute("aria-label")] : null;
+  }
+  return {shown: out, errors: document.querySelectorAll(".katex-error").length};
+}"""
+
+INDEX_LABEL_JS = """id => {
+  const k = document.querySelector(`li[data-entry="${id}"] .katex`);
+  return k && k.getAttribute("aria-label");
+}"""
+
+
+def test_reference_index_renders_each_formula_near_the_screen_in_the_chosen_layout(browser, base_url, catalogue):
+    """Scrolled into view, every index row shows its formula, rendered by KaTeX in the chosen layout
+    and labelled with its TeX; a row far below the screen is not rendered at load; none fails."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    for layout in LAYOUTS:
+        page.goto(f"{base_url}reference/", wait_until="load")
+        choose_layout(page, layout)
+        last = catalogue.families[-1].entries[-1].id
+        assert page.evaluate(INDEX_LABEL_JS, last) is None, "a row far below the screen was rendered at load"
+        state = page.evaluate(INDEX_FORMULAS_JS)
+        assert state["errors"] == 0, f"{state['errors']} formulas failed to render ({layout} layout)"
+        for e in catalogue.entries:
+            assert state["shown"][e.id] is not None, f"{e.id}: no formula in view ({layout} layout)"
+            role, label = state["shown"][e.id]
+            assert role == "img" and norm_tex(label) == norm_tex(e.formula_in(layout)), f"{e.id} ({layout})"
+    assert not problems, problems
+    context.close()
+
+
+ALL_INDEX_LABELS_JS = """() => Object.fromEntries([...document.querySelectorAll(".matref-index li[data-entry]")]
+  .filter(row => row.querySelector(".katex"))
+  .map(row => [row.dataset.entry, row.querySelector(".katex").getAttribute("aria-label")]))"""
+
+
+def test_reference_index_follows_the_layout_switch(browser, base_url, catalogue):
+    """Clicking the switch on the index re-renders the rows in view in the other layout; rows
+    rendered earlier but now out of view show no stale form, and follow once scrolled back to; the
+    choice holds after a reload and on the family pages."""
+    differ = [e for e in catalogue.entries
+              if norm_tex(e.formula_in("denominator")) != norm_tex(e.formula_in("numerator"))]
+    if len(differ) < 2:
+        pytest.fail("too few entries read differently in the two layouts to test the switch")
+    first, later = differ[0], differ[-1]
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+
+    def label_of(entry):
+        row = page.locator(f'li[data-entry="{entry.id}"]')
+        row.scroll_into_view_if_needed()
+        row.locator(".katex").wait_for()
+        return norm_tex(row.locator(".katex").get_attribute("aria-label"))
+
+    page.goto(f"{base_url}reference/", wait_until="load")
+    assert label_of(first) == norm_tex(first.formula_in("denominator"))
+    assert label_of(later) == norm_tex(later.formula_in("denominator"))
+    page.locator('.matref-switch label:has(input[value="numerator"])').click()
+    page.wait_for_function(f"([id, tex]) => ({INDEX_LABEL_JS})(id) === tex",
+                           arg=[later.id, norm_tex(later.formula_in("numerator"))])
+    assert page.evaluate(LAYOUT_JS) == {"body": "numerator", "radios": ["numerator"]}
+    shown = page.evaluate(ALL_INDEX_LABELS_JS)
+    stale = [i for i, tex in shown.items() if norm_tex(tex) != norm_tex(catalogue.get(i).formula_in("numerator"))]
+    assert first.id not in shown and not stale, (first.id in shown, stale)
+    assert label_of(first) == norm_tex(first.formula_in("numerator"))
+    assert page.locator(".katex-error").count() == 0
+    page.reload(wait_until="load")
+    assert label_of(later) == norm_tex(later.formula_in("numerator"))
+    page.goto(f"{base_url}reference/{later.family}/", wait_until="load")
     assert page.evaluate(LAYOUT_JS)["body"] == "numerator"
     context.close()
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -45,6 +47,52 @@ def test_expand_nav_lists_every_family_after_the_index(catalogue):
     assert pages[0] == "reference/index.md"
     assert [next(iter(p.values())) for p in pages[1:]] == [f"reference/{f.name}.md" for f in catalogue.families]
     assert not expand_nav([{"Home": "index.md"}], catalogue.families)
+
+
+class _IndexRows(HTMLParser):
+    """The index rows of a page, as a browser reads them: (entry, href, data-tex, data-tex-numerator)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.rows, self.entry, self.href = [], None, None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "li" and "data-entry" in a:
+            self.entry = a["data-entry"]
+        elif tag == "a" and self.entry:
+            self.href = a["href"]
+        elif tag == "span" and a.get("class") == "matref-index__formula":
+            self.rows.append((self.entry, self.href, a.get("data-tex"), a.get("data-tex-numerator")))
+
+
+def test_index_rows_carry_each_layouts_tex_escaped_so_it_round_trips():
+    """Every index row holds its entry's TeX for the browser to render: the one form when both layouts
+    read the same, else both; characters HTML gives meaning to come back exactly as written."""
+    from matref.site._reference import index_page
+
+    def entry(id, den, num, *, independent=False, kind="identity"):
+        return SimpleNamespace(id=id, family="fam", title=f"Title of {id}", kind=kind, formula=den,
+                               layout="denominator", layout_independent=independent,
+                               formula_in=lambda layout: den if layout == "denominator" else num)
+
+    tricky = r"""\text{a "b" & 'c'} < x > y &amp; z"""
+    entries = [
+        entry("both", tricky, tricky + " ^T"),
+        entry("same", tricky, "  " + tricky.replace(" ", "  ")),  # the same TeX, spaced differently
+        entry("independent", r"\operatorname{tr}(A)", "ignored", independent=True, kind="erratum"),
+    ]
+    fam = SimpleNamespace(name="fam", title="A & B", entries=entries)
+    page = index_page(SimpleNamespace(entries=entries, families=[fam]))
+    parser = _IndexRows()
+    parser.feed(page)
+    assert parser.rows == [
+        ("both", "fam/#both", tricky, tricky + " ^T"),
+        ("same", "fam/#same", tricky, None),
+        ("independent", "fam/#independent", r"\operatorname{tr}(A)", None),
+    ]
+    assert '<span class="matref-tag">erratum</span>' in page and "## [A &amp; B](fam.md)" in page
+    assert page.count('src="../assets/katex/katex.min.js"') == 1
 
 
 def fake_dialect(name, make):

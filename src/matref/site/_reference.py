@@ -1,9 +1,18 @@
-"""The reference pages: one compact table per family, and the index of every entry's title.
+"""The reference pages: one compact table per family, and the index of every entry with its formula.
 
 Each entry is one row: its title (the permalink), its formula in both layouts (the body class picks
-which shows, see `layouts.js`), its where-clause and sources. Notes, the errata's refuted form and
+which shows, see `matref.js`), its where-clause and sources. Notes, the errata's refuted form and
 the code are one click away in the row's panel; the code itself is a separate fragment per entry
 (`_code.py`), fetched when the panel opens, so a family page stays small.
+
+The index shows every entry's formula too, but not prerendered: KaTeX's HTML for all 339 formulas
+is about 1.2 MB in one layout alone (3 MB in both), against a page budget of 400 KB. Each index row
+carries its TeX instead (`data-tex`, and `data-tex-numerator` where the numerator layout reads
+differently), about 100 KB of the page for the whole catalogue, and `matref-index.js` renders it
+with the KaTeX script the site already ships, in the reader's layout, for the rows near the screen
+(a layout switch re-renders only those). KaTeX's script (270 KB) is loaded by the index alone and
+cached like any asset. Prerendering a compact form instead would still cost kilobytes per formula
+and could not follow the layout switch without both forms.
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ from collections import Counter
 
 from ._checks import FAILS, HOLDS, status_html
 from ._html import math_div, math_span, text_html
+from ._katex import ASSETS
 from ._ledgers import misreading_admonition, wrong_admonition
 from ._markdown import source_markdown
 
@@ -37,14 +47,19 @@ def code_url(entry_id: str) -> str:
     return f"reference/_code/{entry_id}.html"
 
 
-def formula_html(entry) -> str:
-    """The entry's formula: one form when it reads the same in both layouts, else one per layout.
+def reads_the_same(entry) -> bool:
+    """Whether the entry's formula is written the same way in both layouts, so it is shown once.
 
     Some layout-dependent identities are still written the same way in both layouts (their layouts
-    differ in the code, not the TeX): those too are rendered once, as every copy costs page weight and
+    differ in the code, not the TeX): those too are shown once, as every copy costs page weight and
     work on each switch.
     """
-    if entry.layout_independent or len({" ".join(entry.formula_in(layout).split()) for layout in LAYOUTS}) == 1:
+    return entry.layout_independent or len({" ".join(entry.formula_in(layout).split()) for layout in LAYOUTS}) == 1
+
+
+def formula_html(entry) -> str:
+    """The entry's formula: one form when it reads the same in both layouts, else one per layout."""
+    if reads_the_same(entry):
         return f'<div class="matref-formula">{math_div(entry.formula)}</div>'
     return "".join(f'<div class="matref-formula {LAYOUT_CLASS[layout]}">{math_div(entry.formula_in(layout))}</div>'
                    for layout in LAYOUTS)
@@ -146,13 +161,36 @@ def family_page(family, catalogue, status=None) -> str:
     return "\n".join(out)
 
 
-def index_page(cat, status=None) -> str:
-    """The Reference index: every entry by its title, family by family, each a link to its row.
+def _tex_attr(tex: str) -> str:
+    """TeX as the value of a double-quoted HTML attribute (the browser hands back exactly `tex`)."""
+    return html.escape(" ".join(tex.split()), quote=True)
 
-    Titles only: the formulas are on the family pages, one click away. The index once showed every
-    formula in both layouts, which made it the heaviest page of the site (about 3 MB of KaTeX HTML
-    for 339 entries); a list of titles is what an index is for, and search finds a formula by its TeX.
-    While serving, an entry that is not verified is marked (`status`: entry id -> its check).
+
+def index_row(entry, state: str = HOLDS) -> str:
+    """One entry on the index: a link to its row holding its title and an empty box for its formula.
+
+    The box carries the TeX (the denominator layout's, or the one form when both read the same, and
+    the numerator layout's where it differs) for `matref-index.js` to render.
+    """
+    tex = f'data-tex="{_tex_attr(entry.formula)}"'
+    if not reads_the_same(entry):
+        tex = (f'data-tex="{_tex_attr(entry.formula_in("denominator"))}" '
+               f'data-tex-numerator="{_tex_attr(entry.formula_in("numerator"))}"')
+    badge = f' <span class="matref-tag">{entry.kind}</span>' if entry.kind in BADGES else ""
+    if state != HOLDS:  # while serving: an edited entry being checked, or one that does not hold
+        badge += (' <span class="matref-tag matref-check--fails">does not hold</span>' if state == FAILS
+                  else ' <span class="matref-tag matref-check--running">checking…</span>')
+    return (f'<li data-entry="{entry.id}"><a href="{entry.family}/#{entry.id}">'
+            f'<span class="matref-index__title">{text_html(entry.title)}{badge}</span>'
+            f'<span class="matref-index__formula" {tex}></span></a></li>')
+
+
+def index_page(cat, status=None) -> str:
+    """The Reference index: every entry by its title and formula, family by family, each a link to its row.
+
+    The formulas arrive as TeX and are rendered in the browser (see the module's docstring); the
+    page loads KaTeX's script and `matref-index.js`, which no other page needs. While serving, an
+    entry that is not verified is marked (`status`: entry id -> its check).
     """
     status = status or {}
     total = len(cat.entries)
@@ -165,21 +203,26 @@ def index_page(cat, status=None) -> str:
         f"{kinds['erratum']} [{'erratum' if kinds['erratum'] == 1 else 'errata'}](../errata.md) and "
         f"{kinds['pitfall']} [{'pitfall' if kinds['pitfall'] == 1 else 'pitfalls'}](../pitfalls.md). Each one is "
         "written once as LaTeX and checked numerically against JAX automatic differentiation in the "
-        "denominator and the numerator layout; a family's page shows the formulas, and its table opens each "
-        "entry's code. [Conventions](../conventions.md) says what the notation means.",
+        "denominator and the numerator layout; an entry leads to its row on its family's page, with its "
+        "assumptions, sources and code. [Conventions](../conventions.md) says what the notation means.",
+        "",
+        LAYOUT_SWITCH.format(base="../"),
         "",
     ]
     for fam in cat.families:
         out += [f"## [{html.escape(fam.title, quote=False)}]({fam.name}.md)", "",
                 '<ul class="matref-index" markdown="0">']
-        for e in fam.entries:
-            badge = f' <span class="matref-tag">{e.kind}</span>' if e.kind in BADGES else ""
-            state = status[e.id].state if e.id in status else HOLDS
-            if state != HOLDS:
-                badge += (' <span class="matref-tag matref-check--fails">does not hold</span>' if state == FAILS
-                          else ' <span class="matref-tag matref-check--running">checking…</span>')
-            out.append(f'<li data-entry="{e.id}"><a href="{fam.name}/#{e.id}">{text_html(e.title)}</a>{badge}</li>')
+        out += [index_row(e, status[e.id].state if e.id in status else HOLDS) for e in fam.entries]
         out += ["</ul>", ""]
+    # Deferred, so both run once the list is parsed, KaTeX first. The two fonts nearly every formula
+    # uses are fetched alongside them, not once the first formula is laid out. (In a raw block, as
+    # Markdown would wrap the <link>s in a paragraph.)
+    out += ['<div markdown="0">',
+            f'<script defer src="../{ASSETS}/katex.min.js"></script>',
+            '<script defer src="../javascripts/matref-index.js"></script>',
+            *(f'<link rel="preload" href="../{ASSETS}/fonts/{font}.woff2" as="font" type="font/woff2" crossorigin>'
+              for font in ("KaTeX_Main-Regular", "KaTeX_Math-Italic")),
+            "</div>", ""]
     return "\n".join(out)
 
 
