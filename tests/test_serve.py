@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from site_helpers import ROOT, copy_checkout, mkdocs_serve, wait_for
+
+# One strict build (and the checkout's site caches) per test session: these tests run on one worker.
+pytestmark = pytest.mark.xdist_group("site")
 
 # Everything of mkdocs.yml (theme, Markdown extensions, validation, the hook) but two plugins.
 E2E_CONFIG = """INHERIT: mkdocs.yml

@@ -27,6 +27,9 @@ from site_helpers import (
     snippets_in_html,
 )
 
+# One strict build (and the checkout's site caches) per test session: these tests run on one worker.
+pytestmark = pytest.mark.xdist_group("site")
+
 LAYOUTS = tuple(LAYOUT_LABELS)
 
 
