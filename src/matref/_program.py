@@ -20,8 +20,6 @@ from typing import Callable
 
 import jax
 import numpy as np
-import scipy.linalg
-import scipy.special
 from jax.extend.core import ClosedJaxpr, Jaxpr, Literal
 
 Rule = Callable[..., object]
@@ -185,7 +183,7 @@ for _name, _fn in {
     "max": np.maximum, "min": np.minimum, "abs": np.abs, "sign": np.sign, "floor": np.floor, "ceil": np.ceil,
     "exp": np.exp, "log": np.log, "log1p": np.log1p, "expm1": np.expm1, "sqrt": np.sqrt,
     "rsqrt": lambda x: 1 / np.sqrt(x), "sin": np.sin, "cos": np.cos, "tan": np.tan, "tanh": np.tanh,
-    "logistic": scipy.special.expit, "square": np.square, "pow": np.power, "atan2": np.arctan2,
+    "logistic": lambda x: 1 / (1 + np.exp(-x)), "square": np.square, "pow": np.power, "atan2": np.arctan2,
     "eq": np.equal, "ne": np.not_equal, "lt": np.less, "le": np.less_equal, "gt": np.greater,
     "ge": np.greater_equal, "and": np.bitwise_and, "or": np.bitwise_or, "not": np.invert,
     "is_finite": np.isfinite, "stop_gradient": np.asarray, "copy": np.copy, "copy_p": np.copy,
@@ -405,17 +403,28 @@ def _triangular_solve(a, b, *, left_side, lower, transpose_a, conjugate_a, unit_
 
 @rule("lu")
 def _lu(a):
-    """LAPACK's getrf (what JAX calls on CPU): the packed factors, the row swaps, the permutation."""
+    """LU with partial pivoting, as LAPACK's getrf: the packed factors, the row swaps, the permutation.
+
+    Written out rather than taken from SciPy (importing scipy.linalg costs half a second, more than
+    `matref check` spends on anything else); the matrices here are at most a few dozen rows.
+    """
     m, n = a.shape[-2:]
-    lu = np.empty_like(a)
+    lu = np.array(a, dtype=a.dtype)
     pivots = np.empty((*a.shape[:-2], min(m, n)), dtype=np.int32)
     perm = np.empty((*a.shape[:-2], m), dtype=np.int32)
     for index in np.ndindex(*a.shape[:-2]):
-        factors, piv, _ = scipy.linalg.lapack.dgetrf(a[index])  # info > 0 (singular) is not an error in JAX either
+        f = lu[index]
         order = np.arange(m, dtype=np.int32)
-        for i, p in enumerate(piv):
-            order[i], order[p] = order[p], order[i]
-        lu[index], pivots[index], perm[index] = factors, piv, order
+        for k in range(min(m, n)):
+            p = k + int(np.argmax(np.abs(f[k:, k])))  # the first largest, as LAPACK's idamax
+            pivots[index + (k,)] = p
+            if p != k:
+                f[[k, p]] = f[[p, k]]
+                order[[k, p]] = order[[p, k]]
+            if f[k, k] != 0:  # a zero pivot leaves the column as it is (singular; JAX does not raise)
+                f[k + 1:, k] /= f[k, k]
+                f[k + 1:, k + 1:] -= np.outer(f[k + 1:, k], f[k, k + 1:])
+        perm[index] = order
     return [lu, pivots, perm]
 
 

@@ -103,8 +103,8 @@ def cmd_check(args, console: Console) -> int:
         Console(stderr=True).print("--draws must be between 1 and 1000")
         return EXIT_CANNOT
     from ._check import check
-    from ._numeric import enable_compilation_cache
-    enable_compilation_cache()  # the few operations JAX itself evaluates are compiled once per machine
+    # No persistent compilation cache here: a check traces and replays with NumPy, and the few
+    # constants JAX evaluates while tracing compile faster than the cache writes them to disk.
     verdict = check(args.formula, args.where, args.layout, draws=args.draws, seed=args.seed)
     if args.json:
         sys.stdout.write(json.dumps(verdict.to_dict(), ensure_ascii=False) + "\n")
