@@ -124,3 +124,16 @@ def test_the_table_has_one_row_per_record():
     rows = functions_table().splitlines()[2:]
     assert len(rows) == len(RECORDS)
     assert len(functions_table(RECORDS[:2]).splitlines()) == 4
+
+
+@each
+def test_the_other_layout_moves_a_transpose_into_an_elementwise_function(record):
+    """f(X)ᵀ = f(Xᵀ) value by value, so writing an identity in the other layout may simplify through f."""
+    if record.kind != ELEMENTWISE or record.argument == "scalar":
+        pytest.skip("not applied value by value to a matrix")
+    from matref._layouts import other_layout_latex
+
+    where = r"x \in \mathbb{R}^{n}, X \in \mathbb{S}^{n}, A \in \mathbb{R}^{n \times n}"
+    # A Jacobian side is transposed in the other layout, and so is every other side: F(X)ᵀ = F(Xᵀ) = F(X).
+    sides = parse_identity(rf"\frac{{\partial A x}}{{\partial x}} = {record.render('X')}", where).equation.sides
+    assert other_layout_latex(sides, frozenset("X")).endswith(" = " + record.render("X"))

@@ -15,9 +15,8 @@ from ._latex import equation_latex
 from ._shapes import kind
 from ._tree import (Add, Binary, Call, Const, Deriv, Div, Hessian, Inverse, Mul, Node, Power, Transpose, Unit, Var)
 
-# f(X)ᵀ = f(Xᵀ) for a function applied value by value. (tan is left out only to keep this commit
-# free of behaviour changes; the next commit includes it.)
-TRANSPOSE_COMMUTES = tuple(f for f in of_kind(ELEMENTWISE) if f != "tan")
+# f(X)ᵀ = f(Xᵀ) for a function applied value by value.
+TRANSPOSE_COMMUTES = of_kind(ELEMENTWISE)
 
 
 def layout_dependent(node: Deriv) -> bool:
