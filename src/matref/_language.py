@@ -20,7 +20,7 @@ from lark import Token, Tree
 from . import _syntax
 from ._declarations import BOLD, Decl, parse_where, symbol_key, tokens, word
 from ._errors import CannotCheck, FormulaSyntaxError, ShapeClash, UndeclaredSymbol, Unsupported
-from ._functions import FUNCTIONS, GREEK, WORDS
+from ._functions import FUNCTIONS, GREEK, RESHAPING, WORDS, of_kind
 from ._latex import latex
 from ._plans import size_plans
 from ._shapes import ONE, SCALAR, Dim, Shape, Unifier, kind, show, triangular
@@ -847,7 +847,7 @@ class _Resolver:
         if item.data != "postfix":
             raise CannotCheck(f"'{self.src(item)}' is not a variable to differentiate by")
         atom = item.children[0]
-        if atom.data == "styled" and word(atom) in ("vec", "vech", "diag"):
+        if atom.data == "styled" and word(atom) in of_kind(RESHAPING):  # ∂/∂vec(X), ∂/∂vech(X), ∂/∂diag(X)
             fn = word(atom)
             if not following or not _is_paren(following[0]):
                 raise CannotCheck(rf"write \partial \operatorname{{{fn}}}(X)")
