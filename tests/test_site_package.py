@@ -417,3 +417,18 @@ def test_rebuilt_pages_keep_their_place_in_the_search_index():
     fresh = [{"location": "b/", "new": 1}, {"location": "b/#y", "new": 1}, {"location": "d/", "new": 1}]
     assert [s["location"] for s in splice_sections(index, fresh)] == ["a/", "b/", "b/#y", "c/", "d/"]
     assert splice_sections(index, []) == index
+
+
+def test_the_functions_table_has_a_row_per_function_record_and_the_conventions_page_its_marker():
+    from matref._functions import FUNCTIONS
+    from matref.site import FUNCTIONS_MARK, functions_table
+
+    table = functions_table().splitlines()
+    assert table[0].startswith("| You write |") and set(table[1]) <= set("|-")
+    assert len(table) == 2 + len(FUNCTIONS)
+    for record, row in zip(FUNCTIONS.values(), table[2:]):
+        assert f"| {record.meaning} | {record.kind} | {record.argument} |" in row
+    # Pipes only in code spans (|X|): outside them a pipe would split the Markdown table's cells.
+    assert all(re.sub(r"`[^`]*`", "", row).count("|") == 5 for row in table)
+    assert functions_table([]).count("\n") == 1  # a pure function of the records it is given
+    assert FUNCTIONS_MARK in (ROOT / "docs" / "conventions.md").read_text()

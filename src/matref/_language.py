@@ -20,6 +20,7 @@ from lark import Token, Tree
 from . import _syntax
 from ._declarations import BOLD, Decl, parse_where, symbol_key, tokens, word
 from ._errors import CannotCheck, FormulaSyntaxError, ShapeClash, UndeclaredSymbol, Unsupported
+from ._functions import FUNCTIONS, GREEK, RESHAPING, WORDS, of_kind
 from ._latex import latex
 from ._plans import size_plans
 from ._shapes import ONE, SCALAR, Dim, Shape, Unifier, kind, show, triangular
@@ -27,13 +28,6 @@ from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, E
                     Inverse, Mul, Node, Norm, Num, Power, Size, Transpose, Unit, Var)
 
 LAYOUTS = ("denominator", "numerator")
-FUNCTIONS = {
-    "tr": "tr", "Tr": "tr", "trace": "tr", "det": "det", "log": "log", "ln": "log", "exp": "exp",
-    "sin": "sin", "cos": "cos", "tanh": "tanh", "sqrt": "sqrt", "diag": "diag", "vec": "vec", "vech": "vech",
-    "expm": "expm", "sinm": "sinm", "cosm": "cosm", "tan": "tan", "adj": "adj",
-}
-MATRIX_FUNCTIONS = ("expm", "sinm", "cosm")  # power series: exp, sin, cos of a square matrix
-ELEMENTWISE = {"log", "exp", "sin", "cos", "tan", "tanh", "sigmoid", "sqrt"}
 TRANSPOSE_MARKS = {"T", r"\top", r"\intercal", r"\mathsfT", r"\mathrmT", r"\textT"}
 
 
@@ -514,10 +508,10 @@ class _Resolver:
             name = atom.children[0].value[1:]
         elif atom.data == "styled" and atom.children[0].value[1:] in ("operatorname", "mathrm", "text", "textrm"):
             w = word(atom)
-            if w in FUNCTIONS or w in ("sqrtm", "logm"):
+            if w in WORDS or w in ("sqrtm", "logm"):
                 name = w
-        elif atom.data == "greek" and atom.children[0].value == r"\sigma" and "sigma" not in self.decls:
-            name = "sigmoid"
+        elif atom.data == "greek" and (letter := atom.children[0].value[1:]) in GREEK and letter not in self.decls:
+            name = GREEK[letter]  # \sigma is the sigmoid unless the where clause declares sigma
         elif atom.data == "nabla":
             return self.nabla_operator(item)
         elif atom.data == "frac":
@@ -527,7 +521,7 @@ class _Resolver:
         if scripts:
             raise Unsupported(f"scripts on a function name ('{self.src(item)}') are not supported; "
                               r"write e.g. \left(\log x\right)^2")
-        fn = FUNCTIONS.get(name, name)
+        fn = WORDS.get(name, name)
         if fn in ("sqrtm", "logm"):
             raise Unsupported(rf"\operatorname{{{fn}}} is not supported yet; \operatorname{{expm}}, "
                               r"\operatorname{sinm} and \operatorname{cosm} are")
@@ -786,33 +780,11 @@ class _Resolver:
         return self._node(Power(node, p), (d, d))
 
     def call(self, fn: str, arg: Node) -> Node:
-        shape = self.shape(arg)
-        if fn in ("tr", "det"):
-            self.square(arg, r"\operatorname{tr}" if fn == "tr" else r"\det")
-            return self._node(Call(fn, arg), SCALAR)
-        if fn in ELEMENTWISE:
-            return self._node(Call(fn, arg), shape)
-        if fn in MATRIX_FUNCTIONS or fn == "adj":  # square in, square out
-            d = self.square(arg, rf"\operatorname{{{fn}}}")
-            return self._node(Call(fn, arg), (d, d))
-        if fn == "vech":
-            d = self.square(arg, r"\operatorname{vech}")
-            length = triangular(d)
-            if length is None:
-                raise Unsupported(rf"\operatorname{{vech}} of a {show(shape)} matrix: its size must be one letter or a number")
-            return self._node(Call("vech", arg), (length, ONE))
-        if fn == "vec":
-            if not all(d.known for d in shape):
-                raise CannotCheck(f"cannot infer the size of {latex(arg)}")
-            return self._node(Call("vec", arg), (shape[0] * shape[1], ONE))
-        if fn == "diag":
-            k = kind(shape)
-            if k == "vector":
-                n = shape[0] if shape[1].is_one else shape[1]
-                return self._node(Call("diag", arg), (n, n))
-            d = self.square(arg, r"\operatorname{diag}")
-            return self._node(Call("diag", arg), (d, ONE))
-        raise Unsupported(f"unknown function {fn}")  # pragma: no cover
+        record = FUNCTIONS.get(fn)
+        if record is None:  # pragma: no cover - the parser only produces names of records
+            raise Unsupported(f"unknown function {fn}")
+        shape = record.shape(arg, self.shape(arg), lambda: self.square(arg, record.latex))
+        return self._node(Call(fn, arg), shape)
 
     def bars(self, x: Node) -> Node:
         if self.is_scalar(x):
@@ -875,7 +847,7 @@ class _Resolver:
         if item.data != "postfix":
             raise CannotCheck(f"'{self.src(item)}' is not a variable to differentiate by")
         atom = item.children[0]
-        if atom.data == "styled" and word(atom) in ("vec", "vech", "diag"):
+        if atom.data == "styled" and word(atom) in of_kind(RESHAPING):  # ∂/∂vec(X), ∂/∂vech(X), ∂/∂diag(X)
             fn = word(atom)
             if not following or not _is_paren(following[0]):
                 raise CannotCheck(rf"write \partial \operatorname{{{fn}}}(X)")

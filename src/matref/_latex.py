@@ -3,16 +3,11 @@ Used for error messages and for writing an identity in the other layout."""
 
 from __future__ import annotations
 
+from ._functions import FUNCTIONS
 from ._shapes import kind
 from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Inverse, Mul,
                     Node, Norm, Num, Power, Size, Transpose, Unit, Var)
 
-FUNC_LATEX = {
-    "tr": r"\operatorname{tr}", "det": r"\det", "log": r"\log", "exp": r"\exp", "sin": r"\sin",
-    "cos": r"\cos", "tan": r"\tan", "tanh": r"\tanh", "adj": r"\operatorname{adj}", "sigmoid": r"\sigma", "diag": r"\operatorname{diag}",
-    "vec": r"\operatorname{vec}", "vech": r"\operatorname{vech}", "expm": r"\operatorname{expm}",
-    "sinm": r"\operatorname{sinm}", "cosm": r"\operatorname{cosm}",
-}
 # Binding strength: a child weaker than its context is parenthesised.
 SUM, KRON, PRODUCT, PREFIX, ATOM = 1, 2, 3, 4, 5
 
@@ -109,11 +104,7 @@ def latex(node: Node) -> str:
     if isinstance(node, Div):
         return rf"\frac{{{latex(node.num)}}}{{{latex(node.den)}}}"
     if isinstance(node, Call):
-        if node.fn == "abs":
-            return rf"\left|{latex(node.arg)}\right|"
-        if node.fn == "sqrt":
-            return rf"\sqrt{{{latex(node.arg)}}}"
-        return rf"{FUNC_LATEX[node.fn]}\left({latex(node.arg)}\right)"
+        return FUNCTIONS[node.fn].render(latex(node.arg))
     if isinstance(node, Norm):
         sub = "_F" if node.p == "F" else f"_{node.p}"
         return rf"\left\|{latex(node.x)}\right\|{sub}"

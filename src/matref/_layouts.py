@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import copy
 
+from ._functions import ELEMENTWISE, of_kind
 from ._latex import equation_latex
 from ._shapes import kind
 from ._tree import (Add, Binary, Call, Const, Deriv, Div, Hessian, Inverse, Mul, Node, Power, Transpose, Unit, Var)
+
+# f(X)ᵀ = f(Xᵀ) for a function applied value by value.
+TRANSPOSE_COMMUTES = of_kind(ELEMENTWISE)
 
 
 def layout_dependent(node: Deriv) -> bool:
@@ -109,7 +113,7 @@ def simplify_transpose(node: Node, symmetric: frozenset[str], transpose: bool = 
         out = Power(simplify_transpose(node.x, symmetric), node.p)
     elif isinstance(node, Div):
         out = Div(simplify_transpose(node.num, symmetric), node.den)
-    elif isinstance(node, Call) and node.fn in ("log", "exp", "sin", "cos", "tanh", "sigmoid", "sqrt", "abs"):
+    elif isinstance(node, Call) and node.fn in TRANSPOSE_COMMUTES:
         out = Call(node.fn, simplify_transpose(node.arg, symmetric))
     elif isinstance(node, Call) and node.fn == "diag" and kind(node.arg.shape) == "vector":
         return _tidy(node, symmetric)

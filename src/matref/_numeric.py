@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import jax.scipy.linalg
 import numpy as np
 
+from ._functions import FUNCTIONS
 from ._shapes import Shape, kind
 from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Inverse, Mul,
                     Node, Norm, Num, Power, Size, Transpose, Unit, Var, same_variable)
@@ -162,7 +163,7 @@ def _eval(node: Node, ctx: Ctx):  # noqa: C901 - one case per node type reads be
     if isinstance(node, Div):
         return evaluate(node.num, ctx) / _scalar(evaluate(node.den, ctx))
     if isinstance(node, Call):
-        return _call(node.fn, evaluate(node.arg, ctx))
+        return FUNCTIONS[node.fn].evaluate(evaluate(node.arg, ctx))
     if isinstance(node, Norm):
         a = evaluate(node.x, ctx)
         if node.p == "1":
@@ -179,32 +180,6 @@ def _eval(node: Node, ctx: Ctx):  # noqa: C901 - one case per node type reads be
     if isinstance(node, Differential):
         return _differential(node, ctx)
     raise TypeError(f"cannot evaluate {type(node).__name__}")  # pragma: no cover
-
-
-def _call(fn: str, a):
-    if fn == "tr":
-        return jnp.trace(a).reshape(1, 1)
-    if fn == "det":
-        return jnp.linalg.det(a).reshape(1, 1)
-    if fn == "abs":
-        return jnp.abs(a)
-    if fn == "vec":
-        return vec(a)
-    if fn == "vech":
-        return vech(a)
-    if fn == "diag":
-        return jnp.diag(a.reshape(-1)) if 1 in a.shape else jnp.diag(a).reshape(-1, 1)
-    if fn == "expm":
-        return jax.scipy.linalg.expm(a)
-    if fn == "adj":
-        return adjugate(a)
-    if fn in ("sinm", "cosm"):  # expm([[0, -A], [A, 0]]) = [[cos A, -sin A], [sin A, cos A]]: real arithmetic
-        n, z = a.shape[0], jnp.zeros_like(a)
-        e = jax.scipy.linalg.expm(jnp.block([[z, -a], [a, z]]))
-        return e[n:, :n] if fn == "sinm" else e[:n, :n]
-    if fn == "sigmoid":
-        return jax.nn.sigmoid(a)
-    return getattr(jnp, fn)(a)  # log, exp, sin, cos, tan, tanh, sqrt: elementwise
 
 
 def _variable(wrt: Node, ctx: Ctx):

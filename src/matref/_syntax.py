@@ -11,6 +11,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from ._errors import FormulaSyntaxError
+from ._functions import COMMANDS
 
 # Inputs beyond these limits are refused before parsing: a formula is a line of mathematics, and
 # these bounds keep every later (recursive) stage far from Python's recursion limit.
@@ -22,7 +23,7 @@ GREEK = frozenset(
     "pi varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega "
     "Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega ell".split()
 )
-FUNCS = frozenset("det log ln exp sin cos tan tanh sqrt tr Tr".split())
+FUNCS = COMMANDS  # backslash commands that name a function (\\det, \\log, ...): see _functions
 STYLES = frozenset("operatorname mathrm text textrm mathsf mathbf boldsymbol bm mathbb mathcal mathit".split())
 SIMPLE = {
     "frac": "FRAC", "dfrac": "FRAC", "tfrac": "FRAC", "sum": "SUM",

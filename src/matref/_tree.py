@@ -155,8 +155,8 @@ class Div(Node):
 
 @dataclass(eq=False)
 class Call(Node):
-    """A named function: tr, det, abs, log, exp, sin, cos, tanh, sigmoid, sqrt (elementwise where
-    the argument is not a scalar), diag, vec."""
+    """A named function; `fn` names its record in `_functions.FUNCTIONS` (tr, det, abs, log, exp,
+    sin, cos, tan, tanh, sigmoid, sqrt, vec, vech, diag, expm, sinm, cosm, adj)."""
 
     fn: str
     arg: Node

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from .._errors import Unsupported
+from .._functions import ELEMENTWISE, FUNCTIONS, SCALAR_VALUED, Code
 from .._language import Identity, parse_identity
 from .._shapes import Dim, kind
 from .._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Inverse, Mul,
@@ -26,9 +27,6 @@ class UnsupportedNode(Unsupported):
         self.what, self.dialect = what, dialect
         super().__init__(f"the {dialect} snippet generator does not support {what} yet")
 
-
-# Elementwise functions with the same name in NumPy and jax.numpy (sigmoid is spelled out per dialect).
-SAME_NAME = ("abs", "log", "exp", "sin", "cos", "tanh", "sqrt")
 
 # Binding strength of generated Python: a weaker child gets parentheses.
 P_ADD, P_MUL, P_UNARY, P_POW, P_ATOM = 1, 2, 3, 4, 5
@@ -54,6 +52,17 @@ class _Code:
 
     def wrap(self, at_least: int) -> str:
         return f"({self.text})" if self.prec < at_least else self.text
+
+
+def fill(code: Code, node: Call, a: _Code, dim, xp: str, rank: int = 2) -> _Code:
+    """The code of `node` from its record's template (see `_functions.Code`): `a` is the argument's
+    code, `dim` the generator's way of writing a size."""
+    code = code.for_argument(kind(node.arg.shape))
+    if code.binds == "argument":
+        return a
+    n = dim(node.arg.shape[0]) if "{n}" in code.text else ""
+    text = code.text.format(a=a.text, a_atom=a.wrap(P_ATOM), xp=xp, n=n, fn=node.fn)
+    return _Code(text, P_MUL if code.binds == "product" else P_ATOM, rank)
 
 
 UNVECH = '''def unvech(v, n):
@@ -164,28 +173,13 @@ class _Gen:
 
     def call(self, node: Call, bound) -> _Code:
         xp, a = self.xp, self.expr(node.arg, bound)
-        fn = node.fn
-        if fn in ("tr", "det"):
-            return _Code(f"{xp}.trace({a.text})" if fn == "tr" else f"{xp}.linalg.det({a.text})", rank=0)
-        if fn == "vec":
-            return _Code(f"{a.wrap(P_ATOM)}.T.reshape(-1, 1)")  # stack the columns
-        if fn == "vech":  # the lower triangle, column by column
-            return _Code(f"{a.wrap(P_ATOM)}.T[{xp}.triu_indices({self.dim(node.arg.shape[0])})][:, None]")
-        if fn == "diag":
-            if kind(node.arg.shape) == "vector":
-                return _Code(f"{xp}.diag({a.wrap(P_ATOM)}.ravel())")
-            return _Code(f"{xp}.diag({a.text})[:, None]")
-        if fn == "expm":
-            return _Code(f"jax.scipy.linalg.expm({a.text})")
-        if fn in ("sinm", "cosm"):  # sin A = Im exp(iA), cos A = Re exp(iA) for a real A
-            return _Code(f"jax.scipy.linalg.expm(1j * {a.wrap(P_ATOM)}).{'imag' if fn == 'sinm' else 'real'}")
-        if fn == "sigmoid":
-            if xp == "jnp":
-                return _Code(f"jax.nn.sigmoid({a.text})", rank=a.rank)
-            return _Code(f"1 / (1 + np.exp(-{a.wrap(P_ATOM)}))", P_MUL, rank=a.rank)
-        if fn in SAME_NAME:
-            return _Code(f"{xp}.{fn}({a.text})", rank=a.rank)
-        raise UnsupportedNode(f"the function {fn!r}", self.dialect)
+        record = FUNCTIONS.get(node.fn)
+        code = record.code("jax" if xp == "jnp" else "numpy") if record else None
+        if not isinstance(code, Code):
+            raise UnsupportedNode(f"the function {node.fn!r}", self.dialect)
+        # A scalar-valued function gives a 0-d scalar; an elementwise one keeps its argument's rank.
+        rank = 0 if record.kind == SCALAR_VALUED else a.rank if record.kind == ELEMENTWISE else 2
+        return fill(code, node, a, self.dim, xp, rank)
 
     # ----- derivatives (JAX only) -----------------------------------------------------------------
     def _variable(self, wrt: Node, bound) -> tuple[str, str, dict[str, str]]:

@@ -3,6 +3,7 @@ gradient of a scalar function, checks it against central differences."""
 
 from __future__ import annotations
 
+from .._functions import FUNCTIONS, NoCode
 from .._language import parse_identity
 from .._shapes import kind
 from .._tree import Call, Deriv, Var
@@ -26,8 +27,8 @@ def numpy_script(formula: str, where: str = "", layout: str = "denominator", tit
     sides = ident.equation.sides
     if any(_has_derivative(s) for s in sides[1:]):
         return None
-    if any(isinstance(n, Call) and n.fn in ("expm", "sinm", "cosm") for s in sides for n in s.walk()):
-        return None  # NumPy has no matrix exponential, sine or cosine
+    if any(isinstance(n, Call) and isinstance(FUNCTIONS[n.fn].numpy, NoCode) for s in sides for n in s.walk()):
+        return None  # a function NumPy does not have (the record says why), e.g. the matrix exponential
     gen = _Gen(ident, "np")
     head = [f"# {title}" if title else "# The closed form in NumPy",
             f"# {formula}",

@@ -23,13 +23,14 @@ from dataclasses import dataclass, field
 import jax.numpy as jnp
 import numpy as np
 
+from .._functions import FUNCTIONS, Code
 from .._language import Identity, parse_identity
 from .._numeric import Ctx, concrete, evaluate
 from .._program import Program
 from .._shapes import Dim, kind
 from .._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Inverse, Mul,
                      Node, Norm, Num, Power, Transpose, Unit, Var)
-from ._common import P_ADD, P_ATOM, P_MUL, P_POW, P_UNARY, UnsupportedNode, _Code, _Gen, _ident, _inputs
+from ._common import P_ADD, P_ATOM, P_MUL, P_POW, P_UNARY, UnsupportedNode, _Code, _Gen, _ident, _inputs, fill
 from ._dialect import Dialect, SnippetFailed, execute
 
 DIALECT_NAME = "NumPy function"
@@ -323,26 +324,14 @@ class _Gen1(_Gen):
                         and isinstance(e, Call) and e.fn == "exp":  # log(1 + exp(t)): the softplus
                     return _Code(f"np.logaddexp(0, {self.expr(e.arg, {}).text})")
         a = self.expr(arg, bound)
-        form = _form(arg)
-        if fn == "tr":
-            return _Code(f"np.trace({a.text})")
-        if fn == "det":
-            return _Code(f"np.linalg.det({a.text})")
-        if fn == "vec":  # stack the columns
-            return a if form != "matrix" else _Code(f'{a.wrap(P_ATOM)}.ravel(order="F")')
-        if fn == "vech":  # the lower triangle, column by column
-            return _Code(f"{a.wrap(P_ATOM)}.T[np.triu_indices({self.dim(arg.shape[0])})]")
-        if fn == "diag":
-            return _Code(f"np.diag({a.text})")
-        if fn in ("expm", "sinm", "cosm"):
-            self.used.add("scipy")
-            return _Code(f"scipy.linalg.{fn}({a.text})")
-        if fn == "sigmoid":
-            self.used.add("sigmoid")
-            return _Code(f"sigmoid({a.text})")
-        if fn in ("abs", "log", "exp", "sin", "cos", "tanh", "sqrt"):
-            return _Code(f"np.{fn}({a.text})")
-        raise UnsupportedNode(f"the function {fn!r}", self.dialect)
+        record = FUNCTIONS.get(fn)
+        code = record.code("function") if record else None
+        if not isinstance(code, Code):
+            raise UnsupportedNode(f"the function {fn!r}", self.dialect)
+        helper = code.for_argument(kind(arg.shape)).helper
+        if helper:  # a definition (sigmoid) or an import (scipy) the script then adds once
+            self.used.add(helper)
+        return fill(code, node, a, self.dim, "np")
 
 
 def _derivative_word(lhs: Node) -> str:
