@@ -17,14 +17,14 @@ from dataclasses import dataclass
 
 from lark import Token, Tree
 
-from . import _syntax
-from ._declarations import BOLD, Decl, parse_where, symbol_key, tokens, word
-from ._errors import CannotCheck, FormulaSyntaxError, ShapeClash, UndeclaredSymbol, Unsupported
-from ._functions import FUNCTIONS, GREEK, RESHAPING, WORDS, of_kind
-from ._latex import latex
-from ._plans import size_plans
-from ._shapes import ONE, SCALAR, Dim, Shape, Unifier, kind, show, triangular
-from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, Equation, FnValue, Hessian,
+from .. import _syntax
+from .._declarations import BOLD, Decl, parse_where, symbol_key, tokens, word
+from .._errors import CannotCheck, FormulaSyntaxError, ShapeClash, UndeclaredSymbol, Unsupported
+from .._functions import FUNCTIONS, GREEK, RESHAPING, WORDS, of_kind
+from .._latex import latex
+from .._plans import size_plans
+from .._shapes import ONE, SCALAR, Dim, Shape, Unifier, kind, show, triangular
+from .._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, Equation, FnValue, Hessian,
                     Inverse, Mul, Node, Norm, Num, Power, Size, Transpose, Unit, Var)
 
 LAYOUTS = ("denominator", "numerator")
