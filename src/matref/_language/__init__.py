@@ -11,7 +11,6 @@ import contextlib
 import copy
 import dataclasses
 import functools
-import math
 import re
 from dataclasses import dataclass
 
@@ -22,13 +21,14 @@ from .._declarations import BOLD, Decl, parse_where, symbol_key, tokens, word
 from .._errors import CannotCheck, FormulaSyntaxError, ShapeClash, UndeclaredSymbol, Unsupported
 from .._functions import FUNCTIONS, GREEK, RESHAPING, WORDS, of_kind
 from .._latex import latex
-from .._plans import size_plans
-from .._shapes import ONE, SCALAR, Dim, Shape, Unifier, kind, show, triangular
-from .._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, Equation, FnValue, Hessian,
-                    Inverse, Mul, Node, Norm, Num, Power, Size, Transpose, Unit, Var)
+from .._shapes import ONE, SCALAR, Dim, Shape, Unifier, kind, show
+from .._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, Equation, FnValue, Hessian, Inverse,
+                     Mul, Node, Norm, Num, Power, Size, Transpose, Unit, Var)
+from ._sizes import _constant, assign_sizes, check_sides, index_ranges
+from ._syntax_tree import TRANSPOSE_MARKS, _inner, _is_paren, _order, _scripts_after_name, _single_product, _text
+
 
 LAYOUTS = ("denominator", "numerator")
-TRANSPOSE_MARKS = {"T", r"\top", r"\intercal", r"\mathsfT", r"\mathrmT", r"\textT"}
 
 
 @dataclass
@@ -71,93 +71,11 @@ def parse_identity(formula: str, where: str = "", layout: str = "denominator") -
         plan_sides = tuple(_Resolver(decls, layout, formula, plan).equation(tree) for plan in plans)
         sides = plan_sides[0]
     for each, plan in zip(plan_sides, plans):
-        resolver.check_sides(each, plan)
+        check_sides(each, plan)
     return Identity(formula, where or "", layout, Equation(sides, layout), decls, plans[0],
-                    resolver.index_ranges(sides, plans[0]), plans,
-                    tuple(resolver.index_ranges(each, plan) for each, plan in zip(plan_sides, plans)), plan_sides,
+                    index_ranges(sides, plans[0]), plans,
+                    tuple(index_ranges(each, plan) for each, plan in zip(plan_sides, plans)), plan_sides,
                     tuple(resolver.notes))
-
-
-def dimension_letters(sides: list[Node], decls: dict[str, Decl]) -> list[str]:
-    """The dimension letters of an identity, declaration order first."""
-    names: list[str] = []
-
-    def add(dim: Dim) -> None:
-        for f in dim.factors:
-            f = f[4:-1] if f.startswith("tri(") else f  # n(n+1)/2 follows from n
-            if f not in names:
-                names.append(f)
-
-    for d in decls.values():
-        for shape in (d.shape, d.domain):
-            for dim in shape or ():
-                add(dim)
-    for side in sides:
-        for node in side.walk():
-            for dim in node.shape:
-                add(dim)
-    return names
-
-
-def fixed_sizes(letters: list[str], decls: dict[str, Decl]) -> dict[str, int]:
-    """Dimension letters given a size in the where clause (`n = 2`)."""
-    fixed = {}
-    for name in letters:
-        decl = decls.get(name)
-        if decl is not None and decl.kind == "const":
-            if decl.value < 1:
-                raise CannotCheck(f"{decl.latex} = {decl.value}: a size must be at least 1")
-            fixed[name] = decl.value
-    return fixed
-
-
-MAX_LETTERS = 11
-
-
-def assign_sizes(sides: list[Node], decls: dict[str, Decl]) -> tuple[dict[str, int], ...]:
-    """The size plans of an identity (see `_plans`): several sizes per free dimension letter."""
-    letters = dimension_letters(sides, decls)
-    if len(letters) > MAX_LETTERS:
-        raise Unsupported(f"too many dimension letters ({len(letters)}); at most {MAX_LETTERS}")
-    return size_plans(letters, fixed_sizes(letters, decls), minimum_sizes(sides))
-
-
-def _constant(node: Node, sizes: dict[str, int] | None = None) -> float | None:
-    """The value of a node built from numbers (and, given `sizes`, sizes such as the n of a sum's
-    bound) alone, e.g. the exponent -2; else None."""
-    if isinstance(node, Num):
-        return node.value
-    if isinstance(node, Size):
-        return None if sizes is None else float(sizes[node.name])
-    if isinstance(node, Const) and node.which == "0":
-        return 0.0
-    if isinstance(node, Add):
-        values = [_constant(t, sizes) for _, t in node.terms]
-        return None if None in values else sum(s * v for (s, _), v in zip(node.terms, values))
-    if isinstance(node, Mul):
-        values = [_constant(f, sizes) for f in node.factors]
-        return None if None in values else math.prod(values)
-    return None
-
-
-def _entry_dims(node: Entry) -> tuple[Dim, ...]:
-    """The dimensions an entry's indices run over (one for a vector, two for a matrix)."""
-    shape = node.var.shape
-    if len(node.indices) == 2:
-        return shape
-    return (shape[0],) if shape[1].is_one else (shape[1],)
-
-
-def minimum_sizes(sides: list[Node]) -> dict[str, int]:
-    """Sizes a letter needs at least, so that fixed entries such as M_{23} exist (n >= 3)."""
-    least: dict[str, int] = {}
-    for side in sides:
-        for node in side.walk():
-            if isinstance(node, Entry):
-                for index, dim in zip(node.indices, _entry_dims(node)):
-                    if isinstance(index, int) and dim.coeff == 1 and len(dim.factors) == 1:
-                        least[dim.factors[0]] = max(least.get(dim.factors[0], 2), index)
-    return least
 
 
 def _size_subscript(sub: str, text: str) -> Dim:
@@ -184,51 +102,9 @@ def _undeclared(text: str, source: str) -> str:
             f"(a matrix), '{text} \\in \\mathbb{{R}}^{{n}}' (a vector) or '{text} \\in \\mathbb{{R}}' (a scalar)")
 
 
-def _order(sup: Tree) -> int:
-    """The order n of \\partial^n (1 or 2)."""
-    text = _text(sup.children[0])
-    if text not in ("1", "2"):
-        raise Unsupported(f"\\partial^{{{text}}}: only first and second derivatives are supported")
-    return int(text)
-
-
-def _scripts_after_name(item: Tree) -> list[Tree]:
-    """The superscripts of a symbol's postfix, after the subscript that is part of its name."""
-    has_sub = len(item.children) > 1 and item.children[1].data == "sub"
-    return item.children[2:] if has_sub else item.children[1:]
-
-
-def _is_paren(item: Tree) -> bool:
-    """An item that is a bracketed group: `(...)`, `[...]` or `{...}`, perhaps with scripts."""
-    if item.data != "postfix":
-        return False
-    atom = item.children[0]
-    return isinstance(atom, Tree) and atom.data in ("paren", "group")
-
-
-def _inner(item: Tree) -> Tree:
-    atom = item.children[0]
-    return next(c for c in atom.children if isinstance(c, Tree))
-
-
-def _text(tree: Tree | Token) -> str:
-    return "".join(t.value for t in tokens(tree) if t.type not in ("LBRACE", "RBRACE"))
-
-
-def _single_product(tree: Tree) -> list[Tree] | None:
-    """The items of `tree` if it is one product (no sums, no ⊗), else None."""
-    while isinstance(tree, Tree) and tree.data in ("group", "paren"):
-        tree = next(c for c in tree.children if isinstance(c, Tree))
-    if tree.data == "sum" and len(tree.children) == 1:
-        tree = tree.children[0]
-    if tree.data == "kterm" and len(tree.children) == 1:
-        tree = tree.children[0]
-    if tree.data != "product":
-        return None
-    return [c for c in tree.children if isinstance(c, Tree)]
-
-
 class _Resolver:
+    """The syntax tree walked into typed nodes, one method per grammar rule; the other jobs are mixed in."""
+
     def __init__(self, decls: dict[str, Decl], layout: str, source: str = "", plan: dict[str, int] | None = None):
         self.decls = decls
         self.layout = layout
@@ -255,7 +131,6 @@ class _Resolver:
             start = len(before) - len("\\left")
         return self.source[start:max(t.end_pos for t in toks)]
 
-    # ----- structure ---------------------------------------------------------------------------
     def equation(self, tree: Tree) -> list[Node]:
         sides = [self.side(c) for c in tree.children if isinstance(c, Tree)]
         if len(sides) < 2:
@@ -266,41 +141,6 @@ class _Resolver:
             for node in side.walk():
                 node.shape = self.u.resolve_shape(node.shape)
         return sides
-
-    def index_ranges(self, sides: list[Node], sizes: dict[str, int]) -> dict[str, int]:
-        """How many values each index letter (of X_{ij}, J^{ij}) takes, from the sizes it indexes."""
-        ranges: dict[str, int] = {}
-
-        def claim(letter: str, size: int) -> None:
-            if ranges.setdefault(letter, size) != size:
-                raise ShapeClash(f"the index {letter} runs over {ranges[letter]} values in one place "
-                                 f"and {size} in another")
-
-        for side in sides:
-            for node in side.walk():
-                if isinstance(node, Entry):
-                    for letter, dim in zip(node.indices, _entry_dims(node)):
-                        if isinstance(letter, int):
-                            if letter > dim.size(sizes):
-                                raise ShapeClash(f"{latex(node)}: the index {letter} exceeds the size "
-                                                 f"{dim.size(sizes)} of {latex(node.var)}")
-                            continue
-                        claim(letter, dim.size(sizes))
-                elif isinstance(node, Unit):
-                    for letter, dim in zip(node.indices, node.shape):
-                        claim(letter, dim.size(sizes))
-        return ranges
-
-    def check_sides(self, sides: list[Node], sizes: dict[str, int]) -> None:
-        for side in sides:
-            for node in side.walk():
-                if not all(d.known for d in node.shape):
-                    raise CannotCheck(f"cannot infer the size of {latex(node)}; write it where its size is clear")
-        for a, b in zip(sides, sides[1:]):
-            if a.shape != b.shape:
-                left = "the derivative" if isinstance(a, (Deriv, Hessian)) else "the left side"
-                raise ShapeClash(f"the right side {latex(b)} is {show(b.shape, sizes)} but {left} "
-                                 f"{latex(a)} is {show(a.shape, sizes)}")
 
     def side(self, tree: Tree) -> Node:
         node = self.expr(tree)
@@ -380,7 +220,6 @@ class _Resolver:
 
     t_paren = t_group
 
-    # ----- products and prefix operators --------------------------------------------------------
     def items(self, items: list[Tree], cdots: frozenset[int] = frozenset()) -> Node:
         out: list[Node] = []
         i = 0
@@ -527,7 +366,6 @@ class _Resolver:
                               r"\operatorname{sinm} and \operatorname{cosm} are")
         return lambda arg: self.call(fn, arg)
 
-    # ----- items, atoms and scripts -------------------------------------------------------------
     def item(self, item: Tree) -> Node:
         if item.data == "diff":
             if any(isinstance(c, Tree) and c.data == "sup" for c in item.children):
@@ -714,7 +552,6 @@ class _Resolver:
             exponent = self.expr(arg if arg.data != "group" else next(c for c in arg.children if isinstance(c, Tree)))
         return self.power(node, exponent)
 
-    # ----- typed constructors -------------------------------------------------------------------
     def _node(self, node: Node, shape: Shape) -> Node:
         node.shape = shape
         return node
@@ -803,7 +640,6 @@ class _Resolver:
     def differential(self, x: Node) -> Node:
         return self._node(Differential(x), self.shape(x))
 
-    # ----- derivatives --------------------------------------------------------------------------
     def derivative(self, f: Node, wrt: Node, flip: bool, written: str) -> Node:
         fs, xs = self.shape(f), self.shape(wrt)
         if written.startswith("nabla"):
