@@ -7,7 +7,6 @@ by the layout rule (see the site's Conventions page), and `|X|` is a determinant
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import dataclasses
 import functools
@@ -19,13 +18,14 @@ from lark import Token, Tree
 from .. import _syntax
 from .._declarations import BOLD, Decl, parse_where, symbol_key, tokens, word
 from .._errors import CannotCheck, FormulaSyntaxError, ShapeClash, UndeclaredSymbol, Unsupported
-from .._functions import FUNCTIONS, GREEK, RESHAPING, WORDS, of_kind
+from .._functions import GREEK, WORDS
 from .._latex import latex
-from .._shapes import ONE, SCALAR, Dim, Shape, Unifier, kind, show
-from .._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, Equation, FnValue, Hessian, Inverse,
-                     Mul, Node, Norm, Num, Power, Size, Transpose, Unit, Var)
+from .._shapes import ONE, SCALAR, Dim, Unifier, kind, show
+from .._tree import Add, Const, Entry, Equation, FnValue, Mul, Node, Num, Size, Unit, Var
+from ._derivatives import DerivativesMixin
+from ._products import ProductsMixin
 from ._sizes import _constant, assign_sizes, check_sides, index_ranges
-from ._syntax_tree import TRANSPOSE_MARKS, _inner, _is_paren, _order, _scripts_after_name, _single_product, _text
+from ._syntax_tree import TRANSPOSE_MARKS, _inner, _is_paren, _scripts_after_name, _text
 
 
 LAYOUTS = ("denominator", "numerator")
@@ -102,7 +102,7 @@ def _undeclared(text: str, source: str) -> str:
             f"(a matrix), '{text} \\in \\mathbb{{R}}^{{n}}' (a vector) or '{text} \\in \\mathbb{{R}}' (a scalar)")
 
 
-class _Resolver:
+class _Resolver(DerivativesMixin, ProductsMixin):
     """The syntax tree walked into typed nodes, one method per grammar rule; the other jobs are mixed in."""
 
     def __init__(self, decls: dict[str, Decl], layout: str, source: str = "", plan: dict[str, int] | None = None):
@@ -184,15 +184,6 @@ class _Resolver:
             which = "kron" if op.children[0].type == "OTIMES" else "hadamard"
             node = self.binary(which, node, rhs)
         return node
-
-    def binary(self, which: str, a: Node, b: Node) -> Node:
-        sa, sb = self.u.resolve_shape(a.shape), self.u.resolve_shape(b.shape)
-        if which == "kron":  # sizes of I in I ⊗ X may still be unknown: unification divides them out
-            return self._node(Binary("kron", a, b), (sa[0] * sb[0], sa[1] * sb[1]))
-        if not self.u.unify_shapes(sa, sb):
-            raise ShapeClash(f"the Hadamard product {latex(a)} ⊙ {latex(b)} needs equal shapes; "
-                             f"they are {show(sa)} and {show(sb)}")
-        return self._node(Binary("hadamard", a, b), sa)
 
     def t_product(self, tree: Tree) -> Node:
         items, cdots = [], set()
@@ -322,17 +313,6 @@ class _Resolver:
             if not self.u.unify_shapes(shape, t.shape):
                 raise ShapeClash(f"the terms of the sum differ in shape: {show(shape)} and {show(self.shape(t))}")
         return terms[0][1] if len(terms) == 1 else self._node(Add(tuple(terms)), shape)
-
-    def _is_derivative_operator(self, item: Tree) -> bool:
-        atom = item.children[0] if item.data == "postfix" else None
-        return atom is not None and atom.data in ("frac", "nabla")
-
-    def _is_roman_d(self, item: Tree) -> bool:
-        if item.data != "postfix" or len(item.children) != 1:
-            return False
-        atom = item.children[0]
-        return atom.data == "styled" and atom.children[0].value in (r"\mathrm", r"\operatorname") \
-            and word(atom) == "d" and "d" not in self.decls
 
     def prefix_operator(self, item: Tree):
         """A callable applying the operator `item` stands for, or None if it is an operand."""
@@ -551,312 +531,3 @@ class _Resolver:
         else:
             exponent = self.expr(arg if arg.data != "group" else next(c for c in arg.children if isinstance(c, Tree)))
         return self.power(node, exponent)
-
-    def _node(self, node: Node, shape: Shape) -> Node:
-        node.shape = shape
-        return node
-
-    def shape(self, node: Node) -> Shape:
-        return self.u.resolve_shape(node.shape)
-
-    def is_scalar(self, node: Node) -> bool:
-        return kind(self.shape(node)) == "scalar"
-
-    def square(self, node: Node, what: str) -> Dim:
-        r, c = self.shape(node)
-        if not self.u.unify(r, c):
-            raise ShapeClash(f"{what} needs a square matrix, but {latex(node)} is {show((r, c))}")
-        return self.u.resolve(r)
-
-    def mul(self, factors: list[Node]) -> Node:
-        if len(factors) == 1:
-            return factors[0]
-        shape = self.shape(factors[0])
-        for i, f in enumerate(factors[1:], start=1):
-            fs = self.shape(f)
-            if kind(shape) == "scalar":
-                shape = fs
-            elif kind(fs) == "scalar":
-                pass
-            elif self.u.unify(shape[1], fs[0]):
-                shape = (shape[0], self.u.resolve(fs[1]))
-            else:
-                left = latex(Mul(tuple(factors[:i]))) if i > 1 else latex(factors[0])
-                raise ShapeClash(f"the product ({left})({latex(f)}) does not conform: "
-                                 f"{show(shape)} times {show(fs)}")
-        return self._node(Mul(tuple(factors)), shape)
-
-    def transpose(self, node: Node) -> Node:
-        r, c = self.shape(node)
-        return self._node(Transpose(node), (c, r))
-
-    def inverse(self, node: Node) -> Node:
-        d = self.square(node, "an inverse")
-        return self._node(Inverse(node), (d, d))
-
-    def power(self, node: Node, p: Node) -> Node:
-        if isinstance(node, Const) and node.which == "e":  # e^{x} is exp(x); e^{X} the matrix exponential
-            if self.is_scalar(p):
-                return self.call("exp", p)
-            if kind(self.shape(p)) == "matrix":
-                return self.call("expm", p)
-            raise ShapeClash(f"e^{{{latex(p)}}} of a vector: write \\exp({latex(p)}) for the elementwise exponential")
-        value = _constant(p)
-        if value is not None:
-            p = Num(float(value), str(int(value)) if value == int(value) else repr(value))
-        if not self.is_scalar(p):
-            raise ShapeClash(f"the exponent {latex(p)} must be a scalar")
-        if self.is_scalar(node):
-            return self._node(Power(node, p), SCALAR)
-        if value is None or value != int(value):
-            raise Unsupported(f"a matrix power needs a fixed integer exponent, not {latex(p)}")
-        p = Num(float(value), str(int(value)))
-        d = self.square(node, "a matrix power")
-        if p.value < 0:
-            node, p = self.inverse(node), Num(-p.value, str(int(-p.value)))
-        return self._node(Power(node, p), (d, d))
-
-    def call(self, fn: str, arg: Node) -> Node:
-        record = FUNCTIONS.get(fn)
-        if record is None:  # pragma: no cover - the parser only produces names of records
-            raise Unsupported(f"unknown function {fn}")
-        shape = record.shape(arg, self.shape(arg), lambda: self.square(arg, record.latex))
-        return self._node(Call(fn, arg), shape)
-
-    def bars(self, x: Node) -> Node:
-        if self.is_scalar(x):
-            return self._node(Call("abs", x), SCALAR)
-        self.square(x, "|X| (the determinant)")
-        return self._node(Call("det", x), SCALAR)
-
-    def norm(self, x: Node, p: str | None) -> Node:
-        k = kind(self.shape(x))
-        if p is None:
-            p = "F" if k == "matrix" else "2"
-        if p not in ("1", "2", "F"):
-            raise Unsupported(f"the norm ‖·‖_{p} is not supported; use _1, _2 or _F")
-        return self._node(Norm(x, p), SCALAR)
-
-    def differential(self, x: Node) -> Node:
-        return self._node(Differential(x), self.shape(x))
-
-    def derivative(self, f: Node, wrt: Node, flip: bool, written: str) -> Node:
-        fs, xs = self.shape(f), self.shape(wrt)
-        if written.startswith("nabla"):
-            layout = "numerator" if flip else "denominator"
-            if kind(fs) != "scalar":
-                raise ShapeClash(f"the gradient ∇ needs a scalar function, but {latex(f)} is {show(fs)}")
-        else:
-            layout = self.layout if not flip else ("numerator" if self.layout == "denominator" else "denominator")
-        fk, xk = kind(fs), kind(xs)
-
-        def length(s: Shape) -> Dim:
-            return s[0] if s[1].is_one else s[1]
-
-        if fk == "scalar":
-            shape = xs if layout == "denominator" else (xs[1], xs[0])
-        elif xk == "scalar":
-            shape = fs if fk == "matrix" or layout == "numerator" else (fs[1], fs[0])
-        elif fk == "vector" and xk == "vector":
-            m, n = length(fs), length(xs)
-            shape = (n, m) if layout == "denominator" else (m, n)
-        else:
-            raise ShapeClash(
-                f"∂({latex(f)})/∂{latex(wrt)} of a {show(fs)} {fk} by a {show(xs)} {xk} is a tensor, not a "
-                "matrix in either layout; differentiate vec of it by vec(X)^T, or use the differential ∂(F)")
-        return self._node(Deriv(f, wrt, layout, written), shape)
-
-    def hessian(self, f: Node, a: Node, b: Node, written: str = "frac") -> Node:
-        if not self.is_scalar(f):
-            raise ShapeClash(f"a second derivative needs a scalar function, but {latex(f)} is {show(self.shape(f))}")
-        dims = []
-        for v in (a, b):
-            s = self.shape(v)
-            if kind(s) == "matrix":
-                raise Unsupported(f"the Hessian with respect to the matrix {latex(v)} is a 4-tensor; "
-                                  r"differentiate with respect to \operatorname{vec} of it")
-            dims.append(s[0] if s[1].is_one else s[1])
-        return self._node(Hessian(f, a, b, written), (dims[0], dims[1]))
-
-    def wrt(self, item: Tree, following: list[Tree]) -> tuple[Node, bool, int, int]:
-        """Read one variable of differentiation: (node, transposed, power, items consumed)."""
-        if item.data != "postfix":
-            raise CannotCheck(f"'{self.src(item)}' is not a variable to differentiate by")
-        atom = item.children[0]
-        if atom.data == "styled" and word(atom) in of_kind(RESHAPING):  # ∂/∂vec(X), ∂/∂vech(X), ∂/∂diag(X)
-            fn = word(atom)
-            if not following or not _is_paren(following[0]):
-                raise CannotCheck(rf"write \partial \operatorname{{{fn}}}(X)")
-            x = self.expr(_inner(following[0]))
-            if not isinstance(x, Var) or (fn != "vec" and kind(self.shape(x)) != "matrix"):
-                raise Unsupported(rf"only \operatorname{{{fn}}} of a declared matrix can be differentiated by")
-            if fn == "vech" and not self.decls[x.name].props & {"symmetric", "spd", "psd"}:
-                raise CannotCheck(rf"\operatorname{{vech}}({x.latex}) parametrises a symmetric matrix: "
-                                  rf"declare {x.latex} \in \mathbb{{S}}^{{n}}")
-            node = self.call(fn, x)
-            flip, power = self._wrt_scripts(following[0].children[1:])
-            return node, flip, power, 2
-        key = symbol_key(item, allow_sup=True)
-        if key is None:
-            raise CannotCheck(f"'{self.src(item)}' is not a variable to differentiate by")
-        decl = self.decls.get(key[0])
-        if decl is None:
-            entry = self.entry(key)
-            if entry is not None:
-                flip, power = self._wrt_scripts(item.children[2:])
-                return entry, flip, power, 1
-            raise UndeclaredSymbol(f"{key[1]} is not declared; add it to --where")
-        if decl.kind == "const":
-            raise CannotCheck(f"{decl.latex} is a fixed constant; it cannot be differentiated by")
-        node = self.symbol(key, item)
-        scripts = _scripts_after_name(item)
-        flip, power = self._wrt_scripts(scripts)
-        return node, flip, power, 1
-
-    def _wrt_scripts(self, scripts) -> tuple[bool, int]:
-        flip, power = False, 1
-        for s in scripts:
-            mark = _text(s.children[0])
-            if s.data == "sup" and mark in TRANSPOSE_MARKS:
-                flip = not flip
-            elif s.data == "sup" and mark == "2":
-                power = 2
-            else:
-                raise CannotCheck(f"'{mark}' is not understood on a variable of differentiation")
-        return flip, power
-
-    def denominator(self, items: list[Tree], d_form: bool) -> list[tuple[Node, bool, int]]:
-        """The variables of differentiation in a derivative's denominator, in order."""
-        specs = []
-        i = 0
-        while i < len(items):
-            if d_form:
-                if not self._is_d(items[i]):
-                    raise CannotCheck(r"write the denominator as dx (or \mathrm{d}x)")
-                i += 1
-                if i >= len(items):
-                    raise CannotCheck("the denominator 'd' needs a variable")
-                target = items[i]
-            else:
-                if items[i].data != "diff":
-                    raise CannotCheck(r"the denominator of a derivative is \partial x, \partial x^T "
-                                      r"or \partial x \partial x^T")
-                target = items[i].children[-1]
-            node, flip, power, used = self.wrt(target, items[i + 1:])
-            specs.append((node, flip, power))
-            i += used
-        return specs
-
-    def _is_d(self, item: Tree) -> bool:
-        if item.data != "postfix" or len(item.children) != 1 or "d" in self.decls:
-            return False
-        atom = item.children[0]
-        return (atom.data == "letter" and atom.children[0].value == "d") or self._is_roman_d(item)
-
-    def _split_numerator(self, group: Tree) -> tuple[str, int, Tree | None]:
-        """('partial'|'d'|'none', order, body) for a \\frac numerator."""
-        if group.data == "partial_group":
-            sup = [c for c in group.children if isinstance(c, Tree)]
-            return "partial", _order(sup[0]) if sup else 1, None
-        inner = next(c for c in group.children if isinstance(c, Tree))
-        body = copy.deepcopy(inner)
-        node = body
-        while isinstance(node, Tree) and node.data in ("sum", "kterm", "product"):
-            kids = [c for c in node.children if isinstance(c, Tree) and c.data not in ("sign",)]
-            first = kids[0]
-            if node.data == "product":
-                idx = node.children.index(first)
-                if first.data == "diff":
-                    sups = [c for c in first.children if isinstance(c, Tree) and c.data == "sup"]
-                    order = _order(sups[0]) if sups else 1
-                    node.children[idx] = first.children[-1]
-                    return "partial", order, body
-                if self._is_d(first):
-                    del node.children[idx]
-                    rest = [c for c in node.children if isinstance(c, Tree)]
-                    return "d", 1, body if rest else None
-                return "none", 0, None
-            node = first
-        return "none", 0, None
-
-    def _fraction_parts(self, atom: Tree):
-        """(how, order, body, denominator items) of a \\frac; how is 'partial', 'd' or 'none'."""
-        num, den = atom.children[1], atom.children[2]
-        how, order, body = self._split_numerator(num)
-        den_items = _single_product(den)
-        if how == "d" and (not den_items or not self._is_d(den_items[0])):
-            how = "none"
-        return how, order, body, den_items
-
-    def frac_operator(self, atom: Tree):
-        how, order, body, den_items = self._fraction_parts(atom)
-        if how == "none" or body is not None:
-            return None
-        specs = self.denominator(den_items or [], d_form=(how == "d"))
-
-        def op(f: Node) -> Node:
-            return self._apply_derivative(f, specs, order, "op")
-
-        op.wrt = [s[0] for s in specs]  # in scope while the operand is read (for implicit arguments)
-        return op
-
-    def frac(self, atom: Tree) -> Node:
-        how, order, body, den_items = self._fraction_parts(atom)
-        if how == "none":
-            num, den = atom.children[1], atom.children[2]
-            top, bottom = self.expr(num), self.expr(den)
-            if not self.is_scalar(bottom):
-                raise ShapeClash(f"\\frac{{{latex(top)}}}{{{latex(bottom)}}}: the denominator must be a scalar, "
-                                 f"but it is {show(self.shape(bottom))}")
-            return self._node(Div(top, bottom), self.shape(top))
-        if den_items is None:
-            raise CannotCheck(r"the denominator of a derivative is \partial x, \partial x^T or \partial x \partial x^T")
-        specs = self.denominator(den_items, d_form=(how == "d"))
-        with self._differentiating([s[0] for s in specs]):
-            f = self.expr(body)
-        return self._apply_derivative(f, specs, order, "frac")
-
-    @contextlib.contextmanager
-    def _differentiating(self, variables: list[Node]):
-        """Variables of differentiation in scope: a bare function symbol is applied to the innermost."""
-        self.wrt_stack.extend(variables)
-        try:
-            yield
-        finally:
-            del self.wrt_stack[len(self.wrt_stack) - len(variables):]
-
-    def _apply_derivative(self, f: Node, specs, order: int, written: str) -> Node:
-        total = sum(p for _, _, p in specs)
-        if total != order:
-            raise CannotCheck(f"the numerator's order ({order}) does not match the denominator's ({total})")
-        if order == 1:
-            (node, flip, _), = specs
-            return self.derivative(f, node, flip, written + ("-T" if flip and written == "frac" else ""))
-        if order == 2:
-            if len(specs) == 1:
-                return self.hessian(f, specs[0][0], specs[0][0])
-            return self.hessian(f, specs[0][0], specs[1][0])
-        raise Unsupported("derivatives of order higher than 2 are not supported")
-
-    def nabla_operator(self, item: Tree):
-        scripts = item.children[1:]
-        subs = [s for s in scripts if s.data == "sub"]
-        sups = [s for s in scripts if s.data == "sup"]
-        if len(subs) != 1:
-            raise CannotCheck(r"write the gradient as \nabla_x f (with the variable as a subscript)")
-        arg = subs[0].children[0]
-        arg_items = [Tree("postfix", [Tree("letter" if arg.type == "LETTER" else "greek", [arg])])] \
-            if isinstance(arg, Token) else (_single_product(arg) or [])
-        if not arg_items:
-            raise CannotCheck(r"write the gradient as \nabla_x f")
-        node, flip, power, used = self.wrt(arg_items[0], arg_items[1:])
-        if sups and _text(sups[0].children[0]) != "2":
-            raise CannotCheck(r"only \nabla^2 (the Hessian) is understood")
-
-        def op(f: Node) -> Node:
-            if sups:
-                return self.hessian(f, node, node, "nabla")
-            return self.derivative(f, node, flip, "nabla-T" if flip else "nabla")
-
-        op.wrt = [node]
-        return op
