@@ -7,24 +7,24 @@ by the layout rule (see the site's Conventions page), and `|X|` is a determinant
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import functools
-import re
 from dataclasses import dataclass
 
 from lark import Token, Tree
 
 from .. import _syntax
 from .._declarations import BOLD, Decl, parse_where, symbol_key, tokens, word
-from .._errors import CannotCheck, FormulaSyntaxError, ShapeClash, UndeclaredSymbol, Unsupported
+from .._errors import CannotCheck, FormulaSyntaxError, ShapeClash, Unsupported
 from .._functions import GREEK, WORDS
 from .._latex import latex
-from .._shapes import ONE, SCALAR, Dim, Unifier, kind, show
-from .._tree import Add, Const, Entry, Equation, FnValue, Mul, Node, Num, Size, Unit, Var
+from .._shapes import ONE, Unifier, show
+from .._tree import Add, Const, Equation, Mul, Node, Num
 from ._derivatives import DerivativesMixin
+from ._indices import IndicesMixin
 from ._products import ProductsMixin
-from ._sizes import _constant, assign_sizes, check_sides, index_ranges
+from ._sizes import assign_sizes, check_sides, index_ranges
+from ._symbols import SymbolsMixin
 from ._syntax_tree import TRANSPOSE_MARKS, _inner, _is_paren, _scripts_after_name, _text
 
 
@@ -78,31 +78,7 @@ def parse_identity(formula: str, where: str = "", layout: str = "denominator") -
                     tuple(resolver.notes))
 
 
-def _size_subscript(sub: str, text: str) -> Dim:
-    """The size written as the subscript of I_n: a dimension letter or a number."""
-    if sub.isdigit() and int(sub) > 0:
-        return Dim(int(sub))
-    if len(sub) == 1 and sub.isalpha():
-        return Dim(1, (sub,))
-    raise CannotCheck(f"{text}: write the identity's size as one letter or a number, e.g. I_{{n}}")
-
-
-# Function names people type without a backslash, and how to write them.
-PLAIN_FUNCTIONS = {"tr": r"\operatorname{tr}", "Tr": r"\operatorname{tr}", "det": r"\det", "log": r"\log",
-                   "exp": r"\exp", "diag": r"\operatorname{diag}", "vec": r"\operatorname{vec}",
-                   "adj": r"\operatorname{adj}", "logdet": r"\log\det", "sin": r"\sin", "cos": r"\cos"}
-
-
-def _undeclared(text: str, source: str) -> str:
-    """The message for an undeclared symbol, with the likeliest intended meaning when there is one."""
-    for word, command in PLAIN_FUNCTIONS.items():
-        if re.search(rf"(?<![\\A-Za-z{{]){word}(?![A-Za-z])", source) and text in word:
-            return f"{text} is not declared: did you mean the function {command}? (write '{command}', not '{word}')"
-    return (f"{text} is not declared; declare it in the where clause, e.g. '{text} \\in \\mathbb{{R}}^{{n \\times n}}' "
-            f"(a matrix), '{text} \\in \\mathbb{{R}}^{{n}}' (a vector) or '{text} \\in \\mathbb{{R}}' (a scalar)")
-
-
-class _Resolver(DerivativesMixin, ProductsMixin):
+class _Resolver(DerivativesMixin, ProductsMixin, IndicesMixin, SymbolsMixin):
     """The syntax tree walked into typed nodes, one method per grammar rule; the other jobs are mixed in."""
 
     def __init__(self, decls: dict[str, Decl], layout: str, source: str = "", plan: dict[str, int] | None = None):
@@ -264,56 +240,6 @@ class _Resolver(DerivativesMixin, ProductsMixin):
             i += 1
         return self.mul(out)
 
-    MAX_TERMS = 64
-
-    def summation(self, item: Tree, rest: list[Tree], cdots: frozenset[int]) -> Node:
-        """\\sum_{r=a}^{b} F: expanded into F with r = a, ..., b (the bounds must be fixed integers)."""
-        scripts = {s.data: s.children[0] for s in item.children[1:]}
-        binding = scripts.get("sub")
-        if binding is None or not isinstance(binding, Tree) or binding.data != "binding" or "sup" not in scripts:
-            raise CannotCheck(r"write a sum as \sum_{r=0}^{k-1} F, with fixed integer bounds")
-        index = next(t.value for t in binding.children if isinstance(t, Token) and t.type == "LETTER")
-        if index in self.decls or index in self.indices:
-            raise CannotCheck(f"the summation index {index} is already declared; use another letter")
-        bounds = []
-        for tree in (next(c for c in binding.children if isinstance(c, Tree)), scripts["sup"]):
-            try:
-                node = self.expr(tree) if isinstance(tree, Tree) else self.item(Tree("postfix", [Tree(
-                    "number" if tree.type == "NUMBER" else "letter", [tree])]))
-            except UndeclaredSymbol:
-                node = None
-            value = None if node is None else _constant(node)
-            if value is None and node is not None and any(isinstance(n, Size) for n in node.walk()):
-                # A bound written with a size (\sum_{i=1}^{n}): expanded anew at each size plan.
-                self.size_dependent = True
-                value = _constant(node, self.plan or {n: 2 for n in self.dimension_letters})
-            if value is None or value != int(value):
-                raise Unsupported(f"the bounds of a sum must be fixed integers or sizes; '{self.src(tree)}' is not "
-                                  "(declare a fixed one in the where clause, e.g. k = 3)")
-            bounds.append(int(value))
-        values = range(bounds[0], bounds[1] + 1)
-        if not rest:
-            raise CannotCheck(r"'\sum' needs something to sum")
-        if len(values) > self.MAX_TERMS:
-            raise Unsupported(f"a sum of {len(values)} terms; at most {self.MAX_TERMS}")
-        if not values:
-            raise Unsupported("an empty sum: the upper bound is below the lower bound")
-        terms = []
-        for v in values:
-            self.indices[index] = v
-            try:
-                if _is_paren(rest[0]) and len(rest) == 1:
-                    terms.append((1, self.item(rest[0])))
-                else:
-                    terms.append((1, self.items(rest, cdots)))
-            finally:
-                del self.indices[index]
-        shape = self.shape(terms[0][1])
-        for _, t in terms[1:]:
-            if not self.u.unify_shapes(shape, t.shape):
-                raise ShapeClash(f"the terms of the sum differ in shape: {show(shape)} and {show(self.shape(t))}")
-        return terms[0][1] if len(terms) == 1 else self._node(Add(tuple(terms)), shape)
-
     def prefix_operator(self, item: Tree):
         """A callable applying the operator `item` stands for, or None if it is an operand."""
         if item.data == "diff" and len(item.children) == 2:  # \partial \det X: the differential of det X
@@ -406,106 +332,6 @@ class _Resolver(DerivativesMixin, ProductsMixin):
         if kind_ in ("func", "nabla"):
             raise CannotCheck(f"'{self.src(atom)}' needs an argument")
         raise CannotCheck(f"'{self.src(atom)}' is not understood here")
-
-    def _index_letters(self, text: str, count: int, what: str, numbers: bool = False) -> tuple[str | int, ...]:
-        """Index letters (or, with `numbers`, 1-based digits such as the 2, 3 of M_{23})."""
-        text = text.replace(",", "")
-        letters = tuple(text)
-        ok = all(c.isalpha() or (numbers and c.isdigit() and c != "0") for c in letters)
-        named = [c for c in letters if c.isalpha()]
-        repeated = len(set(named)) != len(named) and not numbers  # X_{ii} is a diagonal entry; J^{ii} is refused
-        if len(letters) != count or not ok or repeated:
-            raise Unsupported(f"{what} needs {count} distinct index letter{'s' if count > 1 else ''}, "
-                              f"not '{text}'")
-        for c in named:
-            if c in self.decls or (c in self.indices and not numbers):
-                raise CannotCheck(f"the index {c} of {what} is also declared; use an undeclared letter")
-        # A summation index in scope stands for its current value: x_i in \sum_{i=1}^{3} x_i.
-        return tuple(int(c) if c.isdigit() else self.indices[c] if c in self.indices else c for c in letters)
-
-    def unit(self, sup: Tree) -> Node:
-        """J^{ij}, the single-entry matrix."""
-        indices = self._index_letters(_text(sup.children[0]), 2, "J^{ij}")
-        return self._node(Unit(indices), (self.u.fresh(), self.u.fresh()))
-
-    def entry(self, key: tuple[str, str]) -> Node | None:
-        """X_{ij}, x_i or M_{23} for a declared variable and undeclared index letters, else None."""
-        base, _, sub = key[0].partition("_")
-        decl = self.decls.get(base)
-        if not sub or decl is None or decl.kind != "var" or kind(decl.shape) == "scalar":
-            return None
-        var = self._node(Var(base, decl.latex), decl.shape)
-        return self.entry_of(var, sub, f"{decl.latex}_{{{sub}}}")
-
-    def entry_of(self, value: Node, sub: str, what: str) -> Node:
-        """The entry `sub` (letters or 1-based digits) of a vector or matrix value."""
-        k = kind(self.shape(value))
-        if k == "scalar":
-            raise ShapeClash(f"{what}: {latex(value)} is a scalar; it has no entries")
-        indices = self._index_letters(sub, 2 if k == "matrix" else 1, what, numbers=True)
-        return self._node(Entry(value, indices), SCALAR)
-
-    def symbol(self, key: tuple[str, str], item: Tree) -> Node:
-        name, text = key
-        decl = self.decls.get(name)
-        if name in self.indices:
-            return Num(float(self.indices[name]), str(self.indices[name]))
-        if decl is None:
-            if name == "I" or (name.startswith("I_") and "I" not in self.decls):
-                c = Const("I")
-                d = self.u.fresh() if name == "I" else _size_subscript(name[2:], text)
-                c.shape = (d, d)
-                return c
-            if name == "pi":
-                return Const("pi")
-            if name == "e":  # Euler's number; e^{x} is read by `power`
-                return self._node(Const("e"), SCALAR)
-            if name in self.dimension_letters:  # the n of 1/n when x is in R^n: the size drawn
-                return self._node(Size(name), SCALAR)
-            entry = self.entry(key)
-            if entry is not None:
-                return entry
-            raise UndeclaredSymbol(_undeclared(text, self.source))
-        if decl.kind == "const":
-            return Num(float(decl.value), decl.latex)
-        if decl.kind == "fn":
-            return self.fn_value(decl, None)
-        return self._node(Var(name, decl.latex), decl.shape)
-
-    def fn_value(self, decl: Decl, arg: Node | None) -> Node:
-        explicit = arg is not None
-        if arg is None:
-            arg = self.implicit_argument(decl)
-        if not self.u.unify_shapes(arg.shape, decl.domain):
-            raise ShapeClash(f"{decl.latex} takes a {show(decl.domain)} argument, but {latex(arg)} is "
-                             f"{show(self.u.resolve_shape(arg.shape))}")
-        return self._node(FnValue(decl.name, decl.latex, arg, explicit), decl.shape)
-
-    def implicit_argument(self, decl: Decl) -> Node:
-        """What a bare function symbol is applied to: the innermost variable of differentiation
-        with its domain's shape, else the only declared symbol with that shape."""
-        for wrt in reversed(self.wrt_stack):
-            if isinstance(wrt, (Var, FnValue)) and wrt.shape == decl.domain and wrt.name != decl.name:
-                return copy.copy(wrt)
-        if decl.name in self.resolving_fns:
-            raise CannotCheck(f"the argument of {decl.latex} is circular; write it explicitly, e.g. {decl.latex}(x)")
-        shaped = [d for d in self.decls.values()
-                  if d.name != decl.name and d.kind in ("var", "fn") and d.shape == decl.domain
-                  and "constant" not in d.props]
-        # A variable is a likelier argument than another function's value: prefer the variables.
-        candidates = [d for d in shaped if d.kind == "var"] or shaped
-        if len(candidates) != 1:
-            names = ", ".join(d.latex for d in candidates) or "nothing declared"
-            raise CannotCheck(f"cannot tell what {decl.latex} is applied to ({names} has its domain's shape); "
-                              f"write {decl.latex}(x)")
-        c = candidates[0]
-        if c.kind == "var":
-            return self._node(Var(c.name, c.latex), c.shape)
-        self.resolving_fns.add(decl.name)
-        try:
-            return self.fn_value(c, None)
-        finally:
-            self.resolving_fns.discard(decl.name)
 
     def scripts(self, node: Node, scripts) -> Node:
         for s in scripts:
