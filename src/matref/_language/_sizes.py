@@ -121,6 +121,7 @@ def index_ranges(sides: list[Node], sizes: dict[str, int]) -> dict[str, int]:
 
 
 def check_sides(sides: list[Node], sizes: dict[str, int]) -> None:
+    """At one size plan: every size is known, and the sides have one shape (else the identity is false)."""
     for side in sides:
         for node in side.walk():
             if not all(d.known for d in node.shape):
