@@ -239,7 +239,11 @@ def cmd_verify(args, console: Console) -> int:
     from ._numeric import enable_compilation_cache
     from ._verify import verify_entry
     from .snippets import DIALECTS
-    enable_compilation_cache()
+    if args.snippets:
+        # The JAX snippets run eagerly, compiling each operation at each shape: a later run loads
+        # them from disk (about 2x faster, scripts/bench). The checks compile almost nothing, and
+        # with the cache on they spent more time writing it than they saved.
+        enable_compilation_cache()
     cat = _catalogue()
     entries = [e for fam in _family(cat, args.family) for e in fam.entries]
     results = []
