@@ -83,11 +83,13 @@ def _linear_algebra(x):
     solves = [jax.scipy.linalg.solve_triangular(t, b, lower=lower, trans=trans, unit_diagonal=unit)
               for lower in (True, False) for trans in (0, 1) for unit in (True, False)]
     right = jax.lax.linalg.triangular_solve(t, b.T, left_side=False, lower=True, transpose_a=True)
+    singular = [jax.scipy.linalg.solve_triangular(t.at[k, k].set(0.0), b, lower=lower)  # inf and nan, no error
+                for k in (0, t.shape[0] - 1) for lower in (True, False)]
     return (jnp.linalg.inv(a), jnp.linalg.det(a), jnp.linalg.slogdet(a)[1], jax.lax.linalg.lu(x),
             jax.lax.linalg.lu(x.at[:, 0].set(0.0)), jnp.linalg.det(a.at[0].set(0.0)),  # singular: zero pivots jnp.linalg.solve(a, a[:, :1]),
             jnp.einsum("ij,jk->ik", x, x.T), jnp.einsum("bij,bjk->bik", x[None], x.T[None]), jnp.kron(x, x[:1]),
             jax.scipy.linalg.expm(x[: x.shape[1], : x.shape[1]] / 4 if x.shape[0] >= x.shape[1] else x[:, : x.shape[0]] / 4),
-            *solves, right, jnp.trace(a))
+            *solves, right, *singular, jnp.trace(a))
 
 
 def _autodiff(x):
