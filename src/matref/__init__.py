@@ -28,6 +28,8 @@ def __getattr__(name: str):
     if name in ("check", "Verdict"):
         from . import _check
         return getattr(_check, name)
+    if name == "__version__":  # read from the package metadata only when asked (~25 ms)
+        return _version()
     raise AttributeError(f"module 'matref' has no attribute {name!r}")
 
 
@@ -44,6 +46,3 @@ def _version() -> str:
         return version("matref")
     except PackageNotFoundError:
         return "0+unknown"
-
-
-__version__ = _version()

@@ -8,7 +8,6 @@ import sys
 import time
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from ._errors import MatrefError
@@ -19,10 +18,21 @@ STYLE = {"holds": "bold green", "refuted": "bold red", "cannot check": "bold yel
 MARK = {"holds": "✓", "refuted": "✗", "cannot check": "?"}
 
 
+class _Version(argparse.Action):
+    """`--version`, reading the package metadata only when asked (every other command skips it)."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, help="show matref's version and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from . import __version__
+        sys.stdout.write(f"matref {__version__}\n")  # on stdout, as argparse's own version action
+        parser.exit()
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="matref", description="A verified matrix-calculus reference.")
-    from . import __version__
-    p.add_argument("--version", action="version", version=f"matref {__version__}")
+    p.add_argument("--version", action=_Version)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     c = sub.add_parser("check", help="check an identity written in LaTeX",
@@ -163,6 +173,7 @@ def cmd_list(args, console: Console) -> int:
     # Below 120 columns there is no room for four columns, so families become headings and the
     # sources (printed by `matref show`) are left out.
     wide = console.width >= 120
+    from rich.table import Table
     table = Table(box=None, header_style="bold")
     if wide:
         table.add_column("family", no_wrap=True)
@@ -268,6 +279,7 @@ def cmd_verify(args, console: Console) -> int:
             results.append(r)
             progress.advance(task)
     elapsed = time.perf_counter() - start
+    from rich.table import Table
     table = Table("family", "entries", "hold (both layouts)", "errata refuted", "failed", box=None,
                   header_style="bold")
     for fam in _family(cat, args.family):
