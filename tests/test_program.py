@@ -185,3 +185,5 @@ def test_arguments_of_another_structure_are_refused():
     program = Program(lambda a: a[0] + a[1], (x, x))
     with pytest.raises(TypeError, match="expected arguments"):
         program((x, x, x))
+    with pytest.raises(TypeError, match="expected an argument of shape"):
+        program((x, _inputs(3, 3, 2)))

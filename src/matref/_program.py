@@ -40,6 +40,9 @@ class Program:
         leaves, tree = jax.tree_util.tree_flatten(args)
         if tree != self._in_tree:
             raise TypeError(f"expected arguments shaped like {self._in_tree}, got {tree}")
+        for x, aval in zip(leaves, self._closed.in_avals):
+            if np.shape(x) != aval.shape:  # traced at other shapes: the program does not apply
+                raise TypeError(f"expected an argument of shape {aval.shape}, got {np.shape(x)}")
         with np.errstate(all="ignore"):  # IEEE results (log 0 = -inf) without warnings, as in JAX
             outs = run_jaxpr(self._closed.jaxpr, self._closed.consts, [np.asarray(x) for x in leaves])
         return jax.tree_util.tree_unflatten(self._out_tree, outs)
