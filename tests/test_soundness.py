@@ -273,3 +273,21 @@ def test_times_between_vectors_is_not_silently_a_matrix_product(formula):
     """A cross product is not in the language: say so, rather than refute or multiply."""
     v = verdict(formula, rf"a, b \in {R}^{{3}}")
     assert v.status == "cannot check" and "cross product" in v.message
+
+
+def test_a_numerically_singular_draw_is_no_evidence():
+    # det(AB)(AB)^{-1} is the adjugate of AB, not 0. With m = 2, AB is singular for n > 2 and its
+    # computed inverse is rounding noise of size ~1e16: those draws must neither agree nor count.
+    v = verdict(r"\det(A B) (A B)^{-1} = 0", rf"A \in {R}^{{n \times m}}, B \in {R}^{{m \times n}}, m = 2")
+    assert v.status == "refuted", v
+    assert any("numerically singular" in d for d in v.details), v
+    assert not any("agrees at" in d for d in v.details), v
+
+
+def test_no_holds_without_a_draw_that_counts(monkeypatch):
+    # Every draw degenerate (here: by a threshold no draw passes) must never read as "holds".
+    import matref._check as checker
+    monkeypatch.setattr(checker, "DEGENERATE", 0.0)
+    checker.clear_cache()
+    v = matref.check(r"\operatorname{tr}(A X) = \operatorname{tr}(X A)", rf"A \in {R}^{{n \times n}}, X \in {R}^{{n \times n}}")
+    assert v.status == "cannot check" and "numerically singular" in v.message, v

@@ -154,12 +154,20 @@ def _norm(a) -> float:
     return float(np.sqrt(np.sum(a * a)))
 
 
-def _measure(outs, terms, tape) -> tuple[list[np.ndarray], float]:
-    """The sides as NumPy arrays and what their difference is measured against (see `_scale`)."""
+# Inputs have singular values in [0.1, 2] and a few rows: an intermediate value 1e10 times larger
+# than every side and term (and than 1) is a blow-up, such as the inverse of a numerically singular
+# matrix, where float64 keeps under 6 digits and the tolerance would grow with it. Such a draw is
+# evidence of nothing: it is not counted, and a check with no other draw cannot say "holds".
+DEGENERATE = 1e10
+
+
+def _measure(outs, terms, tape) -> tuple[list[np.ndarray], float, bool]:
+    """The sides as NumPy arrays, what their difference is measured against (see `_scale`), and
+    whether the draw is degenerate (see DEGENERATE)."""
     outs = [np.asarray(o) for o in outs]
     largest_term = max([_norm(o) for o in outs] + [_norm(t) for t in terms])
     intermediates = max([_norm(v) for v in tape], default=0.0)
-    return outs, _scale(largest_term, intermediates)
+    return outs, _scale(largest_term, intermediates), intermediates > DEGENERATE * max(1.0, largest_term)
 
 
 def draw_inputs(traced: _Traced, plan: int, seed: int, draw: Draw):
@@ -233,13 +241,14 @@ def check(formula: str, where: str = "", layout: str = "denominator", *, draws: 
     base["sizes"] = dict(plans[0].sizes)
     base["drawn_sizes"] = [dict(p.sizes) for p in plans]
     worst = (-1.0, None)
+    skipped: dict[int, set] = {}  # plan -> its degenerate draws
     for d, args in _calls(traced, seed, draws):
         try:
             results = traced.run(args)
         except Exception as e:  # noqa: BLE001 - a numerical failure inside JAX is reported, not raised
             return Verdict(CANNOT, f"evaluation failed: {type(e).__name__}: {str(e).splitlines()[0][:200]}", **base)
         for p, (result, plan_args) in enumerate(zip(results, args)):
-            outs, scale = _measure(*result)
+            outs, scale, degenerate = _measure(*result)
             bad = next((latex(sides[i]) for i, o in enumerate(outs) if not np.all(np.isfinite(o))),
                        None if np.isfinite(scale) else "a function inside a derivative")
             if bad is not None:
@@ -247,12 +256,25 @@ def check(formula: str, where: str = "", layout: str = "denominator", *, draws: 
                 return Verdict(CANNOT, f"{bad} is not finite at the random inputs (draw {d + 1}"
                                f"{', ' + where_ if where_ else ''}); declare its domain "
                                "(e.g. \\text{positive}, \\mathbb{S}^{n}_{++})", **base)
+            if degenerate:
+                skipped.setdefault(p, set()).add(d)
+                continue
             for i in range(len(outs) - 1):
                 diff = np.abs(outs[i] - outs[i + 1])
                 rel = float(np.sqrt(np.sum(diff ** 2)) / scale) if scale > 0 else 0.0
                 if rel > worst[0]:
                     worst = (rel, (p, d, i, outs[i], outs[i + 1], diff, plan_args[3]))
-    draws = len(plans) * draws
+    per_plan, total = draws, len(plans) * draws
+    if worst[1] is None:
+        return Verdict(CANNOT, "every draw is numerically singular (an intermediate value, such as an inverse, "
+                       f"is over {DEGENERATE:.0e} times the sides), so no draw can show anything; declare what "
+                       "keeps it invertible (e.g. \\mathbb{S}^{n}_{++}, or sizes that give full rank)", **base)
+    if skipped:
+        base["details"] = base["details"] + [
+            f"  note: {sum(len(v) for v in skipped.values())} of {total} draws "
+            f"({'; '.join(_sizes_text(plans[p].sizes) or 'no sizes' for p in sorted(skipped))}) were numerically "
+            f"singular (an intermediate value over {DEGENERATE:.0e} times the sides) and are not counted"]
+    draws = total - sum(len(v) for v in skipped.values())
     rel, (p, d, i, a, b, diff, at) = worst
     drawn = _drawn_text(plans)
     if rel <= rtol:
@@ -265,7 +287,7 @@ def check(formula: str, where: str = "", layout: str = "denominator", *, draws: 
         where_ += " with " + ", ".join(f"{letter}={int(v) + 1}" for letter, v in at.items())
     sizes = _sizes_text(plans[p].sizes)
     at_sizes = f" at {sizes}" if sizes else ""
-    fails = _failing_note(traced, seed, rtol, draws) if len(plans) > 1 and sizes else ""
+    fails = _failing_note(traced, seed, rtol, per_plan) if len(plans) > 1 and sizes else ""
     pair = "the two sides" if len(sides) == 2 else f"side {i + 1} and side {i + 2}"
     details = base.pop("details") + [f"  left:  {latex(sides[i])}", f"  right: {latex(sides[i + 1])}",
                f"  at draw {d + 1}{at_sizes}{where_}: left {a[r, c]:.6g}, right {b[r, c]:.6g}"]
@@ -286,19 +308,22 @@ def _drawn_text(plans) -> str:
 
 def _failing_note(traced: _Traced, seed: int, rtol: float, draws: int) -> str:
     """Which size plans the identity fails at, and which it holds at (size-specific identities)."""
-    bad = set()
+    bad, unknown = set(), set()  # unknown: a degenerate draw there (see DEGENERATE)
     for d, args in _calls(traced, seed, draws):
         try:
             results = traced.run(args)
         except Exception:  # noqa: BLE001 - only a note: the refutation stands without it
             return ""
         for p, result in enumerate(results):
-            outs, scale = _measure(*result)
+            outs, scale, degenerate = _measure(*result)
+            if degenerate:
+                unknown.add(p)
+                continue
             if any(np.sqrt(np.sum((outs[i] - outs[i + 1]) ** 2)) > rtol * scale for i in range(len(outs) - 1)):
                 bad.add(p)
-    good = [p for p in range(len(traced.plans)) if p not in bad]
+    good = [p for p in range(len(traced.plans)) if p not in bad and p not in unknown]
     if not good:
-        return "it fails at every size drawn"
+        return "it fails at every size drawn" + (" that is not numerically singular" if unknown else "")
     show = lambda ps: "; ".join(_sizes_text(traced.plans[p].sizes) for p in ps)  # noqa: E731
     return f"it fails at {show(sorted(bad))} and agrees at {show(good)}"
 
