@@ -28,7 +28,8 @@ CACHE_BYTES = 512 * 2**20  # the compiled checks of the whole catalogue take abo
 
 
 def enable_compilation_cache(path: str | os.PathLike | None = None) -> None:
-    """Keep compiled checks on disk so later processes skip XLA compilation (~3x faster cold runs).
+    """Keep what JAX compiles on disk so later processes skip XLA compilation (`verify --snippets`:
+    the JAX snippets run eagerly and compile each operation; a warm run takes about half the time).
 
     The directory is MATREF_CACHE_DIR, else ~/.cache/matref/jax; MATREF_COMPILATION_CACHE=0 turns
     the cache off.
