@@ -12,6 +12,10 @@ jax.config.update("jax_numpy_rank_promotion", "raise")
 # with it on, JAX 0.10 segfaulted serialising an executable late in the suite (seen three times).
 # Each check is still compiled only once per process.
 os.environ["MATREF_COMPILATION_CACHE"] = "0"
+# The JAX snippets compile every operation they run eagerly; see matref._numeric.compile_quickly.
+from matref._numeric import compile_quickly  # noqa: E402
+
+compile_quickly()
 
 DECL_NN = r"x \in \mathbb{R}^{n}, A \in \mathbb{R}^{n \times n}"
 

@@ -1,6 +1,7 @@
 """The checker: known-true and known-false identities, mutants, verdict fields and the CLI."""
 
 import json
+import os
 
 import pytest
 
@@ -227,3 +228,14 @@ def test_each_dimension_letter_gets_a_distinct_size_other_than_1():
     ident = matref.parse_identity(r"A B C = A B C", rf"A \in {R}^{{m \times n}}, B \in {R}^{{n \times p}}, C \in {R}^{{p \times q}}")
     sizes = list(ident.sizes.values())
     assert len(set(sizes)) == len(sizes) == 4 and 1 not in sizes
+
+
+@pytest.mark.parametrize("user", ["", "--xla_cpu_enable_fast_math=false", "--xla_backend_optimization_level=2"])
+def test_compile_quickly_adds_its_flags_and_keeps_the_users(user, monkeypatch):
+    from matref._numeric import QUICK_COMPILE, compile_quickly
+    monkeypatch.setenv("XLA_FLAGS", user)
+    compile_quickly()
+    flags = os.environ["XLA_FLAGS"].split()
+    assert set(user.split()) <= set(flags)
+    for f in QUICK_COMPILE:  # each option once: the user's value wins over ours
+        assert sum(x.split("=")[0] == f.split("=")[0] for x in flags) == 1

@@ -27,6 +27,20 @@ HIDDEN = 3  # width of the random smooth maps that stand in for function symbols
 CACHE_BYTES = 512 * 2**20  # the compiled checks of the whole catalogue take about 40 MB
 
 
+# XLA compiles each operation a JAX snippet runs eagerly, for one run: its optimisation passes cost more
+# than they save there (a fifth of a snippet's CPU time, scripts/bench). These change how XLA compiles,
+# not what the program computes (no fast math).
+QUICK_COMPILE = ("--xla_backend_optimization_level=0", "--xla_llvm_disable_expensive_passes=true")
+
+
+def compile_quickly() -> None:
+    """Ask XLA for less optimisation (QUICK_COMPILE), keeping any XLA_FLAGS the user set. XLA reads the
+    flags when JAX first uses its backend, so this must run before the first computation."""
+    flags = os.environ.get("XLA_FLAGS", "")
+    extra = [f for f in QUICK_COMPILE if f.split("=")[0] not in flags]
+    os.environ["XLA_FLAGS"] = " ".join([flags, *extra]).strip()
+
+
 def enable_compilation_cache(path: str | os.PathLike | None = None) -> None:
     """Keep what JAX compiles on disk so later processes skip XLA compilation (`verify --snippets`:
     the JAX snippets run eagerly and compile each operation; a warm run takes about half the time).
