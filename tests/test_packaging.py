@@ -69,8 +69,9 @@ def test_one_version_number_written_in_pyproject_only():
 
     version = pyproject_version()
     assert matref.__version__ == version
-    out = subprocess.run([sys.executable, "-m", "matref.cli", "--version"], capture_output=True, text=True)
-    assert out.stdout.strip() == f"matref {version}"
+    for module in ("matref", "matref.cli"):  # `python -m matref` is the command too
+        out = subprocess.run([sys.executable, "-m", module, "--version"], capture_output=True, text=True)
+        assert out.stdout.strip() == f"matref {version}", out.stderr
     written = [p.relative_to(ROOT).as_posix() for p in (ROOT / "src").rglob("*.py")
                if re.search(rf"""["']{re.escape(version)}["']""", p.read_text(encoding="utf-8"))]
     assert written == [], f"the version is written again in {written}; read matref.__version__ instead"
