@@ -104,6 +104,8 @@ def latex(node: Node) -> str:
     if isinstance(node, Div):
         return rf"\frac{{{latex(node.num)}}}{{{latex(node.den)}}}"
     if isinstance(node, Call):
+        if node.index is not None:
+            return FUNCTIONS[node.fn].render(latex(node.arg), str(node.index))
         return FUNCTIONS[node.fn].render(latex(node.arg))
     if isinstance(node, Norm):
         sub = "_F" if node.p == "F" else f"_{node.p}"

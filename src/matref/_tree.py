@@ -156,10 +156,13 @@ class Div(Node):
 @dataclass(eq=False)
 class Call(Node):
     """A named function; `fn` names its record in `_functions.FUNCTIONS` (tr, det, abs, log, exp,
-    sin, cos, tan, tanh, sigmoid, sqrt, vec, vech, diag, expm, sinm, cosm, adj)."""
+    sin, cos, tan, tanh, sigmoid, sqrt, vec, vech, diag, expm, sinm, cosm, adj, and the decompositions).
+    `index` picks one of several results, as the i of \\lambda_i(X): an index letter, over whose every
+    value the check runs, or a fixed 1-based integer; None for a function that takes none."""
 
     fn: str
     arg: Node
+    index: str | int | None = None
 
     def children(self):
         return (self.arg,)
@@ -167,7 +170,7 @@ class Call(Node):
 
 @dataclass(eq=False)
 class Norm(Node):
-    """‖x‖ with p in {'2', '1', 'F'} ('2' of a matrix is the spectral norm)."""
+    """‖x‖ with p in {'2', '1', 'F', '*'} ('2' of a matrix is the spectral norm, '*' the nuclear norm)."""
 
     x: Node
     p: str

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import jax.numpy as jnp
 import numpy as np
 
-from .._functions import FUNCTIONS, Code
+from .._functions import FUNCTIONS, HELPERS as FUNCTION_HELPERS, Code, helper_code
 from .._language import Identity, parse_identity
 from .._numeric import Ctx, concrete, evaluate
 from .._program import Program
@@ -52,6 +52,7 @@ HELPERS = {
     """1 / (1 + exp(-t)) as exp(-log(1 + exp(-t))): no overflow, full precision for both signs of t."""
     return np.exp(-np.logaddexp(0, -t))''',
 }
+HELPERS.update({name: helper_code(name, "np") for name in FUNCTION_HELPERS})  # eigenvector, ...
 
 
 class _NoFunction(Exception):
@@ -222,7 +223,7 @@ class _Gen1(_Gen):
             return self.call(node, bound)
         if isinstance(node, Norm):
             a = self.expr(node.x, bound)
-            order = {"2": ", 2" if _form(node.x) == "matrix" else "", "1": ", 1", "F": ""}.get(node.p)
+            order = {"2": ", 2" if _form(node.x) == "matrix" else "", "1": ", 1", "F": "", "*": ', "nuc"'}.get(node.p)
             if order is None:
                 raise UnsupportedNode(f"the norm ‖·‖_{node.p}", self.dialect)
             return _Code(f"np.linalg.norm({a.text}{order})")
