@@ -37,6 +37,7 @@ class _Resolver(DerivativesMixin, ProductsMixin, IndicesMixin, SymbolsMixin):
         self.wrt_stack: list[Node] = []
         self.resolving_fns: set[str] = set()
         self.indices: dict[str, int] = {}  # summation indices in scope, with their current values
+        self.free_indices: set[str] = set()  # summation indices read as letters (a sum's terms written once)
 
     def src(self, tree: Tree | Token) -> str:
         """The text of `tree` exactly as the user typed it."""
@@ -57,9 +58,14 @@ class _Resolver(DerivativesMixin, ProductsMixin, IndicesMixin, SymbolsMixin):
         for a, b in zip(sides, sides[1:]):
             self.u.unify_shapes(a.shape, b.shape)  # sizes of I, 0, 1 from the other side; a clash is reported later
         for side in sides:
-            for node in side.walk():
-                node.shape = self.u.resolve_shape(node.shape)
+            self._resolve_shapes(side)
         return sides
+
+    def _resolve_shapes(self, root: Node) -> None:
+        for node in root.walk():
+            node.shape = self.u.resolve_shape(node.shape)
+            if isinstance(node, Add) and node.over is not None and node.over.body is not None:
+                self._resolve_shapes(node.over.body)  # a sum's terms written once are not among the children
 
     def side(self, tree: Tree) -> Node:
         node = self.expr(tree)

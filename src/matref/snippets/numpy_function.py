@@ -25,11 +25,12 @@ import numpy as np
 
 from .._functions import FUNCTIONS, HELPERS as FUNCTION_HELPERS, Code, helper_code
 from .._language import Identity, parse_identity
+from .._language._sizes import _constant
 from .._numeric import Ctx, concrete, evaluate
 from .._program import Program
 from .._shapes import Dim, kind
 from .._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Inverse, Mul,
-                     Node, Norm, Num, Power, Transpose, Unit, Var)
+                     Node, Norm, Num, Power, Size, Transpose, Unit, Var)
 from ._common import P_ADD, P_ATOM, P_MUL, P_POW, P_UNARY, UnsupportedNode, _Code, _Gen, _ident, _inputs, fill
 from ._dialect import Dialect, SnippetFailed, execute
 
@@ -173,6 +174,8 @@ class _Gen1(_Gen):
         if isinstance(node, Num):
             v = node.value
             return _Code(str(int(v)) if v == int(v) else repr(v))
+        if isinstance(node, Size):  # the n of 1/n: read off an argument's shape like every size
+            return _Code(self.dim(Dim(1, (node.name,))))
         if isinstance(node, Const):
             if node.which == "pi":
                 return _Code("np.pi")
@@ -188,6 +191,8 @@ class _Gen1(_Gen):
                 return _Code(f"np.outer(np.eye({self.dim(node.shape[0])})[{i}], np.eye({self.dim(node.shape[1])})[{j}])")
             return _Code(f"np.eye({self.dim(node.shape[0] if form == 'col' else node.shape[1])})"
                          f"[{i if form == 'col' else j}]")
+        if isinstance(node, Add) and node.over is not None and node.over.sized:
+            return self.summation(node)
         if isinstance(node, Add):
             parts = []
             plain = any(not _is_ones(t) for _, t in node.terms)  # then all-ones terms broadcast as 1
@@ -228,6 +233,33 @@ class _Gen1(_Gen):
                 raise UnsupportedNode(f"the norm ‖·‖_{node.p}", self.dialect)
             return _Code(f"np.linalg.norm({a.text}{order})")
         raise UnsupportedNode(f"the node {type(node).__name__}", self.dialect)
+
+    def summation(self, node: Add) -> _Code:
+        """A sum up to a size as Python's sum over a range, so that the function serves every size.
+        The index letter is 0-based in the code (as an indexed function's index is); where the terms
+        use it as a number it is written (i + 1)."""
+        o = node.over
+        if o.body is None:
+            raise _NoFunction("a sum up to a size whose terms need the index as a number")
+        for n in o.body.walk():
+            if isinstance(n, Var) and n.name == o.index:
+                self.subst[id(n)] = f"({o.index} + 1)"
+        body = self.expr(o.body, {})
+        first = _constant(o.lower)
+        lower = str(int(first) - 1) if first is not None else f"{self.bound(o.lower)} - 1"
+        return _Code(f"sum({body.text} for {o.index} in range({lower}, {self.bound(o.upper)}))")
+
+    def bound(self, node: Node) -> str:
+        """A sum's bound (numbers and sizes) as code."""
+        if _constant(node) is not None:
+            return str(int(_constant(node)))
+        if isinstance(node, Size):
+            return self.dim(Dim(1, (node.name,)))
+        if isinstance(node, Add):
+            return "(" + " ".join(("-" if s < 0 else "+") + " " + self.bound(t) for s, t in node.terms).lstrip("+ ") + ")"
+        if isinstance(node, Mul):
+            return "(" + " * ".join(self.bound(f) for f in node.factors) + ")"
+        raise UnsupportedNode(f"the bound {type(node).__name__} of a sum", self.dialect)
 
     def product(self, node: Mul) -> _Code:
         """A chain of factors with `@`, `*` (a scalar factor) or `np.outer` (column times row)."""
