@@ -107,6 +107,11 @@ class _Gen:
                 return _Code(bound["fn:" + node.name])
             arg = self.expr(node.arg, bound)
             return _Code(f"{_ident(node.name)}({arg.text})", rank=0 if kind(node.shape) == "scalar" else 2)
+        if isinstance(node, Entry):  # X_{ij}, c_i: one entry of a 2-D array (a written number is 1-based)
+            at = [str(i - 1) if isinstance(i, int) else i for i in node.indices]
+            if len(at) == 1:
+                at = [at[0], "0"] if node.var.shape[1].is_one else ["0", at[0]]
+            return _Code(f"{self.expr(node.var, bound).wrap(P_ATOM)}[{at[0]}, {at[1]}]", rank=0)
         if isinstance(node, Unit):  # J^{ij}: 1 at (i, j), 0 elsewhere
             (i, j), (r, c) = node.indices, (self.dim(node.shape[0]), self.dim(node.shape[1]))
             return _Code(f"{xp}.outer({xp}.eye({r})[{i}], {xp}.eye({c})[{j}])")

@@ -24,7 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._functions import FUNCTIONS, HELPERS as FUNCTION_HELPERS, Code, helper_code
-from .._language import Identity, parse_identity
+from .._language import Identity, parse_identity, sides_at
 from .._language._sizes import _constant
 from .._numeric import Ctx, concrete, evaluate
 from .._program import Program
@@ -167,8 +167,11 @@ class _Gen1(_Gen):
         if id(node) in self.subst:
             return _Code(self.subst[id(node)])
         form = _form(node)
-        if isinstance(node, (Deriv, Hessian, Differential, FnValue, Entry)):
+        if isinstance(node, (Deriv, Hessian, Differential, FnValue)):
             raise _NoFunction(type(node).__name__)
+        if isinstance(node, Entry):  # X_{ij}, c_i (a written number is 1-based; vectors are 1-D here)
+            at = ", ".join(str(i - 1) if isinstance(i, int) else i for i in node.indices)
+            return _Code(f"{self.expr(node.var, bound).wrap(P_ATOM)}[{at}]")
         if isinstance(node, Var):
             return _Code(_ident(node.name))
         if isinstance(node, Num):
@@ -537,7 +540,8 @@ def draw(ident: Identity, seed: int, sizes: dict[str, int], scale: float = 1.0) 
         raise ValueError("the identity makes no function")
     lhs, rhs = plan
     data, _ = execute(_inputs_script(ident, seed, sizes), "inputs")
-    data["reference"] = _reference(ident, lhs, data, sizes)
+    # the derivative side at these sizes (a sum up to a size has as many terms as they say)
+    data["reference"] = _reference(ident, sides_at(ident, sizes)[0], data, sizes)
     args = []
     for p in _parameters(ident, lhs, rhs):
         if p in ident.indices:
