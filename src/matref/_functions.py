@@ -187,6 +187,10 @@ def _eigval(a, k):
     return _jnp().linalg.eigh(a)[0][k].reshape(1, 1)
 
 
+def _eigvals(a):
+    return _jnp().linalg.eigh(a)[0].reshape(-1, 1)
+
+
 def _eigvec(a, k):
     v = _jnp().linalg.eigh(a)[1][:, k]
     return (v * _signed(v)).reshape(-1, 1)
@@ -407,6 +411,13 @@ _SPECTRAL = (
                 r"(of the symmetric part $(X + X^T)/2$ when $X$ is not symmetric)",
         rendering=r"\lambda_{#i}\left(#1\right)", shape_rule=_square_scalar, index_range=lambda r, c: r,
         evaluate=_eigval, **_both("{xp}.linalg.eigvalsh(({a} + {a_atom}.T) / 2)[{i}]")),
+    Function(
+        name="eigvals", kind=DECOMPOSITION, latex=r"\lambda", argument="square", greek="lambda",
+        meaning=r"the vector of all eigenvalues of a symmetric matrix, ascending: $\lambda(X) = (\lambda_1(X), "
+                r"\dots, \lambda_n(X))^T$, so $\operatorname{diag}(\lambda(X))$ is $\Lambda$ in $X = Q \Lambda Q^T$ "
+                r"(when $\lambda$ is not declared)",
+        shape_rule=_square_column, evaluate=_eigvals,
+        **_both("{xp}.linalg.eigvalsh(({a} + {a_atom}.T) / 2)[:, None]", "np.linalg.eigvalsh(({a} + {a_atom}.T) / 2)")),
     Function(
         name="eigvec", kind=DECOMPOSITION, latex=r"q_i", argument="square", letter="q",
         meaning=r"the unit eigenvector of a symmetric matrix for $\lambda_i$, its largest-magnitude entry positive",
