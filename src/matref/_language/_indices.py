@@ -52,6 +52,7 @@ class IndicesMixin:
             raise Unsupported(f"a sum of {len(values)} terms; at most {self.MAX_TERMS}")
         if not values:
             raise Unsupported("an empty sum: the upper bound is below the lower bound")
+
         def body() -> Node:
             return self.item(rest[0]) if _is_paren(rest[0]) and len(rest) == 1 else self.items(rest, cdots)
 

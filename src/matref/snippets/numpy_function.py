@@ -259,7 +259,8 @@ class _Gen1(_Gen):
         if isinstance(node, Size):
             return self.dim(Dim(1, (node.name,)))
         if isinstance(node, Add):
-            return "(" + " ".join(("-" if s < 0 else "+") + " " + self.bound(t) for s, t in node.terms).lstrip("+ ") + ")"
+            text = " ".join(("- " if s < 0 else "+ ") + self.bound(t) for s, t in node.terms)
+            return "(" + text.removeprefix("+ ") + ")"
         if isinstance(node, Mul):
             return "(" + " * ".join(self.bound(f) for f in node.factors) + ")"
         raise UnsupportedNode(f"the bound {type(node).__name__} of a sum", self.dialect)
