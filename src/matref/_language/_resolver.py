@@ -212,6 +212,10 @@ class _Resolver(DerivativesMixin, ProductsMixin, IndicesMixin, SymbolsMixin):
             return None
         fn = LETTERS[base]
         (index,) = self._index_letters(sub, 1, f"{self.src(item)}(...)", numbers=True)
+        if index in self.dimension_letters:  # a letter index runs over every value; a size letter would not
+            raise Unsupported(f"'{self.src(item)}': {index} is a size here, and an index letter stands for every "
+                              f"value (i = 1, 2, ...), not for the last one; for the last, fix the size in the where clause "
+                              f"({index} = 3) and write the number (3), or use another letter for every index")
         node = self.call(fn, self.expr(_inner(after)), index)
         return self.scripts(node, after.children[1:])
 
