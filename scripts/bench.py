@@ -50,15 +50,19 @@ PER_IDENTITY = """
 import statistics, sys, time
 import matref
 from matref._check import clear_cache
-cold, warm = [], []
+cold, warm, by_family = [], [], {}
 for e in matref.load_catalogue().entries:
     clear_cache()
     t = time.perf_counter(); matref.check(e.formula, e.where, e.layout); cold.append(time.perf_counter() - t)
+    by_family.setdefault(e.family, []).append(cold[-1])
     t = time.perf_counter(); matref.check(e.formula, e.where, e.layout); warm.append(time.perf_counter() - t)
 for name, xs in (("cold", cold), ("warm", warm)):
     xs.sort()
     print(f"{name}: median {statistics.median(xs) * 1e3:.1f} ms, p90 {xs[int(0.9 * (len(xs) - 1))] * 1e3:.1f} ms"
           f" ({len(xs)} identities)")
+# per family, so that a family whose checks cost more (decompositions run through JAX itself) shows
+for family, xs in sorted(by_family.items()):
+    print(f"cold, {family}: median {statistics.median(xs) * 1e3:.1f} ms, max {max(xs) * 1e3:.1f} ms ({len(xs)})")
 """
 
 

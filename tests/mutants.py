@@ -6,11 +6,12 @@ side at random inputs."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import matref
 from matref._latex import equation_latex, latex
 from matref._shapes import kind
-from matref._tree import Add, Const, Mul, Node, Num, Transpose
+from matref._tree import Add, Const, Mul, Node, Num, SumOver, Transpose
 
 
 def _double(node: Node) -> Node:
@@ -34,9 +35,19 @@ def _transpose(node: Node) -> Node | None:
     return t
 
 
+def _walk(node: Node):
+    """The nodes below `node` as written: a sum's terms written once (with the index free), not its
+    expansion at the sizes it was read at (which a mutant must not change, or it would hold at one size only)."""
+    yield node
+    over = getattr(node, "over", None)
+    children = (over.body,) if over is not None and over.body is not None else node.children()
+    for c in children:
+        yield from _walk(c)
+
+
 def _swap(node: Node) -> Node | None:
     """Swap the first two adjacent non-scalar factors of the first product found."""
-    for n in node.walk():
+    for n in _walk(node):
         if isinstance(n, Mul):
             fs = list(n.factors)
             for i in range(len(fs) - 1):
@@ -53,7 +64,9 @@ def _replace(root: Node, old: Node, new: Node) -> Node:
         return new
     root = copy.copy(root)
     for attr, value in list(vars(root).items()):
-        if isinstance(value, Node):
+        if isinstance(value, SumOver) and value.body is not None:
+            setattr(root, attr, dataclasses.replace(value, body=_replace(value.body, old, new)))
+        elif isinstance(value, Node):
             setattr(root, attr, _replace(value, old, new))
         elif isinstance(value, tuple) and value and isinstance(value[0], Node):
             setattr(root, attr, tuple(_replace(v, old, new) for v in value))
@@ -74,12 +87,12 @@ def mutants(formula: str, where: str, layout: str, kinds=tuple(MUTATIONS)) -> li
         new_rhs = MUTATIONS[name](sides[-1])
         if new_rhs is None:
             continue
-        mutated = equation_latex(sides[:-1] + [new_rhs])
+        mutated = equation_latex(sides[:-1] + [new_rhs], sums=True)
         if name in ("doubled", "negated") and not (isinstance(sides[-1], Const) and sides[-1].which == "0"):
             out.append((name, mutated))  # 2R and -R differ from a right side R that is not identically 0
             continue
         # One draw per size plan (four draws): a wrong mutant differs at any draw.
-        same = matref.check(f"{latex(sides[-1])} = {latex(new_rhs)}", where, layout, draws=1)
+        same = matref.check(f"{latex(sides[-1], True)} = {latex(new_rhs, True)}", where, layout, draws=1)
         if same.status != "refuted":
             continue  # an equivalent mutant (the transpose of a symmetric result, say): not wrong
         out.append((name, mutated))

@@ -147,6 +147,47 @@ def test_ids_are_unique_and_formulas_in_both_layouts_are_derived():
     assert CATALOGUE.get("seed-grad-trace-ab").layout_independent
 
 
+# A sum up to a size, written in an identity whose other layout is derived: the derived form must keep
+# the sum (not its expansion at the first size), so it holds at every size. Gradients G, each written as
+# sums that equal it, and sums whose terms depend on the index.
+R = r"\mathbb{R}"
+SUMMED_GRADIENTS = [
+    (r"\frac{\partial \operatorname{tr}(A X)}{\partial X}", "A^T", rf"A \in {R}^{{n \times m}}, X \in {R}^{{m \times n}}"),
+    (r"\frac{\partial x^T A x}{\partial x}", "(A + A^T) x", rf"A \in {R}^{{n \times n}}, x \in {R}^{{n}}"),
+    (r"\frac{\partial A x}{\partial x}", "A^T", rf"A \in {R}^{{m \times n}}, x \in {R}^{{n}}"),
+]
+SUMS_OF = [r"\sum_{{i=1}}^{{n}} \frac{{1}}{{n}} ({g})", r"\sum_{{i=0}}^{{n-1}} \frac{{1}}{{n}} \left({g}\right)",
+           r"\frac{{1}}{{2}} ({g}) + \sum_{{i=1}}^{{n}} \frac{{1}}{{2 n}} ({g})"]
+SIZED_SUMS = [(f"{lhs} = {form.format(g=g)}", where) for lhs, g, where in SUMMED_GRADIENTS for form in SUMS_OF] + [
+    (r"\frac{\partial \|X\|_*}{\partial X} = \sum_{i=1}^{n} u_i(X) v_i(X)^T", rf"X \in {R}^{{2n \times n}}"),
+    (r"\frac{\partial \|X\|_F^2}{\partial X} = 2 \sum_{i=1}^{n} \sigma_i(X) u_i(X) v_i(X)^T", rf"X \in {R}^{{n \times 2n}}"),
+]
+
+
+@pytest.mark.parametrize("formula, where", SIZED_SUMS)
+def test_the_derived_other_layout_of_a_sum_up_to_a_size_holds_at_every_size(formula, where):
+    entry = dataclasses.replace(CATALOGUE.entries[0], id="sized-sum", formula=formula, where=where,
+                                layout="denominator", other_layout=None, _forms={})
+    other = entry.formula_in("numerator")
+    for layout, text in (("denominator", formula), ("numerator", other)):
+        verdict = matref.check(text, where, layout)
+        assert verdict.status == "holds", f"{layout}: {text}: {verdict}"
+        function = dialect("function")  # a plain function serves every size: its sum runs to the size
+        function.run(function.script(text, where, layout), text, where, layout)
+    assert other.count(r"\sum") == formula.count(r"\sum"), other  # written as a sum, as on paper
+    for name, mutated in mutants(formula, where, "denominator", ("doubled", "swapped")):
+        # a mutant written at one size would be refuted at the others for the wrong reason
+        assert mutated.count(r"\sum") == formula.count(r"\sum"), f"{name}: {mutated}"
+
+
+def test_a_sum_whose_terms_need_the_index_as_a_number_asks_for_the_other_layout_written_out():
+    formula = r"\frac{\partial \sum_{i=1}^{n} \mathbf{1}^T X^{i} \mathbf{1}}{\partial X} = X"
+    entry = dataclasses.replace(CATALOGUE.entries[0], id="sized-power-sum", formula=formula,
+                                where=rf"X \in {R}^{{n \times n}}", layout="denominator", other_layout=None, _forms={})
+    with pytest.raises(CatalogueError, match="its terms need the index as a number; write the formula for the other"):
+        entry.formula_in("numerator")
+
+
 # ----- the loader rejects bad data with file:line messages -------------------------------------------
 
 GOOD = """

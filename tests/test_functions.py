@@ -13,7 +13,9 @@ import pytest
 import scipy.linalg
 
 from matref import _syntax
-from matref._functions import DIALECT_KEYS, ELEMENTWISE, FUNCTIONS, GREEK, KINDS, RESHAPING, WORDS, Code, NoCode
+from matref._functions import (DECOMPOSITION, DIALECT_KEYS, ELEMENTWISE, FUNCTIONS, GREEK, KINDS, LETTERS, MARKS,
+                               RESHAPING, WORDS, Code, NoCode, helper_code)
+from matref._functions import HELPERS as FUNCTION_HELPERS
 from matref._language import parse_identity
 from matref._latex import latex
 from matref._numeric import concrete
@@ -24,13 +26,20 @@ from matref.snippets.numpy_function import HELPERS
 
 RECORDS = list(FUNCTIONS.values())
 SIZES = {"n": 3}
-WHERE = r"X \in \mathbb{R}^{n \times n}, t \in \mathbb{R}"
-# Positive entries, so that log and sqrt are real; a random 3×3 matrix, so det and adj are generic.
-SAMPLE = {"X": np.random.default_rng(0).uniform(0.5, 1.5, (3, 3)), "t": np.array([[-0.7]])}
+WHERE = r"X \in \mathbb{R}^{n \times n}, P \in \mathbb{S}^{n}_{++}, t \in \mathbb{R}"
+# Positive entries, so that log and sqrt are real; a random 3×3 matrix, so det and adj are generic
+# (and its eigenvalues and singular values distinct); P positive definite, for the Cholesky factor.
+_X = np.random.default_rng(0).uniform(0.5, 1.5, (3, 3))
+SAMPLE = {"X": _X, "P": _X @ _X.T + np.eye(3), "t": np.array([[-0.7]])}
+INDEX = 1  # the 0-based value of the index i of an indexed function (\lambda_i(X)) in these checks
 
 
 def _arg(record) -> str:
-    return "t" if record.argument == "scalar" else "X"
+    return {"scalar": "t", "positive definite": "P"}.get(record.argument, "X")
+
+
+def _evaluate(record, a):
+    return record.evaluate(a, INDEX) if record.letter else record.evaluate(a)
 
 
 def _parsed(record, text: str) -> Call:
@@ -46,7 +55,7 @@ each = pytest.mark.parametrize("record", RECORDS, ids=[r.name for r in RECORDS])
 def test_every_spelling_parses_to_the_function(record):
     assert record.spellings, f"{record.name} has no spelling the parser accepts"
     for spelling in record.spellings:
-        node = _parsed(record, spelling.replace("#1", _arg(record)))
+        node = _parsed(record, spelling.replace("#1", _arg(record)).replace("#i", "i"))
         assert node.fn == record.name, spelling
         assert latex(node.arg) == _arg(record)
 
@@ -54,7 +63,7 @@ def test_every_spelling_parses_to_the_function(record):
 @each
 @pytest.mark.parametrize("inner", ["plain", "compound"])
 def test_the_rendering_parses_back_to_the_same_tree(record, inner):
-    arg = _arg(record) if inner == "plain" else ("t^{2}" if record.argument == "scalar" else "X^T X")
+    arg = _arg(record) if inner == "plain" else ("t^{2}" if record.argument == "scalar" else f"{_arg(record)}^T {_arg(record)}")
     text = record.render(arg)
     node = _parsed(record, text)
     assert node.fn == record.name
@@ -65,7 +74,8 @@ def test_the_rendering_parses_back_to_the_same_tree(record, inner):
 @each
 def test_kind_and_shape_rule(record):
     assert record.kind in KINDS
-    assert (record.shape_rule is not None) == (record.kind == RESHAPING), "only reshaping functions need their own rule"
+    assert (record.shape_rule is not None) == (record.kind in (RESHAPING, DECOMPOSITION)), \
+        "only reshaping functions and decompositions need their own rule"
     node = _parsed(record, record.render(_arg(record)))
     if record.kind == ELEMENTWISE:
         assert node.shape == node.arg.shape
@@ -75,16 +85,24 @@ def test_kind_and_shape_rule(record):
 def test_the_jax_evaluation_runs_has_the_parsed_shape_and_is_differentiable(record):
     node = _parsed(record, record.render(_arg(record)))
     a = jnp.asarray(SAMPLE[_arg(record)])
-    value = record.evaluate(a)
+    value = _evaluate(record, a)
     assert value.shape == concrete(node.shape, SIZES)
     assert np.all(np.isfinite(np.asarray(value)))
-    grad = jax.grad(lambda x: jnp.sum(record.evaluate(x)))(a)  # the checker differentiates through it
+    grad = jax.grad(lambda x: jnp.sum(_evaluate(record, x)))(a)  # the checker differentiates through it
     assert np.all(np.isfinite(np.asarray(grad)))
 
 
 def _namespace() -> dict:
     ns = {"jax": jax, "jnp": jnp, "np": np, "scipy": scipy}
     exec(HELPERS["sigmoid"], ns)  # noqa: S102 - the function dialect's own helper
+    return ns
+
+
+def _helpers(code, xp: str) -> dict:
+    """The definition a record's code relies on (eigenvector, ...), in the dialect's array module."""
+    ns = {"jnp": jnp, "np": np}
+    if code.helper in FUNCTION_HELPERS:
+        exec(helper_code(code.helper, xp), ns)  # noqa: S102 - the registry's own helper
     return ns
 
 
@@ -99,8 +117,8 @@ def test_every_dialect_has_code_that_agrees_with_jax_or_a_reason(record, dialect
     node = _parsed(record, record.render(_arg(record)))
     xp = {"jax": "jnp", "numpy": "np", "function": "np"}[dialect]
     text = fill(code, node, _Code(_arg(record)), lambda d: str(d.size(SIZES)), xp).text
-    value = eval(text, {**_namespace(), **SAMPLE})  # noqa: S307 - the record's own template
-    expected = np.asarray(record.evaluate(jnp.asarray(SAMPLE[_arg(record)])))
+    value = eval(text, {**_namespace(), **_helpers(code, xp), **SAMPLE, "i": INDEX})  # noqa: S307 - the record's own template
+    expected = np.asarray(_evaluate(record, jnp.asarray(SAMPLE[_arg(record)])))
     # The function dialect holds vectors as 1-D arrays and scalars as floats: compare the entries.
     np.testing.assert_allclose(np.ravel(np.real(value)), np.ravel(expected), rtol=1e-10, atol=1e-12,
                                err_msg=f"{record.name} in {dialect}: {text}")
@@ -116,7 +134,8 @@ def test_the_conventions_table_lists_it(record):
 
 def test_the_parser_reads_its_tables_off_the_records():
     assert _syntax.FUNCS == {c for r in RECORDS for c in r.commands}
-    assert set(WORDS.values()) | set(GREEK.values()) <= set(FUNCTIONS)
+    assert set(WORDS.values()) | set(GREEK.values()) | set(LETTERS.values()) | set(MARKS.values()) <= set(FUNCTIONS)
+    assert all((r.letter is None) == (r.index_range is None) for r in RECORDS)
     assert all(r.name == name for name, r in FUNCTIONS.items())
 
 

@@ -85,6 +85,8 @@ def test_shape_clashes_name_the_culprit(formula, where, message):
     (r"\sum_{i=1}^{500} x = x", rf"x \in {R}^{{n}}", "unsupported", "at most 64"),
     (r"\sum_{x=1}^{2} x = x", rf"x \in {R}^{{n}}", "cannot", "index x is already declared"),
     (r"\sum_{i} x = x", rf"x \in {R}^{{n}}", "cannot", r"write a sum as"),
+    (r"\frac{1}{\sigma_n(X)} = \|X^{-1}\|_2", rf"X \in {R}^{{n \times n}}", "unsupported", "n is a size here"),
+    (r"\lambda_m(A) = \lambda_m(A)", rf"A \in \mathbb{{S}}^{{m}}", "unsupported", "not for the last one"),
 ])
 def test_cannot_check_explains_why(formula, where, kind, message):
     with pytest.raises(CannotCheck) as info:

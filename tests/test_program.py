@@ -92,12 +92,27 @@ def _linear_algebra(x):
             *solves, right, *singular, jnp.trace(a))
 
 
+def _decompositions(x):
+    a = x.T @ x + x[: x.shape[1], : x.shape[1]] if x.shape[0] >= x.shape[1] else x @ x.T  # symmetric or not
+    f = lambda y: jnp.linalg.eigh(y)[1][:, -1] @ y[0] + jnp.sum(jnp.linalg.svd(y, compute_uv=False))  # noqa: E731
+    one_triangle = [jax.lax.linalg.eigh(a, lower=lower, symmetrize_input=False) for lower in (True, False)]
+    return (jnp.linalg.eigh(a), *one_triangle, jnp.linalg.svd(x, full_matrices=False),
+            jnp.linalg.svd(x, full_matrices=True), jnp.linalg.svd(x.T, compute_uv=False), jnp.linalg.svd(x[None]),
+            jax.jacobian(f)(a), jax.jvp(lambda y: jnp.linalg.svd(y, full_matrices=False), (x,), (jnp.ones_like(x),)),
+            jnp.linalg.cholesky(a @ a.T + jnp.eye(a.shape[0])), jnp.linalg.cholesky(-a @ a.T),  # not definite: NaN
+            jnp.linalg.cholesky(jnp.stack([a @ a.T + jnp.eye(a.shape[0]), -a @ a.T])),
+            jnp.linalg.qr(x), jnp.linalg.qr(x, mode="complete"), jnp.linalg.qr(x.T),
+            jax.jacobian(lambda y: jnp.linalg.qr(y)[1])(x if x.shape[0] >= x.shape[1] else x.T),  # JAX: tall only
+            jax.grad(lambda y: jnp.sum(jnp.linalg.cholesky(y)))(a @ a.T + jnp.eye(a.shape[0])))
+
+
 def _autodiff(x):
     f = lambda y: jnp.sum(jnp.tanh(y @ y.T) ** 2) + jnp.linalg.slogdet(y.T @ y + jnp.eye(y.shape[1]))[1]  # noqa: E731
     return jax.jacobian(f)(x), jax.hessian(f)(x), jax.jvp(f, (x,), (jnp.ones_like(x),))
 
 
-CASES = [_while, _scan, _cond, _sorts, _indexing, _integers, _shapes, _elementwise, _linear_algebra, _autodiff]
+CASES = [_while, _scan, _cond, _sorts, _indexing, _integers, _shapes, _elementwise, _linear_algebra, _decompositions,
+         _autodiff]
 
 
 def _inputs(seed: int, rows: int, cols: int):

@@ -86,7 +86,10 @@ class Entry:
                     self._forms[layout] = self.formula
                     return self.formula
                 sym = frozenset(n for n, d in ident.decls.items() if d.props & SYMMETRIC_PROPS)
-                self._forms[layout] = other_layout_latex(ident.equation.sides, sym)
+                try:
+                    self._forms[layout] = other_layout_latex(ident.equation.sides, sym)
+                except CannotCheck as e:
+                    raise CatalogueError(f"{self.location}: entry '{self.id}': {e}") from None
         return self._forms[layout]
 
     @property

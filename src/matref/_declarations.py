@@ -18,6 +18,8 @@ PROPERTY_WORDS = {
     "orthogonal": "orthogonal", "diagonal": "diagonal", "positive": "positive", "unit": "unit",
     "constant": "constant", "spd": "spd", "psd": "psd", "positivedefinite": "spd",
     "positivesemidefinite": "psd", "skewsymmetric": "skew", "antisymmetric": "skew",
+    # eigenvalues (of a symmetric matrix) or singular values (of any other) well separated
+    "simplespectrum": "distinct", "distincteigenvalues": "distinct", "distinctsingularvalues": "distinct",
 }
 # Words and spacing that separate declarations (`x \in \mathbb{R}^{n} \text{ and } A \in ...`).
 SEPARATORS = re.compile(r"\\text\s*\{\s*(and|,|;)?\s*\}|\\q?quad\b")
@@ -216,5 +218,7 @@ def _validate(decl: Decl) -> None:
     square = {"symmetric", "psd", "spd", "orthogonal", "diagonal", "invertible", "skew", "posdet"} & decl.props
     if square and r != c:
         raise CannotCheck(f"{decl.latex} is declared {sorted(square)[0]} but is not square ({r}×{c})")
+    if "distinct" in decl.props and kind(decl.shape) != "matrix":
+        raise CannotCheck(f"{decl.latex} is declared with a simple spectrum but is not a matrix")
     if "unit" in decl.props and kind(decl.shape) != "vector":
         raise CannotCheck(f"{decl.latex} is declared a unit vector but is not a vector")

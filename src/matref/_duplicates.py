@@ -47,7 +47,8 @@ class _Renamer:
         if isinstance(n, Node):
             fields = []
             for f in dataclasses.fields(n):
-                if f.name in ("latex", "written", "explicit", "shape"):  # spelling (shape: renamed above)
+                # spelling (shape: renamed above; a sum's written form: its expansion is compared)
+                if f.name in ("latex", "written", "explicit", "shape", "over"):
                     continue
                 value = getattr(n, f.name)
                 if f.name == "name" and isinstance(value, str):

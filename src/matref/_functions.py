@@ -12,6 +12,7 @@ for them. The evaluations import JAX when they are first called.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -24,7 +25,10 @@ ELEMENTWISE = "elementwise"  # value by value: the result has the argument's sha
 SCALAR_VALUED = "scalar-valued"  # a square matrix to a scalar (tr, det)
 MATRIX = "matrix function"  # a square matrix to a square matrix of the same size
 RESHAPING = "reshaping"  # rearranges entries (vec, vech, diag): a per-function shape rule
-KINDS = (ELEMENTWISE, SCALAR_VALUED, MATRIX, RESHAPING)
+# read off a decomposition (eigenvalues, singular values and vectors, pseudo-inverse, Cholesky and QR
+# factors): a per-function shape rule
+DECOMPOSITION = "decomposition"
+KINDS = (ELEMENTWISE, SCALAR_VALUED, MATRIX, RESHAPING, DECOMPOSITION)
 
 # The snippet dialects a record writes code for: the JAX check script (`jnp`), the NumPy closed
 # form (`np`, the same generator with NumPy) and the function dialect (plain NumPy, 1-D vectors).
@@ -36,6 +40,8 @@ class Code:
     """A function's code in one snippet dialect, as a template. In `text`, `{a}` is the argument's
     code, `{a_atom}` the same parenthesised unless it is an atom, `{xp}` the array module (`jnp` or
     `np`), `{n}` the argument's row count and `{fn}` the function's name.
+
+    For a function with an index (\\lambda_i(X)), `{i}` is the index's code: a 0-based integer.
 
     `binds` says how tightly the result binds: "atom" (a call or subscript), "product" (a quotient:
     parenthesised as an operand of a product) or "argument" (the text is just `{a}`: it binds as the
@@ -78,21 +84,34 @@ class Function:
     greek: str | None = None  # a Greek letter read as it when that letter is not declared (\sigma)
     written: tuple[str, ...] = ()  # other spellings the grammar gives it, as templates with #1
     rendering: str = ""  # the canonical LaTeX with #1 for the argument; default: latex\left(#1\right)
-    shape_rule: Callable | None = None  # reshaping only: (arg, arg shape, square) -> result shape
+    shape_rule: Callable | None = None  # reshaping and decompositions: (arg, arg shape, square) -> result shape
+    # An indexed function is written as its letter with a subscript index before a bracketed argument,
+    # \lambda_i(X) or q_i(X) (the letter undeclared); `evaluate` then takes the 0-based index as well.
+    letter: str | None = None
+    index_range: Callable | None = None  # indexed: (rows, cols) of the argument -> how many values i takes
+    marks: tuple[str, ...] = ()  # superscripts read as this function of their base: X^{+}, X^{\dagger}
 
-    def render(self, arg: str) -> str:
-        """The canonical LaTeX of this function applied to the LaTeX `arg`."""
+    def render(self, arg: str, index: str = "i") -> str:
+        """The canonical LaTeX of this function applied to the LaTeX `arg` (with `index`, if it takes one)."""
+        if self.marks and not _is_symbol(arg):
+            arg = rf"\left({arg}\right)"
         template = self.rendering or self.latex + r"\left(#1\right)"
-        return template.replace("#1", arg)
+        return template.replace("#1", arg).replace("#i", index)
 
     @property
     def spellings(self) -> tuple[str, ...]:
-        """Every way to write the function that the parser accepts, as templates with #1."""
+        """Every way to write the function that the parser accepts, as templates with #1 (and #i for the index)."""
         out = [rf"\{c}\left(#1\right)" for c in self.commands]
         out += [rf"\{style}{{{w}}}\left(#1\right)" for w in self.words
                 for style in ("operatorname", "mathrm", "text", "textrm")]
         if self.greek:
             out.append(rf"\{self.greek}\left(#1\right)")
+        if self.letter:
+            name = "\\" + self.letter if len(self.letter) > 1 else self.letter
+            out += [rf"{name}_{{#i}}\left(#1\right)", f"{name}_#i(#1)"]
+            if len(self.letter) == 1:
+                out.append(rf"\mathbf{{{self.letter}}}_{{#i}}(#1)")
+        out += [f"#1^{{{m}}}" for m in self.marks] + [f"#1^{m}" for m in self.marks]
         return tuple(out) + self.written
 
     def code(self, dialect: str) -> Code | NoCode:
@@ -111,6 +130,11 @@ class Function:
             d = square()
             return (d, d)
         return self.shape_rule(arg, arg_shape, square)
+
+
+def _is_symbol(text: str) -> bool:
+    """Whether LaTeX `text` is one symbol (X, \\Sigma, W_1, \\mathbf{x}), which a superscript may follow bare."""
+    return re.fullmatch(r"(\\[A-Za-z]+(\{[A-Za-z]\})?|[A-Za-z])(_\{?[A-Za-z0-9]\}?)?", text) is not None
 
 
 # ----- JAX evaluations (imported when first called) ----------------------------------------------------
@@ -149,6 +173,54 @@ def _diag(a):
     return jnp.diag(a.reshape(-1)) if 1 in a.shape else jnp.diag(a).reshape(-1, 1)
 
 
+# ----- decompositions: the conventions of the Conventions page, honoured here --------------------------
+def _signed(v):
+    """`v` (a vector) times the sign of its largest-magnitude entry, so that entry is positive: the
+    sign convention of eigenvectors and right singular vectors. The sign is locally constant, so
+    derivatives pass through it unchanged."""
+    jnp = _jnp()
+    return jnp.sign(v[jnp.argmax(jnp.abs(v))])
+
+
+def _eigval(a, k):
+    # eigh reads the symmetric part (a + aᵀ)/2; eigenvalues ascending, as numpy.linalg.eigh
+    return _jnp().linalg.eigh(a)[0][k].reshape(1, 1)
+
+
+def _eigvals(a):
+    return _jnp().linalg.eigh(a)[0].reshape(-1, 1)
+
+
+def _eigvec(a, k):
+    v = _jnp().linalg.eigh(a)[1][:, k]
+    return (v * _signed(v)).reshape(-1, 1)
+
+
+def _svd(a, k):
+    u, _, vt = _jnp().linalg.svd(a, full_matrices=False)  # singular values descending
+    sign = _signed(vt[k])
+    return u[:, k] * sign, vt[k] * sign
+
+
+def _sval(a, k):
+    return _jnp().linalg.svd(a, compute_uv=False)[k].reshape(1, 1)
+
+
+def _qr(a):
+    from ._errors import CannotCheck as _CannotCheck
+    if a.shape[0] < a.shape[1]:
+        raise _CannotCheck("Q(A) and R(A) are the thin QR factors of a tall or square A (m ≥ n); this A is wide")
+    jnp = _jnp()
+    q, r = jnp.linalg.qr(a)
+    d = jnp.sign(jnp.diag(r))  # R's diagonal positive: the factorization is then unique
+    return q * d[None, :], d[:, None] * r
+
+
+def _phi(a):
+    jnp = _jnp()
+    return jnp.tril(a, -1) + jnp.diag(jnp.diag(a)) / 2
+
+
 # ----- per-function shape rules (reshaping) ----------------------------------------------------------
 def _vec_shape(arg, shape: Shape, square) -> Shape:
     if not all(d.known for d in shape):
@@ -171,10 +243,76 @@ def _diag_shape(arg, shape: Shape, square) -> Shape:
     return (square(), ONE)
 
 
+def _column_of(rows: bool):
+    """A column with as many entries as the argument has rows (or columns)."""
+    def rule(arg, shape: Shape, square) -> Shape:
+        return (shape[0] if rows else shape[1], ONE)
+    return rule
+
+
+def _square_column(arg, shape: Shape, square) -> Shape:
+    return (square(), ONE)
+
+
+def _transposed(arg, shape: Shape, square) -> Shape:
+    return (shape[1], shape[0])
+
+
+def _r_shape(arg, shape: Shape, square) -> Shape:
+    return (shape[1], shape[1])
+
+
+def _scalar_of_any(arg, shape: Shape, square) -> Shape:
+    return SCALAR
+
+
+def _square_scalar(arg, shape: Shape, square) -> Shape:
+    square()
+    return SCALAR
+
+
+def _square_same(arg, shape: Shape, square) -> Shape:
+    d = square()
+    return (d, d)
+
+
 # ----- code shared by several records ----------------------------------------------------------------
 def _same_name(name: str) -> dict:
     """The code of an elementwise function NumPy and jax.numpy both call `name`."""
     return dict(jax=Code("{xp}.{fn}({a})"), numpy=Code("{xp}.{fn}({a})"), function=Code("np.{fn}({a})"))
+
+
+# Definitions a snippet adds once when it uses an indexed or factor function; `{xp}` is jnp or np.
+# They symmetrize as the evaluation does (NumPy's eigh would read only the lower triangle).
+HELPERS = {
+    "eigenvector": '''def eigenvector(a, i):
+    """The unit eigenvector of (a + a.T) / 2 for its i-th smallest eigenvalue (0-based),
+    signed so that its largest-magnitude entry is positive."""
+    v = {xp}.linalg.eigh((a + a.T) / 2)[1][:, i]
+    return v * {xp}.sign(v[{xp}.argmax({xp}.abs(v))])''',
+    "singular_vectors": '''def singular_vectors(a, i):
+    """(u_i, v_i) for the i-th largest singular value (0-based), signed so that the largest-
+    magnitude entry of v_i is positive."""
+    u, _, vt = {xp}.linalg.svd(a, full_matrices=False)
+    sign = {xp}.sign(vt[i][{xp}.argmax({xp}.abs(vt[i]))])
+    return u[:, i] * sign, vt[i] * sign''',
+    "qr_positive": '''def qr_positive(a):
+    """The thin QR factors of a tall or square a, with R's diagonal positive."""
+    q, r = {xp}.linalg.qr(a)
+    d = {xp}.sign({xp}.diag(r))
+    return q * d[None, :], d[:, None] * r''',
+}
+
+
+def helper_code(name: str, xp: str) -> str:
+    """The text of HELPERS[name] for the array module `xp`."""
+    return HELPERS[name].replace("{xp}", xp)
+
+
+def _both(text: str, function: str | None = None, helper: str | None = None, **kw) -> dict:
+    """The same template in the JAX and NumPy dialects; `function` for the function dialect (1-D vectors)."""
+    return dict(jax=Code(text, helper=helper, **kw), numpy=Code(text, helper=helper, **kw),
+                function=Code(function if function is not None else text.replace("{xp}", "np"), helper=helper, **kw))
 
 
 _NO_MATRIX_FUNCTIONS = NoCode("NumPy has no matrix exponential, sine or cosine (SciPy has)")
@@ -266,12 +404,80 @@ _RECORDS = (
         jax=_NO_ADJUGATE, numpy=_NO_ADJUGATE, function=_NO_ADJUGATE),
 )
 
+_SPECTRAL = (
+    Function(
+        name="eigval", kind=DECOMPOSITION, latex=r"\lambda_i", argument="square", letter="lambda",
+        meaning=r"the $i$-th smallest eigenvalue of a symmetric matrix, $\lambda_1 \le \dots \le \lambda_n$ "
+                r"(of the symmetric part $(X + X^T)/2$ when $X$ is not symmetric)",
+        rendering=r"\lambda_{#i}\left(#1\right)", shape_rule=_square_scalar, index_range=lambda r, c: r,
+        evaluate=_eigval, **_both("{xp}.linalg.eigvalsh(({a} + {a_atom}.T) / 2)[{i}]")),
+    Function(
+        name="eigvals", kind=DECOMPOSITION, latex=r"\lambda", argument="square", greek="lambda",
+        meaning=r"the vector of all eigenvalues of a symmetric matrix, ascending: $\lambda(X) = (\lambda_1(X), "
+                r"\dots, \lambda_n(X))^T$, so $\operatorname{diag}(\lambda(X))$ is $\Lambda$ in $X = Q \Lambda Q^T$ "
+                r"(when $\lambda$ is not declared)",
+        shape_rule=_square_column, evaluate=_eigvals,
+        **_both("{xp}.linalg.eigvalsh(({a} + {a_atom}.T) / 2)[:, None]", "np.linalg.eigvalsh(({a} + {a_atom}.T) / 2)")),
+    Function(
+        name="eigvec", kind=DECOMPOSITION, latex=r"q_i", argument="square", letter="q",
+        meaning=r"the unit eigenvector of a symmetric matrix for $\lambda_i$, its largest-magnitude entry positive",
+        rendering=r"q_{#i}\left(#1\right)", shape_rule=_square_column, index_range=lambda r, c: r,
+        evaluate=_eigvec, **_both("eigenvector({a}, {i})[:, None]", "eigenvector({a}, {i})", helper="eigenvector")),
+    Function(
+        name="sval", kind=DECOMPOSITION, latex=r"\sigma_i", argument="any", letter="sigma",
+        meaning=r"the $i$-th largest singular value, $\sigma_1 \ge \dots \ge \sigma_{\min(m, n)}$ "
+                r"($\sigma$ without an index stays the sigmoid)",
+        rendering=r"\sigma_{#i}\left(#1\right)", shape_rule=_scalar_of_any, index_range=min,
+        evaluate=_sval, **_both("{xp}.linalg.svd({a}, compute_uv=False)[{i}]")),
+    Function(
+        name="lsvec", kind=DECOMPOSITION, latex=r"u_i", argument="any", letter="u",
+        meaning=r"the left singular vector for $\sigma_i$: $X v_i = \sigma_i u_i$",
+        rendering=r"u_{#i}\left(#1\right)", shape_rule=_column_of(rows=True), index_range=min,
+        evaluate=lambda a, k: _svd(a, k)[0].reshape(-1, 1),
+        **_both("singular_vectors({a}, {i})[0][:, None]", "singular_vectors({a}, {i})[0]", helper="singular_vectors")),
+    Function(
+        name="rsvec", kind=DECOMPOSITION, latex=r"v_i", argument="any", letter="v",
+        meaning=r"the right singular vector for $\sigma_i$, its largest-magnitude entry positive",
+        rendering=r"v_{#i}\left(#1\right)", shape_rule=_column_of(rows=False), index_range=min,
+        evaluate=lambda a, k: _svd(a, k)[1].reshape(-1, 1),
+        **_both("singular_vectors({a}, {i})[1][:, None]", "singular_vectors({a}, {i})[1]", helper="singular_vectors")),
+    Function(
+        name="pinv", kind=DECOMPOSITION, latex=r"X^{+}", argument="any", marks=("+", r"\dagger"),
+        meaning=r"the Moore-Penrose pseudo-inverse; $X^{\dagger}$ is the same",
+        rendering="#1^{+}", shape_rule=_transposed,
+        evaluate=lambda a: _jnp().linalg.pinv(a), **_both("{xp}.linalg.pinv({a})")),
+    Function(
+        name="chol", kind=DECOMPOSITION, latex=r"\operatorname{chol}", argument="positive definite", words=("chol",),
+        meaning=r"the Cholesky factor: lower triangular $L$ with positive diagonal and $L L^T = X$ "
+                r"(of the symmetric part of $X$)",
+        shape_rule=_square_same, evaluate=lambda a: _jnp().linalg.cholesky(a),
+        **_both("{xp}.linalg.cholesky(({a} + {a_atom}.T) / 2)")),
+    Function(
+        name="qr_q", kind=DECOMPOSITION, latex=r"\operatorname{Q}", argument="any", words=("Q",),
+        meaning=r"the thin QR factor $Q$ of a tall or square $A = Q R$ (orthonormal columns; $R$'s diagonal positive)",
+        shape_rule=lambda arg, shape, square: shape, evaluate=lambda a: _qr(a)[0],
+        **_both("qr_positive({a})[0]", helper="qr_positive")),
+    Function(
+        name="qr_r", kind=DECOMPOSITION, latex=r"\operatorname{R}", argument="any", words=("R",),
+        meaning=r"the thin QR factor $R$ of a tall or square $A = Q R$ (upper triangular, diagonal positive)",
+        shape_rule=_r_shape, evaluate=lambda a: _qr(a)[1],
+        **_both("qr_positive({a})[1]", helper="qr_positive")),
+    Function(
+        name="phi", kind=MATRIX, latex=r"\Phi", argument="square", greek="Phi",
+        meaning=r"the lower triangle with the diagonal halved, $\Phi(X)_{ij} = X_{ij}$ ($i > j$), "
+                r"$X_{ii}/2$ ($i = j$), $0$ ($i < j$), as in the Cholesky derivative (when $\Phi$ is not declared)",
+        evaluate=_phi, **_both("({xp}.tril({a}, -1) + {xp}.diag({xp}.diag({a})) / 2)")),
+)
+_RECORDS = _RECORDS + _SPECTRAL
+
 FUNCTIONS: dict[str, Function] = {r.name: r for r in _RECORDS}
 
 # The parser's tables, read off the records.
 COMMANDS: frozenset[str] = frozenset(c for r in _RECORDS for c in r.commands)  # lexed as function names
 WORDS: dict[str, str] = {w: r.name for r in _RECORDS for w in (*r.commands, *r.words)}  # word -> Call.fn
 GREEK: dict[str, str] = {r.greek: r.name for r in _RECORDS if r.greek}  # Greek letter -> Call.fn
+LETTERS: dict[str, str] = {r.letter: r.name for r in _RECORDS if r.letter}  # \lambda_i(X), q_i(X) -> Call.fn
+MARKS: dict[str, str] = {m: r.name for r in _RECORDS for m in r.marks}  # X^{+} -> Call.fn
 
 
 def of_kind(k: str) -> tuple[str, ...]:

@@ -12,9 +12,11 @@ from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, F
 SUM, KRON, PRODUCT, PREFIX, ATOM = 1, 2, 3, 4, 5
 
 
-def precedence(node: Node) -> int:
+def precedence(node: Node, sums: bool = False) -> int:
     if isinstance(node, Add):
-        return SUM if len(node.terms) > 1 or node.terms[0][0] < 0 else precedence(node.terms[0][1])
+        if sums and _written_as_sum(node):
+            return PRODUCT  # \sum_{i=1}^{n} F binds like a product: its terms run to the end of one
+        return SUM if len(node.terms) > 1 or node.terms[0][0] < 0 else precedence(node.terms[0][1], sums)
     if isinstance(node, Binary):
         return KRON
     if isinstance(node, Mul):
@@ -30,37 +32,42 @@ def _prefix_form(node: Node) -> bool:
     return isinstance(node, Differential) and not isinstance(node.x, (Var, Const))
 
 
-def wrap(node: Node, at_least: int) -> str:
-    text = latex(node)
-    return rf"\left({text}\right)" if precedence(node) < at_least else text
+def _written_as_sum(node: Add) -> bool:
+    return node.over is not None and node.over.body is not None
 
 
-def _base(node: Node) -> str:
+def wrap(node: Node, at_least: int, sums: bool = False) -> str:
+    text = latex(node, sums)
+    return rf"\left({text}\right)" if precedence(node, sums) < at_least else text
+
+
+def _base(node: Node, sums: bool = False) -> str:
     """The base of a superscript: atoms as they are, anything else in parentheses."""
     plain = isinstance(node, (Var, Const, Norm, Entry, Size)) or (isinstance(node, Num) and node.value >= 0) \
         or (isinstance(node, FnValue) and not node.explicit)
-    text = latex(node)
+    text = latex(node, sums)
     return text if plain else rf"\left({text}\right)"
 
 
-def _wrt(node: Node, transposed: bool = False) -> str:
-    text = latex(node)
+def _wrt(node: Node, transposed: bool = False, sums: bool = False) -> str:
+    text = latex(node, sums)
     if transposed:
-        text = _base(node) + "^T" if not isinstance(node, Call) else text + "^T"
+        text = _base(node, sums) + "^T" if not isinstance(node, Call) else text + "^T"
     return text
 
 
-def latex(node: Node) -> str:
-    """The LaTeX of a typed tree."""
+def latex(node: Node, sums: bool = False) -> str:
+    """The LaTeX of a typed tree. With `sums`, a \\sum is written as a sum where its terms can be
+    written with the index free (else as its terms, at the sizes it was read at)."""
     if isinstance(node, Var):
         return node.latex
     if isinstance(node, FnValue):
-        return rf"{node.latex}({latex(node.arg)})" if node.explicit else node.latex
+        return rf"{node.latex}({latex(node.arg, sums)})" if node.explicit else node.latex
     if isinstance(node, Num):
         return node.text
     if isinstance(node, Entry):
         sub = "".join(str(c) for c in node.indices)
-        base = node.var.latex if isinstance(node.var, Var) else rf"\left({latex(node.var)}\right)"
+        base = node.var.latex if isinstance(node.var, Var) else rf"\left({latex(node.var, sums)}\right)"
         return f"{base}_{{{sub}}}"
     if isinstance(node, Size):
         return node.name
@@ -68,10 +75,13 @@ def latex(node: Node) -> str:
         return f"J^{{{''.join(node.indices)}}}"
     if isinstance(node, Const):
         return {"I": "I", "0": "0", "1": r"\mathbf{1}", "pi": r"\pi"}[node.which]
+    if isinstance(node, Add) and sums and _written_as_sum(node):
+        o = node.over
+        return rf"\sum_{{{o.index}={latex(o.lower)}}}^{{{latex(o.upper)}}} {wrap(o.body, PRODUCT, sums)}"
     if isinstance(node, Add):
         out = []
         for i, (sign, term) in enumerate(node.terms):
-            text = wrap(term, KRON)
+            text = wrap(term, KRON, sums)
             if i == 0:
                 out.append(("-" if sign < 0 else "") + text)
             else:
@@ -80,7 +90,7 @@ def latex(node: Node) -> str:
     if isinstance(node, Mul):
         parts = []
         for i, f in enumerate(node.factors):
-            text = wrap(f, PRODUCT if i == len(node.factors) - 1 else ATOM)
+            text = wrap(f, PRODUCT if i == len(node.factors) - 1 else ATOM, sums)
             prev = node.factors[i - 1] if i else None
             # `2 3` would read as 23, and `u (x)` as u applied to x: separate those with \cdot.
             if parts and (isinstance(f, Num) or text[0].isdigit()
@@ -90,41 +100,43 @@ def latex(node: Node) -> str:
         return " ".join(parts)
     if isinstance(node, Binary):
         op = r"\otimes" if node.op == "kron" else r"\odot"
-        return f"{wrap(node.left, PRODUCT)} {op} {wrap(node.right, PRODUCT)}"
+        return f"{wrap(node.left, PRODUCT, sums)} {op} {wrap(node.right, PRODUCT, sums)}"
     if isinstance(node, Transpose):
         if isinstance(node.x, Inverse):
-            return _base(node.x.x) + "^{-T}"
-        return _base(node.x) + "^T"
+            return _base(node.x.x, sums) + "^{-T}"
+        return _base(node.x, sums) + "^T"
     if isinstance(node, Inverse):
         if isinstance(node.x, Transpose):
-            return _base(node.x.x) + "^{-T}"
-        return _base(node.x) + "^{-1}"
+            return _base(node.x.x, sums) + "^{-T}"
+        return _base(node.x, sums) + "^{-1}"
     if isinstance(node, Power):
-        return _base(node.x) + "^{" + latex(node.p) + "}"
+        return _base(node.x, sums) + "^{" + latex(node.p, sums) + "}"
     if isinstance(node, Div):
-        return rf"\frac{{{latex(node.num)}}}{{{latex(node.den)}}}"
+        return rf"\frac{{{latex(node.num, sums)}}}{{{latex(node.den, sums)}}}"
     if isinstance(node, Call):
-        return FUNCTIONS[node.fn].render(latex(node.arg))
+        if node.index is not None:
+            return FUNCTIONS[node.fn].render(latex(node.arg, sums), str(node.index))
+        return FUNCTIONS[node.fn].render(latex(node.arg, sums))
     if isinstance(node, Norm):
         sub = "_F" if node.p == "F" else f"_{node.p}"
-        return rf"\left\|{latex(node.x)}\right\|{sub}"
+        return rf"\left\|{latex(node.x, sums)}\right\|{sub}"
     if isinstance(node, Deriv):
         flip = node.written.endswith("-T")
         if node.written.startswith("nabla"):
-            return rf"\nabla_{{{_wrt(node.wrt, flip)}}} {wrap(node.f, PRODUCT)}"
-        return rf"\frac{{\partial {wrap(node.f, PRODUCT)}}}{{\partial {_wrt(node.wrt, flip)}}}"
+            return rf"\nabla_{{{_wrt(node.wrt, flip, sums=sums)}}} {wrap(node.f, PRODUCT, sums)}"
+        return rf"\frac{{\partial {wrap(node.f, PRODUCT, sums)}}}{{\partial {_wrt(node.wrt, flip, sums=sums)}}}"
     if isinstance(node, Hessian):
-        if node.a is node.b or latex(node.a) == latex(node.b):
-            den = rf"\partial {latex(node.a)} \partial {_wrt(node.a, kind(node.a.shape) != 'scalar')}"
+        if node.a is node.b or latex(node.a, sums) == latex(node.b, sums):
+            den = rf"\partial {latex(node.a, sums)} \partial {_wrt(node.a, kind(node.a.shape) != 'scalar')}"
         else:
-            den = rf"\partial {latex(node.a)} \partial {_wrt(node.b, kind(node.b.shape) != 'scalar')}"
-        return rf"\frac{{\partial^2 {wrap(node.f, PRODUCT)}}}{{{den}}}"
+            den = rf"\partial {latex(node.a, sums)} \partial {_wrt(node.b, kind(node.b.shape) != 'scalar')}"
+        return rf"\frac{{\partial^2 {wrap(node.f, PRODUCT, sums)}}}{{{den}}}"
     if isinstance(node, Differential):
         if isinstance(node.x, (Var, Const)):
-            return rf"\partial {latex(node.x)}"
-        return rf"\partial\left({latex(node.x)}\right)"
+            return rf"\partial {latex(node.x, sums)}"
+        return rf"\partial\left({latex(node.x, sums)}\right)"
     raise TypeError(f"no LaTeX for {type(node).__name__}")  # pragma: no cover
 
 
-def equation_latex(sides: list[Node]) -> str:
-    return " = ".join(latex(s) for s in sides)
+def equation_latex(sides: list[Node], sums: bool = False) -> str:
+    return " = ".join(latex(s, sums) for s in sides)

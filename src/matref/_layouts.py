@@ -9,11 +9,14 @@ such a Dᵀ, every side is transposed instead, and transposes are pushed inwards
 from __future__ import annotations
 
 import copy
+import dataclasses
 
+from ._errors import Unsupported
 from ._functions import ELEMENTWISE, of_kind
-from ._latex import equation_latex
+from ._latex import equation_latex, latex
 from ._shapes import kind
-from ._tree import (Add, Binary, Call, Const, Deriv, Div, Hessian, Inverse, Mul, Node, Power, Transpose, Unit, Var)
+from ._tree import (Add, Binary, Call, Const, Deriv, Div, Hessian, Inverse, Mul, Node, Power, SumOver, Transpose,
+                    Unit, Var)
 
 # f(X)ᵀ = f(Xᵀ) for a function applied value by value.
 TRANSPOSE_COMMUTES = of_kind(ELEMENTWISE)
@@ -42,7 +45,21 @@ def other_layout_latex(sides: list[Node], symmetric: frozenset[str] = frozenset(
         sides = [simplify_transpose(s.x if isinstance(s, Transpose) else s, symmetric, transpose=not isinstance(s, Transpose))
                  for s in sides]
     sides = [_tidy(s, symmetric) for s in sides]
-    return equation_latex(sides)
+    for side in sides:
+        for node in side.walk():
+            if isinstance(node, Add) and node.over is not None and node.over.sized and node.over.body is None:
+                o = node.over
+                raise Unsupported(f"the other layout of \\sum_{{{o.index}={latex(o.lower)}}}^{{{latex(o.upper)}}} "
+                                  "cannot be derived: its terms need the index as a number; write the formula for "
+                                  "the other layout out")
+    return equation_latex(sides, sums=True)
+
+
+def _over(node: Add, body: Node | None) -> SumOver | None:
+    """The written form of a sum whose terms were rewritten, with its body rewritten the same way."""
+    if node.over is None:
+        return None
+    return dataclasses.replace(node.over, body=body)
 
 
 def _swap(node: Node) -> Node:
@@ -53,6 +70,7 @@ def _swap(node: Node) -> Node:
             setattr(node, attr, _swap(getattr(node, attr)))
     if isinstance(node, Add):
         node.terms = tuple((s, _swap(t)) for s, t in node.terms)
+        node.over = _over(node, node.over and node.over.body and _swap(node.over.body))
     if isinstance(node, Mul):
         node.factors = tuple(_swap(f) for f in node.factors)
     if isinstance(node, Deriv) and layout_dependent(node):
@@ -91,7 +109,8 @@ def simplify_transpose(node: Node, symmetric: frozenset[str], transpose: bool = 
             return c
         return _t(node)  # the ones vector: its transpose is a row
     if isinstance(node, Add):
-        out = Add(tuple((s, simplify_transpose(t, symmetric)) for s, t in node.terms))
+        out = Add(tuple((s, simplify_transpose(t, symmetric)) for s, t in node.terms),
+                  _over(node, node.over and node.over.body and simplify_transpose(node.over.body, symmetric)))
     elif isinstance(node, Mul):
         # (AB)ᵀ = BᵀAᵀ. Scalar parts (a single 1×1 factor, or a run such as xᵀAx whose product is
         # 1×1) commute, so they stay in front, grouped, where a reader expects them.
@@ -162,6 +181,7 @@ def _tidy(node: Node, symmetric: frozenset[str]) -> Node:
     node = copy.copy(node)
     if isinstance(node, Add):
         node.terms = tuple((s, _tidy(t, symmetric)) for s, t in node.terms)
+        node.over = _over(node, node.over and node.over.body and _tidy(node.over.body, symmetric))
     elif isinstance(node, Mul):
         flat = []
         for f in node.factors:

@@ -178,6 +178,9 @@ def _eval(node: Node, ctx: Ctx):  # noqa: C901 - one case per node type reads be
     if isinstance(node, Div):
         return evaluate(node.num, ctx) / _scalar(evaluate(node.den, ctx))
     if isinstance(node, Call):
+        if node.index is not None:  # a letter's current (0-based) value, or a 1-based number
+            k = ctx.indices[node.index] if isinstance(node.index, str) else node.index - 1
+            return FUNCTIONS[node.fn].evaluate(evaluate(node.arg, ctx), k)
         return FUNCTIONS[node.fn].evaluate(evaluate(node.arg, ctx))
     if isinstance(node, Norm):
         a = evaluate(node.x, ctx)
@@ -185,6 +188,8 @@ def _eval(node: Node, ctx: Ctx):  # noqa: C901 - one case per node type reads be
             n = jnp.sum(jnp.abs(a)) if kind(node.x.shape) != "matrix" else jnp.max(jnp.sum(jnp.abs(a), axis=0))
         elif node.p == "2" and kind(node.x.shape) == "matrix":
             n = jnp.linalg.norm(a, 2)
+        elif node.p == "*":
+            n = jnp.linalg.norm(a, "nuc")
         else:
             n = jnp.sqrt(jnp.sum(a * a))
         return n.reshape(1, 1)
@@ -306,12 +311,21 @@ def orthogonal(rng: np.random.Generator, n: int) -> np.ndarray:
     return q * np.sign(np.diag(r))
 
 
-def well_conditioned(rng: np.random.Generator, r: int, c: int, scale=(1.0, 2.0)) -> np.ndarray:
+def well_conditioned(rng: np.random.Generator, r: int, c: int, scale=(1.0, 2.0), distinct: bool = False) -> np.ndarray:
     """U diag(s) Vᵀ with s in `scale`: never symmetric by accident, condition number at most
-    scale[1] / scale[0]."""
+    scale[1] / scale[0]; with `distinct`, the singular values well separated (see `separated`)."""
     k = min(r, c)
     u, v = orthogonal(rng, r)[:, :k], orthogonal(rng, c)[:, :k]
-    return u @ np.diag(rng.uniform(*scale, k)) @ v.T
+    s = separated(rng, scale, k) if distinct else rng.uniform(*scale, k)
+    return u @ np.diag(s) @ v.T
+
+
+def separated(rng: np.random.Generator, scale, k: int) -> np.ndarray:
+    """k magnitudes in `scale`, one in each of k equal slices and away from the slice ends, in random
+    order: any two differ by at least a (k + k)-th of the range, so derivatives of eigenvalues and
+    eigenvectors (which divide by the gaps) stay well conditioned, while values still vary."""
+    lo, hi = scale
+    return rng.permutation(lo + (hi - lo) * (np.arange(k) + rng.uniform(0.25, 0.75, k)) / k)
 
 
 def _signs(rng: np.random.Generator, k: int) -> np.ndarray:
@@ -352,7 +366,7 @@ def draw_value(rng: np.random.Generator, shape: tuple[int, int], props: frozense
         if np.sign(np.linalg.det(q)) != want:
             q[:, 0] = -q[:, 0]
         return q
-    s = rng.uniform(lo, hi, r)
+    s = separated(rng, scale, r) if "distinct" in props else rng.uniform(lo, hi, r)
     if "diagonal" in props:
         return np.diag(s if props & {"positive", "spd", "psd"} else s * _signs(rng, r))
     if "psd" in props:
@@ -372,7 +386,7 @@ def draw_value(rng: np.random.Generator, shape: tuple[int, int], props: frozense
     if "skew" in props:
         a = well_conditioned(rng, r, c, scale)
         return (a - a.T) / 2
-    a = well_conditioned(rng, r, c, scale)
+    a = well_conditioned(rng, r, c, scale, "distinct" in props)
     if "posdet" in props and np.linalg.det(a) < 0:
         a[:, 0] = -a[:, 0]
     return a

@@ -542,6 +542,50 @@ RULES["scatter-add"] = RULES["scatter_add"] = _scatter(np.add)
 RULES["scatter-mul"] = RULES["scatter_mul"] = _scatter(np.multiply)
 
 
+# The symmetric eigendecomposition, the SVD, Cholesky and QR: NumPy calls the same LAPACK drivers as
+# JAX on the CPU (syevd, gesdd, potrf, geqrf), so the eigen- and singular vectors and Q come out with
+# the same signs, not merely up to sign; tests/test_program.py compares the raw factors. (Every use in matref fixes the signs
+# afterwards anyway, so a flipped pair could not change a verdict.)
+@rule("eigh")
+def _eigh(a, *, lower, **_):
+    """(eigenvectors, eigenvalues ascending) of the symmetric matrix in a's lower or upper triangle."""
+    w, v = np.linalg.eigh(a, UPLO="L" if lower else "U")
+    return [v, w]
+
+
+@rule("svd")
+def _svd(a, *, full_matrices, compute_uv, **_):
+    """(singular values descending, U, Vᵀ), or the singular values alone."""
+    if not compute_uv:
+        return [np.linalg.svd(a, compute_uv=False)]
+    u, s, vt = np.linalg.svd(a, full_matrices=full_matrices)
+    return [s, u, vt]
+
+
+@rule("cholesky")
+def _cholesky(a, **_):
+    """The lower Cholesky factor from a's lower triangle; all NaN where a is not positive definite,
+    as JAX's (LAPACK's potrf either way)."""
+    try:
+        return np.linalg.cholesky(a)
+    except np.linalg.LinAlgError:
+        if a.ndim > 2:
+            return np.stack([_cholesky(b) for b in a])
+        return np.full_like(a, np.nan)
+
+
+@rule("qr")
+def _qr(a, *, full_matrices, **_):
+    """(Q, R) by Householder reflections (LAPACK's geqrf and orgqr, as JAX's)."""
+    return list(np.linalg.qr(a, mode="complete" if full_matrices else "reduced"))
+
+
+def _default_decomposition(params: dict) -> bool:
+    """The rules above know the whole decomposition, sorted, by the default algorithm."""
+    return params.get("subset_by_index") is None and params.get("sort_eigenvalues", True) \
+        and params.get("algorithm") is None
+
+
 @rule("sort")
 def _sort(*operands, dimension, is_stable, num_keys):
     keys = operands[:num_keys]
@@ -557,5 +601,6 @@ def _tile(x, *, reps):
 
 # Rules that cover only some of a primitive's parameters; the rest go through JAX (`_with_jax`).
 SUPPORTS: dict[str, Callable[[dict], bool]] = {
-    name: _no_batching for name in ("gather", "scatter", "scatter-add", "scatter_add", "scatter-mul", "scatter_mul")
+    "eigh": _default_decomposition, "svd": _default_decomposition, "qr": lambda p: not p.get("pivoting"),
+    **{name: _no_batching for name in ("gather", "scatter", "scatter-add", "scatter_add", "scatter-mul", "scatter_mul")},
 }

@@ -31,7 +31,7 @@ SIMPLE = {
     "top": "TOP", "intercal": "TOP", "mathsf": "STYLE",
     "cdot": "CDOT", "otimes": "OTIMES", "odot": "ODOT", "circ": "CIRC",
     "in": "IN", "to": "TO", "rightarrow": "TO", "times": "TIMES",
-    "langle": "LANGLE", "rangle": "RANGLE", "succ": "SUCC", "succeq": "SUCC",
+    "langle": "LANGLE", "rangle": "RANGLE", "succ": "SUCC", "succeq": "SUCC", "dagger": "DAGGER",
     "quad": None, "qquad": None, "displaystyle": None, "textstyle": None,
     "big": None, "Big": None, "bigg": None, "Bigg": None,
     "bigl": None, "bigr": None, "Bigl": None, "Bigr": None, "biggl": None, "biggr": None,

@@ -86,8 +86,23 @@ class Unit(Node):
 
 
 @dataclass(eq=False)
+class SumOver:
+    """How a sum was written, \\sum_{index=lower}^{upper} body, with the index free in `body` (its
+    subscripts such as u_i(X) keep the letter). Kept beside the expansion so that the sum can be
+    written again (in the other layout) for every size, not only for the size it was expanded at.
+    `body` is None where the terms cannot be written with a free index (X^{r} needs a number)."""
+
+    index: str
+    lower: "Node"  # the bounds, built from numbers and sizes
+    upper: "Node"
+    body: "Node | None"
+    sized: bool  # a bound is a size (n): the expansion differs from size to size
+
+
+@dataclass(eq=False)
 class Add(Node):
     terms: tuple[tuple[int, Node], ...]  # (sign, term)
+    over: SumOver | None = None  # set when this is the expansion of a \\sum (the terms are its terms)
 
     def children(self):
         return tuple(t for _, t in self.terms)
@@ -156,10 +171,13 @@ class Div(Node):
 @dataclass(eq=False)
 class Call(Node):
     """A named function; `fn` names its record in `_functions.FUNCTIONS` (tr, det, abs, log, exp,
-    sin, cos, tan, tanh, sigmoid, sqrt, vec, vech, diag, expm, sinm, cosm, adj)."""
+    sin, cos, tan, tanh, sigmoid, sqrt, vec, vech, diag, expm, sinm, cosm, adj, and the decompositions).
+    `index` picks one of several results, as the i of \\lambda_i(X): an index letter, over whose every
+    value the check runs, or a fixed 1-based integer; None for a function that takes none."""
 
     fn: str
     arg: Node
+    index: str | int | None = None
 
     def children(self):
         return (self.arg,)
@@ -167,7 +185,7 @@ class Call(Node):
 
 @dataclass(eq=False)
 class Norm(Node):
-    """‖x‖ with p in {'2', '1', 'F'} ('2' of a matrix is the spectral norm)."""
+    """‖x‖ with p in {'2', '1', 'F', '*'} ('2' of a matrix is the spectral norm, '*' the nuclear norm)."""
 
     x: Node
     p: str

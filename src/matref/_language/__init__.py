@@ -19,3 +19,4 @@ One module per job, all private; the rest of matref imports only what is re-expo
 from ._identity import LAYOUTS as LAYOUTS
 from ._identity import Identity as Identity
 from ._identity import parse_identity as parse_identity
+from ._identity import sides_at as sides_at

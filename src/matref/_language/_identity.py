@@ -32,6 +32,15 @@ class Identity:
     plan_indices: tuple[dict[str, int], ...] = ()  # `indices` at each plan
     plan_sides: tuple[list[Node], ...] = ()  # the sides at each plan (they differ for a sum up to n)
     notes: tuple[str, ...] = ()  # readings chosen where the notation was ambiguous
+    size_dependent: bool = False  # a sum runs up to a size: the sides differ from size to size
+
+
+def sides_at(ident: Identity, sizes: dict[str, int]) -> list[Node]:
+    """The identity's sides at `sizes` (any sizes, not only its plans'): a sum up to a size is
+    expanded anew for them."""
+    if not ident.size_dependent:
+        return ident.equation.sides
+    return _Resolver(ident.decls, ident.layout, ident.formula, sizes).equation(_syntax.parse(ident.formula))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -61,4 +70,4 @@ def parse_identity(formula: str, where: str = "", layout: str = "denominator") -
     return Identity(formula, where or "", layout, Equation(sides, layout), decls, plans[0],
                     index_ranges(sides, plans[0]), plans,
                     tuple(index_ranges(each, plan) for each, plan in zip(plan_sides, plans)), plan_sides,
-                    tuple(resolver.notes))
+                    tuple(resolver.notes), resolver.size_dependent)

@@ -8,7 +8,7 @@ from lark import Token, Tree
 from .._errors import CannotCheck, ShapeClash, UndeclaredSymbol, Unsupported
 from .._latex import latex
 from .._shapes import SCALAR, kind, show
-from .._tree import Add, Entry, Node, Size, Unit, Var
+from .._tree import Add, Entry, Node, Size, SumOver, Unit, Var
 from ._sizes import _constant
 from ._syntax_tree import _is_paren, _text
 
@@ -27,7 +27,8 @@ class IndicesMixin:
         index = next(t.value for t in binding.children if isinstance(t, Token) and t.type == "LETTER")
         if index in self.decls or index in self.indices:
             raise CannotCheck(f"the summation index {index} is already declared; use another letter")
-        bounds = []
+        bounds, written = [], []
+        sized = False
         for tree in (next(c for c in binding.children if isinstance(c, Tree)), scripts["sup"]):
             try:
                 node = self.expr(tree) if isinstance(tree, Tree) else self.item(Tree("postfix", [Tree(
@@ -37,12 +38,13 @@ class IndicesMixin:
             value = None if node is None else _constant(node)
             if value is None and node is not None and any(isinstance(n, Size) for n in node.walk()):
                 # A bound written with a size (\sum_{i=1}^{n}): expanded anew at each size plan.
-                self.size_dependent = True
+                self.size_dependent = sized = True
                 value = _constant(node, self.plan or {n: 2 for n in self.dimension_letters})
             if value is None or value != int(value):
                 raise Unsupported(f"the bounds of a sum must be fixed integers or sizes; '{self.src(tree)}' is not "
                                   "(declare a fixed one in the where clause, e.g. k = 3)")
             bounds.append(int(value))
+            written.append(node)
         values = range(bounds[0], bounds[1] + 1)
         if not rest:
             raise CannotCheck(r"'\sum' needs something to sum")
@@ -50,21 +52,39 @@ class IndicesMixin:
             raise Unsupported(f"a sum of {len(values)} terms; at most {self.MAX_TERMS}")
         if not values:
             raise Unsupported("an empty sum: the upper bound is below the lower bound")
+
+        def body() -> Node:
+            return self.item(rest[0]) if _is_paren(rest[0]) and len(rest) == 1 else self.items(rest, cdots)
+
         terms = []
         for v in values:
             self.indices[index] = v
             try:
-                if _is_paren(rest[0]) and len(rest) == 1:
-                    terms.append((1, self.item(rest[0])))
-                else:
-                    terms.append((1, self.items(rest, cdots)))
+                terms.append((1, body()))
             finally:
                 del self.indices[index]
         shape = self.shape(terms[0][1])
         for _, t in terms[1:]:
             if not self.u.unify_shapes(shape, t.shape):
                 raise ShapeClash(f"the terms of the sum differ in shape: {show(shape)} and {show(self.shape(t))}")
-        return terms[0][1] if len(terms) == 1 else self._node(Add(tuple(terms)), shape)
+        over = SumOver(index, written[0], written[1], self._free_body(index, body, shape), sized)
+        if len(terms) == 1 and not sized:
+            return terms[0][1]
+        return self._node(Add(tuple(terms), over), shape)
+
+    def _free_body(self, index: str, body, shape) -> Node | None:
+        """The sum's terms with the index left free (so the sum can be written again), or None where
+        they need it as a number (X^{r})."""
+        self.free_indices.add(index)
+        notes = len(self.notes)
+        try:
+            node = body()
+            return node if self.u.unify_shapes(shape, node.shape) else None
+        except (CannotCheck, ShapeClash):
+            return None
+        finally:
+            self.free_indices.discard(index)
+            del self.notes[notes:]
 
     def _index_letters(self, text: str, count: int, what: str, numbers: bool = False) -> tuple[str | int, ...]:
         """Index letters (or, with `numbers`, 1-based digits such as the 2, 3 of M_{23})."""

@@ -87,12 +87,16 @@ class ProductsMixin:
             node, p = self.inverse(node), Num(-p.value, str(int(-p.value)))
         return self._node(Power(node, p), (d, d))
 
-    def call(self, fn: str, arg: Node) -> Node:
+    def call(self, fn: str, arg: Node, index: str | int | None = None) -> Node:
         record = FUNCTIONS.get(fn)
         if record is None:  # pragma: no cover - the parser only produces names of records
             raise Unsupported(f"unknown function {fn}")
+        if (index is None) != (record.letter is None):  # pragma: no cover - the resolver pairs them
+            raise Unsupported(f"{record.latex} {'needs' if index is None else 'takes no'} index")
+        if record.letter and kind(self.shape(arg)) != "matrix":
+            raise ShapeClash(f"{record.latex} needs a matrix argument, but {latex(arg)} is {show(self.shape(arg))}")
         shape = record.shape(arg, self.shape(arg), lambda: self.square(arg, record.latex))
-        return self._node(Call(fn, arg), shape)
+        return self._node(Call(fn, arg, index), shape)
 
     def bars(self, x: Node) -> Node:
         if self.is_scalar(x):
@@ -104,8 +108,10 @@ class ProductsMixin:
         k = kind(self.shape(x))
         if p is None:
             p = "F" if k == "matrix" else "2"
-        if p not in ("1", "2", "F"):
-            raise Unsupported(f"the norm ‖·‖_{p} is not supported; use _1, _2 or _F")
+        if p not in ("1", "2", "F", "*"):
+            raise Unsupported(f"the norm ‖·‖_{p} is not supported; use _1, _2, _F or _*")
+        if p == "*" and k != "matrix":
+            raise Unsupported(f"‖·‖_* is the nuclear norm of a matrix; {latex(x)} is not a matrix (use _2)")
         return self._node(Norm(x, p), SCALAR)
 
     def differential(self, x: Node) -> Node:

@@ -9,7 +9,7 @@ from lark import Token, Tree
 
 from .._declarations import BOLD, Decl, symbol_key, tokens, word
 from .._errors import CannotCheck, FormulaSyntaxError, ShapeClash, Unsupported
-from .._functions import GREEK, WORDS
+from .._functions import GREEK, LETTERS, MARKS, WORDS
 from .._latex import latex
 from .._shapes import ONE, Unifier, show
 from .._tree import Add, Const, Mul, Node, Num
@@ -37,6 +37,7 @@ class _Resolver(DerivativesMixin, ProductsMixin, IndicesMixin, SymbolsMixin):
         self.wrt_stack: list[Node] = []
         self.resolving_fns: set[str] = set()
         self.indices: dict[str, int] = {}  # summation indices in scope, with their current values
+        self.free_indices: set[str] = set()  # summation indices read as letters (a sum's terms written once)
 
     def src(self, tree: Tree | Token) -> str:
         """The text of `tree` exactly as the user typed it."""
@@ -57,9 +58,14 @@ class _Resolver(DerivativesMixin, ProductsMixin, IndicesMixin, SymbolsMixin):
         for a, b in zip(sides, sides[1:]):
             self.u.unify_shapes(a.shape, b.shape)  # sizes of I, 0, 1 from the other side; a clash is reported later
         for side in sides:
-            for node in side.walk():
-                node.shape = self.u.resolve_shape(node.shape)
+            self._resolve_shapes(side)
         return sides
+
+    def _resolve_shapes(self, root: Node) -> None:
+        for node in root.walk():
+            node.shape = self.u.resolve_shape(node.shape)
+            if isinstance(node, Add) and node.over is not None and node.over.body is not None:
+                self._resolve_shapes(node.over.body)  # a sum's terms written once are not among the children
 
     def side(self, tree: Tree) -> Node:
         node = self.expr(tree)
@@ -139,6 +145,11 @@ class _Resolver(DerivativesMixin, ProductsMixin, IndicesMixin, SymbolsMixin):
             if item.data == "postfix" and item.children[0].data == "sum_op":
                 out.append(self.summation(item, items[i + 1:], frozenset(k - i - 1 for k in cdots if k > i)))
                 break
+            indexed = self.indexed_function(item, items[i + 1] if i + 1 < len(items) and i + 1 not in cdots else None)
+            if indexed is not None:
+                out.append(indexed)
+                i += 2
+                continue
             op = self.prefix_operator(item)
             if op is not None:
                 rest = items[i + 1:]
@@ -183,6 +194,30 @@ class _Resolver(DerivativesMixin, ProductsMixin, IndicesMixin, SymbolsMixin):
             out.append(self.item(item))
             i += 1
         return self.mul(out)
+
+    def indexed_function(self, item: Tree, after: Tree | None) -> Node | None:
+        """\\lambda_i(X), \\sigma_1(X), q_i(X), u_i(X), v_i(X): an undeclared letter of an indexed function
+        (see `_functions.LETTERS`) with a subscript index, followed by its bracketed argument; else None."""
+        if item.data == "diff" and len(item.children) == 2 and after is not None:  # \partial \lambda_i(X)
+            inner = self.indexed_function(item.children[1], after)
+            return None if inner is None else self.differential(inner)
+        if item.data != "postfix" or len(item.children) != 2 or item.children[1].data != "sub" \
+                or after is None or not _is_paren(after):
+            return None
+        key = symbol_key(item)
+        if key is None:
+            return None
+        base, _, sub = key[0].partition("_")
+        if base not in LETTERS or base in self.decls or key[0] in self.decls:
+            return None
+        fn = LETTERS[base]
+        (index,) = self._index_letters(sub, 1, f"{self.src(item)}(...)", numbers=True)
+        if index in self.dimension_letters:  # a letter index runs over every value; a size letter would not
+            raise Unsupported(f"'{self.src(item)}': {index} is a size here, and an index letter stands for every "
+                              f"value (i = 1, 2, ...), not for the last one; for the last, fix the size in the where clause "
+                              f"({index} = 3) and write the number (3), or use another letter for every index")
+        node = self.call(fn, self.expr(_inner(after)), index)
+        return self.scripts(node, after.children[1:])
 
     def prefix_operator(self, item: Tree):
         """A callable applying the operator `item` stands for, or None if it is an operand."""
@@ -294,6 +329,8 @@ class _Resolver(DerivativesMixin, ProductsMixin, IndicesMixin, SymbolsMixin):
             return self.transpose(self.inverse(node))
         if mark == "-1":
             return self.inverse(node)
+        if mark in MARKS:  # X^{+}, X^{\dagger}
+            return self.call(MARKS[mark], node)
         if isinstance(arg, Token):
             if arg.type == "NUMBER":
                 exponent: Node = Num(float(arg.value), arg.value)

@@ -10,7 +10,8 @@ from .._errors import CannotCheck, ShapeClash, Unsupported
 from .._latex import latex
 from .._plans import size_plans
 from .._shapes import Dim, show
-from .._tree import Add, Const, Deriv, Entry, Hessian, Mul, Node, Num, Size, Unit
+from .._functions import FUNCTIONS
+from .._tree import Add, Call, Const, Deriv, Entry, Hessian, Mul, Node, Num, Size, Unit
 
 
 def dimension_letters(sides: list[Node], decls: dict[str, Decl]) -> list[str]:
@@ -92,6 +93,10 @@ def minimum_sizes(sides: list[Node]) -> dict[str, int]:
                 for index, dim in zip(node.indices, _entry_dims(node)):
                     if isinstance(index, int) and dim.coeff == 1 and len(dim.factors) == 1:
                         least[dim.factors[0]] = max(least.get(dim.factors[0], 2), index)
+            if isinstance(node, Call) and isinstance(node.index, int):  # \sigma_3(X): both sides at least 3
+                for dim in node.arg.shape:
+                    if dim.coeff == 1 and len(dim.factors) == 1:
+                        least[dim.factors[0]] = max(least.get(dim.factors[0], 2), node.index)
     return least
 
 
@@ -117,6 +122,13 @@ def index_ranges(sides: list[Node], sizes: dict[str, int]) -> dict[str, int]:
             elif isinstance(node, Unit):
                 for letter, dim in zip(node.indices, node.shape):
                     claim(letter, dim.size(sizes))
+            elif isinstance(node, Call) and node.index is not None:  # \lambda_i(X): i runs over n
+                rows, cols = (d.size(sizes) for d in node.arg.shape)
+                count = FUNCTIONS[node.fn].index_range(rows, cols)
+                if isinstance(node.index, str):
+                    claim(node.index, count)
+                elif not 1 <= node.index <= count:
+                    raise ShapeClash(f"{latex(node)}: the index {node.index} is not between 1 and {count}")
     return ranges
 
 

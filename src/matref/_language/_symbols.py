@@ -47,6 +47,8 @@ class SymbolsMixin:
         decl = self.decls.get(name)
         if name in self.indices:
             return Num(float(self.indices[name]), str(self.indices[name]))
+        if name in self.free_indices:  # the letter itself, in a sum's terms written once (never evaluated)
+            return self._node(Var(name, text), SCALAR)
         if decl is None:
             if name == "I" or (name.startswith("I_") and "I" not in self.decls):
                 c = Const("I")

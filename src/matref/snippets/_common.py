@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from .._errors import Unsupported
-from .._functions import ELEMENTWISE, FUNCTIONS, SCALAR_VALUED, Code
+from .._functions import DECOMPOSITION, ELEMENTWISE, FUNCTIONS, SCALAR_VALUED, Code, helper_code
 from .._language import Identity, parse_identity
 from .._shapes import Dim, kind
 from .._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Inverse, Mul,
@@ -61,7 +61,9 @@ def fill(code: Code, node: Call, a: _Code, dim, xp: str, rank: int = 2) -> _Code
     if code.binds == "argument":
         return a
     n = dim(node.arg.shape[0]) if "{n}" in code.text else ""
-    text = code.text.format(a=a.text, a_atom=a.wrap(P_ATOM), xp=xp, n=n, fn=node.fn)
+    # the index: a letter the script defines (0-based), or the written 1-based number made 0-based
+    i = node.index if isinstance(node.index, str) else "" if node.index is None else str(node.index - 1)
+    text = code.text.format(a=a.text, a_atom=a.wrap(P_ATOM), xp=xp, n=n, fn=node.fn, i=i)
     return _Code(text, P_MUL if code.binds == "product" else P_ATOM, rank)
 
 
@@ -105,6 +107,11 @@ class _Gen:
                 return _Code(bound["fn:" + node.name])
             arg = self.expr(node.arg, bound)
             return _Code(f"{_ident(node.name)}({arg.text})", rank=0 if kind(node.shape) == "scalar" else 2)
+        if isinstance(node, Entry):  # X_{ij}, c_i: one entry of a 2-D array (a written number is 1-based)
+            at = [str(i - 1) if isinstance(i, int) else i for i in node.indices]
+            if len(at) == 1:
+                at = [at[0], "0"] if node.var.shape[1].is_one else ["0", at[0]]
+            return _Code(f"{self.expr(node.var, bound).wrap(P_ATOM)}[{at[0]}, {at[1]}]", rank=0)
         if isinstance(node, Unit):  # J^{ij}: 1 at (i, j), 0 elsewhere
             (i, j), (r, c) = node.indices, (self.dim(node.shape[0]), self.dim(node.shape[1]))
             return _Code(f"{xp}.outer({xp}.eye({r})[{i}], {xp}.eye({c})[{j}])")
@@ -159,6 +166,8 @@ class _Gen:
             a = self.expr(node.x, bound)
             if node.p == "2" and kind(node.x.shape) == "matrix":
                 return _Code(f"{xp}.linalg.norm({a.text}, 2)", rank=0)
+            if node.p == "*":
+                return _Code(f'{xp}.linalg.norm({a.text}, "nuc")', rank=0)
             if node.p == "1":
                 return _Code(f"{xp}.linalg.norm({a.text}, 1)" if kind(node.x.shape) == "matrix"
                              else f"{xp}.abs({a.text}).sum()", rank=0)
@@ -179,6 +188,11 @@ class _Gen:
             raise UnsupportedNode(f"the function {node.fn!r}", self.dialect)
         # A scalar-valued function gives a 0-d scalar; an elementwise one keeps its argument's rank.
         rank = 0 if record.kind == SCALAR_VALUED else a.rank if record.kind == ELEMENTWISE else 2
+        if record.kind == DECOMPOSITION and kind(node.shape) == "scalar":  # \lambda_i(X), \sigma_i(X)
+            rank = 0
+        helper = code.for_argument(kind(node.arg.shape)).helper
+        if helper:
+            self.helpers.add(helper_code(helper, xp))
         return fill(code, node, a, self.dim, xp, rank)
 
     # ----- derivatives (JAX only) -----------------------------------------------------------------

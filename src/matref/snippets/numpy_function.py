@@ -23,13 +23,14 @@ from dataclasses import dataclass, field
 import jax.numpy as jnp
 import numpy as np
 
-from .._functions import FUNCTIONS, Code
-from .._language import Identity, parse_identity
+from .._functions import FUNCTIONS, HELPERS as FUNCTION_HELPERS, Code, helper_code
+from .._language import Identity, parse_identity, sides_at
+from .._language._sizes import _constant
 from .._numeric import Ctx, concrete, evaluate
 from .._program import Program
 from .._shapes import Dim, kind
 from .._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Inverse, Mul,
-                     Node, Norm, Num, Power, Transpose, Unit, Var)
+                     Node, Norm, Num, Power, Size, Transpose, Unit, Var)
 from ._common import P_ADD, P_ATOM, P_MUL, P_POW, P_UNARY, UnsupportedNode, _Code, _Gen, _ident, _inputs, fill
 from ._dialect import Dialect, SnippetFailed, execute
 
@@ -52,6 +53,7 @@ HELPERS = {
     """1 / (1 + exp(-t)) as exp(-log(1 + exp(-t))): no overflow, full precision for both signs of t."""
     return np.exp(-np.logaddexp(0, -t))''',
 }
+HELPERS.update({name: helper_code(name, "np") for name in FUNCTION_HELPERS})  # eigenvector, ...
 
 
 class _NoFunction(Exception):
@@ -165,13 +167,18 @@ class _Gen1(_Gen):
         if id(node) in self.subst:
             return _Code(self.subst[id(node)])
         form = _form(node)
-        if isinstance(node, (Deriv, Hessian, Differential, FnValue, Entry)):
+        if isinstance(node, (Deriv, Hessian, Differential, FnValue)):
             raise _NoFunction(type(node).__name__)
+        if isinstance(node, Entry):  # X_{ij}, c_i (a written number is 1-based; vectors are 1-D here)
+            at = ", ".join(str(i - 1) if isinstance(i, int) else i for i in node.indices)
+            return _Code(f"{self.expr(node.var, bound).wrap(P_ATOM)}[{at}]")
         if isinstance(node, Var):
             return _Code(_ident(node.name))
         if isinstance(node, Num):
             v = node.value
             return _Code(str(int(v)) if v == int(v) else repr(v))
+        if isinstance(node, Size):  # the n of 1/n: read off an argument's shape like every size
+            return _Code(self.dim(Dim(1, (node.name,))))
         if isinstance(node, Const):
             if node.which == "pi":
                 return _Code("np.pi")
@@ -187,6 +194,8 @@ class _Gen1(_Gen):
                 return _Code(f"np.outer(np.eye({self.dim(node.shape[0])})[{i}], np.eye({self.dim(node.shape[1])})[{j}])")
             return _Code(f"np.eye({self.dim(node.shape[0] if form == 'col' else node.shape[1])})"
                          f"[{i if form == 'col' else j}]")
+        if isinstance(node, Add) and node.over is not None and node.over.sized:
+            return self.summation(node)
         if isinstance(node, Add):
             parts = []
             plain = any(not _is_ones(t) for _, t in node.terms)  # then all-ones terms broadcast as 1
@@ -222,11 +231,39 @@ class _Gen1(_Gen):
             return self.call(node, bound)
         if isinstance(node, Norm):
             a = self.expr(node.x, bound)
-            order = {"2": ", 2" if _form(node.x) == "matrix" else "", "1": ", 1", "F": ""}.get(node.p)
+            order = {"2": ", 2" if _form(node.x) == "matrix" else "", "1": ", 1", "F": "", "*": ', "nuc"'}.get(node.p)
             if order is None:
                 raise UnsupportedNode(f"the norm ‖·‖_{node.p}", self.dialect)
             return _Code(f"np.linalg.norm({a.text}{order})")
         raise UnsupportedNode(f"the node {type(node).__name__}", self.dialect)
+
+    def summation(self, node: Add) -> _Code:
+        """A sum up to a size as Python's sum over a range, so that the function serves every size.
+        The index letter is 0-based in the code (as an indexed function's index is); where the terms
+        use it as a number it is written (i + 1)."""
+        o = node.over
+        if o.body is None:
+            raise _NoFunction("a sum up to a size whose terms need the index as a number")
+        for n in o.body.walk():
+            if isinstance(n, Var) and n.name == o.index:
+                self.subst[id(n)] = f"({o.index} + 1)"
+        body = self.expr(o.body, {})
+        first = _constant(o.lower)
+        lower = str(int(first) - 1) if first is not None else f"{self.bound(o.lower)} - 1"
+        return _Code(f"sum({body.text} for {o.index} in range({lower}, {self.bound(o.upper)}))")
+
+    def bound(self, node: Node) -> str:
+        """A sum's bound (numbers and sizes) as code."""
+        if _constant(node) is not None:
+            return str(int(_constant(node)))
+        if isinstance(node, Size):
+            return self.dim(Dim(1, (node.name,)))
+        if isinstance(node, Add):
+            text = " ".join(("- " if s < 0 else "+ ") + self.bound(t) for s, t in node.terms)
+            return "(" + text.removeprefix("+ ") + ")"
+        if isinstance(node, Mul):
+            return "(" + " * ".join(self.bound(f) for f in node.factors) + ")"
+        raise UnsupportedNode(f"the bound {type(node).__name__} of a sum", self.dialect)
 
     def product(self, node: Mul) -> _Code:
         """A chain of factors with `@`, `*` (a scalar factor) or `np.outer` (column times row)."""
@@ -504,7 +541,8 @@ def draw(ident: Identity, seed: int, sizes: dict[str, int], scale: float = 1.0) 
         raise ValueError("the identity makes no function")
     lhs, rhs = plan
     data, _ = execute(_inputs_script(ident, seed, sizes), "inputs")
-    data["reference"] = _reference(ident, lhs, data, sizes)
+    # the derivative side at these sizes (a sum up to a size has as many terms as they say)
+    data["reference"] = _reference(ident, sides_at(ident, sizes)[0], data, sizes)
     args = []
     for p in _parameters(ident, lhs, rhs):
         if p in ident.indices:
