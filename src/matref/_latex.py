@@ -50,6 +50,11 @@ def _wrt(node: Node, transposed: bool = False) -> str:
     return text
 
 
+def _conjugate(node: Node) -> Node | None:
+    """The argument of a conjugate, else None."""
+    return node.arg if isinstance(node, Call) and node.fn == "conj" else None
+
+
 def latex(node: Node) -> str:
     """The LaTeX of a typed tree."""
     if isinstance(node, Var):
@@ -67,7 +72,7 @@ def latex(node: Node) -> str:
     if isinstance(node, Unit):
         return f"J^{{{''.join(node.indices)}}}"
     if isinstance(node, Const):
-        return {"I": "I", "0": "0", "1": r"\mathbf{1}", "pi": r"\pi"}[node.which]
+        return {"I": "I", "0": "0", "1": r"\mathbf{1}", "pi": r"\pi", "i": "i"}[node.which]
     if isinstance(node, Add):
         out = []
         for i, (sign, term) in enumerate(node.terms):
@@ -92,6 +97,11 @@ def latex(node: Node) -> str:
         op = r"\otimes" if node.op == "kron" else r"\odot"
         return f"{wrap(node.left, PRODUCT)} {op} {wrap(node.right, PRODUCT)}"
     if isinstance(node, Transpose):
+        if _conjugate(node.x) is not None:  # the conjugate transpose
+            inner = _conjugate(node.x)
+            if isinstance(inner, Inverse):
+                return _base(inner.x) + "^{-H}"
+            return _base(inner) + "^H"
         if isinstance(node.x, Inverse):
             return _base(node.x.x) + "^{-T}"
         return _base(node.x) + "^T"
@@ -104,6 +114,9 @@ def latex(node: Node) -> str:
     if isinstance(node, Div):
         return rf"\frac{{{latex(node.num)}}}{{{latex(node.den)}}}"
     if isinstance(node, Call):
+        if node.fn == "conj" and isinstance(node.arg, Transpose):  # conj(Xᵀ) = X^H
+            t = Transpose(Call("conj", node.arg.x))
+            return latex(t)
         return FUNCTIONS[node.fn].render(latex(node.arg))
     if isinstance(node, Norm):
         sub = "_F" if node.p == "F" else f"_{node.p}"
