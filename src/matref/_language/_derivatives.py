@@ -14,7 +14,7 @@ from .._errors import CannotCheck, ShapeClash, UndeclaredSymbol, Unsupported
 from .._functions import RESHAPING, WORDS, of_kind
 from .._latex import latex
 from .._shapes import Dim, Shape, kind, show
-from .._tree import Deriv, Div, Hessian, Node, Var
+from .._tree import Call, Deriv, Div, Hessian, Node, Var
 from ._syntax_tree import TRANSPOSE_MARKS, _inner, _is_paren, _order, _scripts_after_name, _single_product, _text
 
 
@@ -277,6 +277,9 @@ class DerivativesMixin:
         if not arg_items:
             raise CannotCheck(r"write the gradient as \nabla_x f")
         node, flip, power, used = self.wrt(arg_items[0], arg_items[1:])
+        if isinstance(node, Call) and node.fn in ("conj", "real", "imag"):
+            raise CannotCheck(rf"write the gradient by the complex variable itself: \nabla_z f is the complex gradient "
+                              rf"2 \partial f / \partial \bar{{z}}; for the other Wirtinger derivative write \frac{{\partial f}}{{\partial {latex(node)}}}")
         if sups and _text(sups[0].children[0]) != "2":
             raise CannotCheck(r"only \nabla^2 (the Hessian) is understood")
 

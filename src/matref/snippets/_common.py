@@ -116,6 +116,8 @@ class _Gen:
                 return _Code(f"{xp}.eye({self.dim(node.shape[0])})")
             if node.which == "pi":
                 return _Code(f"{xp}.pi", rank=0)
+            if node.which == "i":
+                return _Code("1j", rank=0)
             return _Code(f"{xp}.{'ones' if node.which == '1' else 'zeros'}({self.shape(node)})")
         if isinstance(node, Add):
             parts, rank = [], 0
@@ -219,6 +221,8 @@ class _Gen:
         return name
 
     def derivative(self, node: Deriv, bound) -> _Code:
+        if _complex_variable(self.ident, node.wrt):
+            return self.wirtinger(node, bound)
         param, start, inner = self._variable(node.wrt, bound)
         fk, xk = kind(node.f.shape), kind(node.wrt.shape)
         den = node.layout == "denominator"
@@ -233,6 +237,29 @@ class _Gen:
         m = self.dim(node.f.shape[0] if node.f.shape[1].is_one else node.f.shape[1])
         n = self.dim(node.wrt.shape[0] if node.wrt.shape[1].is_one else node.wrt.shape[1])
         text = f"{jac}.reshape({m}, {n})"  # entry (i, j) = ∂f_i/∂x_j
+        return _Code(text + ".T" if den else text)
+
+    def wirtinger(self, node: Deriv, bound) -> _Code:
+        """A derivative by a complex variable z (or z̄): from the partials by its real and imaginary
+        parts, with the helper WIRTINGER."""
+        conj = isinstance(node.wrt, Call) and node.wrt.fn == "conj"
+        var = node.wrt.arg if conj else node.wrt
+        if not isinstance(var, Var):
+            raise UnsupportedNode(f"a derivative by {type(var).__name__} of a complex variable", self.dialect)
+        param, start, inner = self._variable(var, bound)
+        self.helpers.add(WIRTINGER)
+        fn = self._function(node.f, param, inner, scalar=kind(node.f.shape) == "scalar")
+        which = "gradient" if node.written.startswith("nabla") else "conj" if conj else "z"
+        jac = f'wirtinger({fn}, {start}, "{which}")'
+        fk, xk = kind(node.f.shape), kind(node.wrt.shape)
+        den = node.layout == "denominator"
+        if fk == "scalar":
+            return _Code(jac if den else jac + ".T", rank=0 if xk == "scalar" else 2)
+        if xk == "scalar":
+            return _Code(jac if fk == "matrix" or not den else jac + ".T")
+        m = self.dim(node.f.shape[0] if node.f.shape[1].is_one else node.f.shape[1])
+        n = self.dim(node.wrt.shape[0] if node.wrt.shape[1].is_one else node.wrt.shape[1])
+        text = f"{jac}.reshape({m}, {n})"  # entry (i, j) = ∂f_i/∂z_j
         return _Code(text + ".T" if den else text)
 
     def hessian(self, node: Hessian, bound) -> _Code:
@@ -259,6 +286,38 @@ class _Gen:
         tang = ", ".join(f"d{_ident(v)}" for v in names)
         comma = "," if len(names) == 1 else ""
         return _Code(f"jax.jvp(lambda {params}: {body}, ({prim}{comma}), ({tang}{comma}))[1]")
+
+
+WIRTINGER = '''def wirtinger(f, z, which="z"):
+    """∂f/∂z = (∂f/∂x - i ∂f/∂y) / 2 at z = x + iy ("z"), ∂f/∂z̄ = (∂f/∂x + i ∂f/∂y) / 2 ("conj"),
+    or the complex gradient ∂f/∂x + i ∂f/∂y ("gradient"): from forward derivatives by the real
+    and imaginary parts, not from JAX's own complex convention."""
+    jx, jy = jax.jacfwd(lambda x, y: f(x + 1j * y), argnums=(0, 1))(jnp.real(z), jnp.imag(z))
+    return {"z": (jx - 1j * jy) / 2, "conj": (jx + 1j * jy) / 2, "gradient": jx + 1j * jy}[which]'''
+
+
+def _complex_variable(ident: Identity, wrt: Node) -> bool:
+    v = wrt.arg if isinstance(wrt, Call) and wrt.fn == "conj" else wrt
+    return isinstance(v, Var) and "complex" in ident.decls[v.name].props
+
+
+def _complex_lines(v: str, r: str, c: str, k: str, props) -> list[str]:
+    """Lines drawing a complex input (a standard complex Gaussian, then the declared structure)."""
+    gauss = lambda shape: f"(rng.standard_normal({shape}) + 1j * rng.standard_normal({shape})) / np.sqrt(2)"  # noqa: E731
+    if k == "scalar":
+        return [f"{v} = complex({gauss('()')})"]
+    if k == "vector":
+        return [f"{v} = {gauss(f'({r}, {c})')}"] + ([f"{v} /= np.linalg.norm({v})"] if "unit" in props else [])
+    lines = [f"{v} = {gauss(f'({r}, {c})')}"]
+    if "unitary" in props:
+        lines.append(f"{v}, _ = np.linalg.qr({v})  # unitary")
+    elif "diagonal" in props:
+        lines.append(f"{v} = np.diag(np.diag({v}))")
+    elif props & {"hpd", "hpsd"}:
+        lines.append(f"{v} = {v} @ {v}.conj().T + {r} * np.eye({r})  # Hermitian positive definite")
+    elif "hermitian" in props:
+        lines.append(f"{v} = {v} + {v}.conj().T  # Hermitian")
+    return lines
 
 
 def _varying(ident: Identity) -> list[str]:
@@ -293,7 +352,9 @@ def _inputs(ident: Identity, xp: str = "jnp", sizes: dict[str, int] | None = Non
         v, props = _ident(name), d.props
         r, c = gen.dim(d.shape[0]), gen.dim(d.shape[1])
         k = kind(d.shape)
-        if k == "scalar":
+        if "complex" in props:
+            lines += _complex_lines(v, r, c, k, props)
+        elif k == "scalar":
             lines.append(f"{v} = rng.uniform(0.5, 2.0)" if "positive" in props else f"{v} = rng.standard_normal()")
         elif k == "vector":
             if "positive" in props:
@@ -319,6 +380,9 @@ def _inputs(ident: Identity, xp: str = "jnp", sizes: dict[str, int] | None = Non
             lines.append(f"{v} = rng.standard_normal(({r}, {c}))")
     for name in _varying(ident):
         v = _ident(name)
+        if "complex" in ident.decls[name].props:  # a complex direction
+            lines.append(f"d{v} = (rng.standard_normal(np.shape({v})) + 1j * rng.standard_normal(np.shape({v}))) / np.sqrt(2)")
+            continue
         lines.append(f"d{v} = rng.standard_normal({v}.shape) if np.ndim({v}) else rng.standard_normal()"
                      if kind(ident.decls[name].shape) == "scalar" else f"d{v} = rng.standard_normal({v}.shape)")
     for name in fns:
