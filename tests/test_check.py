@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 import matref
@@ -227,3 +228,47 @@ def test_each_dimension_letter_gets_a_distinct_size_other_than_1():
     ident = matref.parse_identity(r"A B C = A B C", rf"A \in {R}^{{m \times n}}, B \in {R}^{{n \times p}}, C \in {R}^{{p \times q}}")
     sizes = list(ident.sizes.values())
     assert len(set(sizes)) == len(sizes) == 4 and 1 not in sizes
+
+
+# ----- what jax.grad returns for complex inputs (the Conventions page states it; checked here) -----
+
+def _complex_functions():
+    import jax.numpy as jnp
+    return [lambda z: jnp.real(z * jnp.conj(z)), lambda z: jnp.real(z ** 2 * jnp.conj(z) * (1 + 2j)),
+            lambda z: jnp.abs(jnp.exp(z) - 1j) ** 2, lambda z: jnp.imag(jnp.sin(z) * jnp.conj(z))]
+
+
+@pytest.mark.parametrize("k", range(4))
+@pytest.mark.parametrize("z", [3 + 4j, -0.3 + 0.7j, 1.5 - 0.2j])
+def test_jax_grad_of_a_real_function_of_a_complex_variable_is_twice_the_wirtinger_derivative(k, z):
+    """jax.grad(f)(z) = ∂f/∂x − i ∂f/∂y = 2 ∂f/∂z, the conjugate of the complex gradient 2 ∂f/∂z̄
+    that matref's ∇ gives (its Wirtinger derivatives come from the real and imaginary partials)."""
+    import jax
+    import jax.numpy as jnp
+    from matref._numeric import _wirtinger
+
+    f = _complex_functions()[k]
+    z0 = jnp.asarray([[z]])
+    g = lambda v: (f(v[0, 0]).reshape(1, 1), f(v[0, 0]).reshape(1, 1))  # noqa: E731 - matref's form: value, aux
+    dz = complex(_wirtinger(g, z0)[0][0, 0, 0, 0])
+    gradient = complex(_wirtinger(g, z0, gradient=True)[0][0, 0, 0, 0])
+    jax_grad = complex(jax.grad(f)(jnp.asarray(z)))
+    assert np.isclose(jax_grad, 2 * dz, rtol=1e-12)
+    assert np.isclose(jax_grad, np.conj(gradient), rtol=1e-12)
+    assert not np.isclose(jax_grad, gradient, rtol=1e-6)  # genuinely the conjugate, not the same number
+    h = 1e-6  # central differences by the real and imaginary parts agree with both to ~1e-9
+    dx = (float(f(z + h)) - float(f(z - h))) / (2 * h)
+    dy = (float(f(z + 1j * h)) - float(f(z - 1j * h))) / (2 * h)
+    assert np.isclose(gradient, dx + 1j * dy, rtol=1e-6)
+
+
+def test_jax_grad_of_a_holomorphic_function_is_its_complex_derivative():
+    import jax
+    import jax.numpy as jnp
+
+    f = lambda z: jnp.exp(z) * z ** 3  # noqa: E731
+    z = 0.4 - 1.1j
+    got = complex(jax.grad(f, holomorphic=True)(jnp.asarray(z)))
+    assert np.isclose(got, complex(np.exp(z) * (z ** 3 + 3 * z ** 2)), rtol=1e-12)
+    with pytest.raises(TypeError):  # a complex output without holomorphic=True is refused, not guessed
+        jax.grad(f)(jnp.asarray(z))
