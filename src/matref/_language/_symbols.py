@@ -57,8 +57,8 @@ class SymbolsMixin:
                 return Const("pi")
             if name == "e":  # Euler's number; e^{x} is read by `power`
                 return self._node(Const("e"), SCALAR)
-            if name == "i" and any("complex" in d.props for d in self.decls.values()):
-                return self._node(Const("i"), SCALAR)  # the imaginary unit, where complex values are declared
+            if name == "i":  # undeclared and not an index: the imaginary unit
+                return self._node(Const("i"), SCALAR)
             if name in self.dimension_letters:  # the n of 1/n when x is in R^n: the size drawn
                 return self._node(Size(name), SCALAR)
             entry = self.entry(key)

@@ -197,6 +197,10 @@ class _Gen:
             at = ", ".join(wrt.indices) if len(wrt.indices) == 2 else \
                 (f"{wrt.indices[0]}, 0" if wrt.var.shape[1].is_one else f"0, {wrt.indices[0]}")
             return "v", f"{X}[{at}]", {**bound, wrt.var.name: f"jnp.asarray({X}).at[{at}].set(v)"}
+        if wrt.fn in ("real", "imag"):  # by the real (imaginary) part: the other part stays
+            X = bound.get(wrt.arg.name, _ident(wrt.arg.name))
+            rebuilt = f"(v + 1j * jnp.imag({X}))" if wrt.fn == "real" else f"(jnp.real({X}) + 1j * v)"
+            return "v", f"jnp.{wrt.fn}({X})", {**bound, wrt.arg.name: rebuilt}
         x = wrt.arg  # vec(X), vech(X) or diag(X)
         r, c = self.dim(x.shape[0]), self.dim(x.shape[1])
         start = self.expr(wrt, bound).text
@@ -228,7 +232,9 @@ class _Gen:
         den = node.layout == "denominator"
         if fk == "scalar":
             fn = self._function(node.f, param, inner, scalar=True)
-            text = f"jax.grad({fn})({start})"
+            # jax.grad needs a real value; a complex one (a complex identity) takes the forward Jacobian
+            complex_values = any("complex" in d.props for d in self.ident.decls.values())
+            text = f"jax.{'jacfwd' if complex_values else 'grad'}({fn})({start})"
             return _Code(text if den else text + ".T", rank=0 if xk == "scalar" else 2)
         fn = self._function(node.f, param, inner, scalar=False)
         jac = f"jax.jacobian({fn})({start})"
