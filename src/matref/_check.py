@@ -94,7 +94,9 @@ def _plan(ident: Identity, sizes: dict, indices: dict, used: set[str]) -> _Plan:
         if isinstance(n, FnValue):
             d = decls[n.name]
             din, dout = concrete(d.domain, sizes), concrete(d.shape, sizes)
-            functions[n.name] = (din[0] * din[1], dout[0] * dout[1])
+            # a complex side counts twice: the map works on real and imaginary parts (see `_numeric`)
+            functions[n.name] = (din[0] * din[1] * (2 if "complex-domain" in d.props else 1),
+                                 dout[0] * dout[1] * (2 if "complex-codomain" in d.props else 1))
     return _Plan(sizes, variables, functions, indices)
 
 

@@ -186,11 +186,12 @@ def parse_where(text: str) -> dict[str, Decl]:
         elif d.data == "decl_fn":
             dom, dom_props = _space(d.children[2], text)
             cod, cod_props = _space(d.children[4], text)
-            if "complex" in dom_props | cod_props:
-                # a random holomorphic stand-in would hide every missing ∂/∂z̄ term of a chain rule
-                raise Unsupported(f"{text}: function symbols with complex values are not supported yet")
+            # A complex function symbol stands for a smooth function of the real and imaginary parts of its
+            # argument, not a holomorphic one (which would hide every missing ∂/∂z̄ term of a chain rule).
+            fn_props = frozenset({"complex-domain"} if "complex" in dom_props else set()) \
+                | frozenset({"complex-codomain"} if "complex" in cod_props else set())
             for name, latex in names(d.children[0]):
-                add(Decl(name, latex, "fn", shape=cod, domain=dom))
+                add(Decl(name, latex, "fn", shape=cod, domain=dom, props=fn_props))
         elif d.data == "decl_const":
             (name, latex), = names(Tree("names", [d.children[0]]))
             value = float(d.children[2].value)

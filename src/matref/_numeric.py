@@ -113,7 +113,13 @@ def _eval(node: Node, ctx: Ctx):  # noqa: C901 - one case per node type reads be
             return ctx.overrides[node.name]
         z = vec(evaluate(node.arg, ctx))
         L, C, W, c = ctx.fns[node.name]
-        return unvec(L @ z + C @ jnp.tanh(W @ z) + c, shape)
+        if L.shape[1] == 2 * z.shape[0]:  # a complex domain: a smooth map of the real and imaginary parts
+            z = jnp.concatenate([jnp.real(z), jnp.imag(z)])
+        out = L @ z + C @ jnp.tanh(W @ z) + c
+        if out.shape[0] == 2 * shape[0] * shape[1]:  # a complex codomain: the first half real, the second imaginary
+            half = shape[0] * shape[1]
+            out = out[:half] + 1j * out[half:]
+        return unvec(out, shape)
     if isinstance(node, Num):
         return jnp.full((1, 1), node.value, dtype=jnp.float64)
     if isinstance(node, Size):
@@ -202,6 +208,9 @@ def _variable(wrt: Node, ctx: Ctx):
         # z̄ as the variable: z = conj(v), so the Wirtinger ∂/∂v is ∂/∂z̄ (see `_wirtinger`)
         x = ctx.values[wrt.arg.name]
         return jnp.conj(x), lambda v: ctx.with_values(**{wrt.arg.name: jnp.conj(v)})
+    if isinstance(wrt, Call) and wrt.fn == "conj" and isinstance(wrt.arg, FnValue):  # ∂g/∂ū, u a function symbol
+        start = evaluate(wrt.arg, replace(ctx, tape=None))
+        return jnp.conj(start), lambda v: replace(ctx, overrides={**ctx.overrides, wrt.arg.name: jnp.conj(v)}, tape=None)
     if isinstance(wrt, Call) and wrt.fn in ("real", "imag") and isinstance(wrt.arg, Var):
         x = ctx.values[wrt.arg.name]
         if wrt.fn == "real":

@@ -14,7 +14,7 @@ from .._errors import CannotCheck, ShapeClash, UndeclaredSymbol, Unsupported
 from .._functions import RESHAPING, WORDS, of_kind
 from .._latex import latex
 from .._shapes import Dim, Shape, kind, show
-from .._tree import Call, Deriv, Div, Hessian, Node, Var
+from .._tree import Call, Deriv, Div, FnValue, Hessian, Node, Var
 from ._syntax_tree import TRANSPOSE_MARKS, _inner, _is_paren, _order, _scripts_after_name, _single_product, _text
 
 
@@ -63,8 +63,10 @@ class DerivativesMixin:
 
     def complex_variable(self, v: Node) -> bool:
         """Whether a variable of differentiation is complex (z, \bar{z}, Z_{ij}, vec(Z))."""
-        while not isinstance(v, Var) and v.children():
+        while not isinstance(v, (Var, FnValue)) and v.children():
             v = v.children()[0]
+        if isinstance(v, FnValue):
+            return "complex-codomain" in self.decls[v.name].props
         return isinstance(v, Var) and "complex" in self.decls[v.name].props
 
     def wrt(self, item: Tree, following: list[Tree]) -> tuple[Node, bool, int, int]:
@@ -87,7 +89,7 @@ class DerivativesMixin:
             return self.call(parts, x), flip, power, 2
         if atom.data == "conj":  # \partial \bar{z}: the Wirtinger derivative holding z fixed
             x = self.atom(atom).arg
-            if not isinstance(x, Var) or "complex" not in self.decls[x.name].props:
+            if not isinstance(x, (Var, FnValue)) or not self.complex_variable(x):
                 raise CannotCheck(rf"'{self.src(item)}': only the conjugate of a declared complex variable can be "
                                   "differentiated by")
             flip, power = self._wrt_scripts(item.children[1:])

@@ -250,7 +250,7 @@ class _Gen:
         parts, with the helper WIRTINGER."""
         conj = isinstance(node.wrt, Call) and node.wrt.fn == "conj"
         var = node.wrt.arg if conj else node.wrt
-        if not isinstance(var, Var):
+        if not isinstance(var, (Var, FnValue, Entry)):
             raise UnsupportedNode(f"a derivative by {type(var).__name__} of a complex variable", self.dialect)
         param, start, inner = self._variable(var, bound)
         self.helpers.add(WIRTINGER)
@@ -304,6 +304,10 @@ WIRTINGER = '''def wirtinger(f, z, which="z"):
 
 def _complex_variable(ident: Identity, wrt: Node) -> bool:
     v = wrt.arg if isinstance(wrt, Call) and wrt.fn == "conj" else wrt
+    if isinstance(v, FnValue):
+        return "complex-codomain" in ident.decls[v.name].props
+    if isinstance(v, Entry):
+        v = v.var
     return isinstance(v, Var) and "complex" in ident.decls[v.name].props
 
 
@@ -394,10 +398,13 @@ def _inputs(ident: Identity, xp: str = "jnp", sizes: dict[str, int] | None = Non
     for name in fns:
         d = ident.decls[name]
         v = _ident(name)
-        din, dout = gen.dim(d.domain[0] * d.domain[1]), gen.dim(d.shape[0] * d.shape[1])
+        cin, cout = "complex-domain" in d.props, "complex-codomain" in d.props
+        din = gen.dim(d.domain[0] * d.domain[1] * Dim(2 if cin else 1))
+        dout = gen.dim(d.shape[0] * d.shape[1] * Dim(2 if cout else 1))
         lines.append("")
         lines.append("")
-        lines.append(f"# {v}: a random smooth map standing in for any differentiable function")
+        lines.append(f"# {v}: a random smooth map standing in for any differentiable function"
+                     + (" (of the real and imaginary parts: not holomorphic)" if cin or cout else ""))
         lines.append(f"L_{v}, C_{v} = rng.standard_normal(({dout}, {din})), rng.standard_normal(({dout}, 3))")
         lines.append(f"W_{v}, c_{v} = rng.standard_normal((3, {din})), rng.standard_normal(({dout}, 1))")
         lines.append("")
@@ -408,7 +415,13 @@ def _inputs(ident: Identity, xp: str = "jnp", sizes: dict[str, int] | None = Non
             lines.append(f"    z = {xp}.reshape(z, (1, 1))")
         elif not d.domain[1].is_one:
             lines.append("    z = z.T.reshape(-1, 1)  # vec")
+        if cin:
+            lines.append(f"    z = {xp}.concatenate([{xp}.real(z), {xp}.imag(z)])")
         out = f"L_{v} @ {arg} + C_{v} @ {xp}.tanh(W_{v} @ {arg}) + c_{v}"
+        if cout:
+            half = gen.dim(d.shape[0] * d.shape[1])
+            lines.append(f"    w = {out}")
+            out = f"w[:{half}] + 1j * w[{half}:]"
         if not d.shape[1].is_one:
             out = f"({out}).reshape({gen.dim(d.shape[1])}, {gen.dim(d.shape[0])}).T"
         elif kind(d.shape) == "scalar":
