@@ -54,7 +54,26 @@ TRUE = [
      rf"A \in {R}^{{n \times n}}, X \in \mathbb{{S}}^{{n}}", "denominator"),
 ]
 
+C = r"\mathbb{C}"
+# Complex identities: Wirtinger derivatives, conjugate transposes, Hermitian and unitary inputs.
+TRUE += [
+    (r"\frac{\partial \operatorname{tr}(Z^H Z)}{\partial Z} = \overline{Z}", rf"Z \in {C}^{{m \times n}}", "denominator"),
+    (r"\frac{\partial \operatorname{tr}(Z^H Z)}{\partial \bar{Z}} = Z^T", rf"Z \in {C}^{{m \times n}}", "numerator"),
+    (r"\frac{\partial \det(Z)}{\partial Z} = \det(Z) Z^{-T}", rf"Z \in {C}^{{n \times n}}", "denominator"),
+    (r"\frac{\partial x^H A x}{\partial \bar{x}} = A x", rf"x \in {C}^{{n}}, A \in {C}^{{n \times n}}", "denominator"),
+    (r"\nabla_x \|A x - b\|^{2} = 2 A^H (A x - b)", rf"x \in {C}^{{n}}, A \in {C}^{{m \times n}}, b \in {C}^{{m}}", "numerator"),
+    (r"\partial (Z^H A Z) = (\partial Z)^H A Z + Z^H A \partial Z", rf"Z \in {C}^{{n \times m}}, A \in {C}^{{n \times n}} \text{{ constant}}", "denominator"),
+    (r"\frac{\partial \log \det A}{\partial A} = \overline{A^{-1}}", r"A \in \mathbb{H}^{n}_{++}", "denominator"),
+    (r"(U x)^H U y = x^H y", rf"x, y \in {C}^{{n}}, U \in {C}^{{n \times n}} \text{{ unitary}}", "denominator"),
+]
+
 FALSE = [
+    # complex: a dropped conjugate, H for T, the other Wirtinger derivative, JAX's convention for the gradient
+    (r"\frac{\partial \operatorname{tr}(Z^H Z)}{\partial Z} = Z", rf"Z \in {C}^{{m \times n}}", "denominator"),
+    (r"\frac{\partial \det(Z)}{\partial Z} = \det(Z) Z^{-H}", rf"Z \in {C}^{{n \times n}}", "denominator"),
+    (r"\frac{\partial x^H A x}{\partial x} = A x", rf"x \in {C}^{{n}}, A \in \mathbb{{H}}^{{n}}", "denominator"),
+    (r"\nabla_x \|A x - b\|^{2} = 2 A^T \overline{(A x - b)}", rf"x \in {C}^{{n}}, A \in {C}^{{m \times n}}, b \in {C}^{{m}}", "denominator"),
+    (r"(U x)^T U y = x^T y", rf"x, y \in {C}^{{n}}, U \in {C}^{{n \times n}} \text{{ unitary}}", "denominator"),
     # missing factor 2 / wrong scale
     (r"\frac{\partial x^T x}{\partial x} = x", rf"x \in {R}^{{n}}", "denominator"),
     # A instead of A^T at non-symmetric inputs
