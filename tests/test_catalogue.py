@@ -366,6 +366,16 @@ def test_every_cited_cookbook_equation_exists_in_its_chapter():
                 assert cookbook_section(int(sec.group(2)))["number"] == sec.group(1), f"{e.id}: {s}"
 
 
+def test_every_cookbook_chapter_4_equation_is_cited():
+    # Chapter 4 (Complex Matrices) is covered whole: each of (225)-(259) is cited by an entry of the complex family.
+    from matref._coverage import COOKBOOK_SOURCE, cookbook_chapter
+    cited = {int(m.group(1)) for e in ENTRIES if e.family == "complex" for s in [*e.sources, e.wrong_source or ""]
+             if (m := COOKBOOK_SOURCE.match(s))}
+    chapter = cookbook_chapter(225)
+    assert chapter["number"] == 4 and (chapter["first"], chapter["last"]) == (225, 259)
+    assert set(range(225, 260)) <= cited, sorted(set(range(225, 260)) - cited)
+
+
 def test_cookbook_numbering_anchors():
     # Facts checked against the sources: (13) is tr A = tr A^T (not (12)); (95) is the quotient's second form.
     from matref._coverage import cookbook_chapter, cookbook_section
