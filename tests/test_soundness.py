@@ -470,3 +470,15 @@ def test_complex_function_symbols_are_not_analytic(shape):
             r" + \frac{\partial g(u)}{\partial \bar{u}} \frac{\partial \bar{u}}{\partial z}")
     assert verdict(full, where).holds
     assert verdict(full.split(" + ")[0], where).status == "refuted"
+
+
+@pytest.mark.parametrize("props, test", [
+    ({"hermitian", "diagonal"}, lambda a: np.allclose(a, a.conj().T) and np.allclose(a, np.diag(np.diag(a)))),
+    ({"hpd", "diagonal"}, lambda a: np.allclose(a, np.diag(np.diag(a))) and np.all(np.diag(a).real > 0)
+     and np.allclose(a.imag, 0)),
+    ({"unitary", "diagonal"}, lambda a: np.allclose(a.conj().T @ a, np.eye(4)) and np.allclose(a, np.diag(np.diag(a)))
+     and np.linalg.norm(a.imag) > 0.3),
+    ({"diagonal"}, lambda a: np.allclose(a, np.diag(np.diag(a))) and np.all(np.abs(np.diag(a).imag) > 0.1)),
+])
+def test_complex_structures_combine(props, test):
+    assert all(test(a) for a in _complex_forms(props))

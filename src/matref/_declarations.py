@@ -237,6 +237,8 @@ def _validate(decl: Decl) -> None:
     r, c = decl.shape
     square = {"symmetric", "psd", "spd", "orthogonal", "diagonal", "invertible", "skew", "posdet",
               "unitary", "hermitian", "hpd", "hpsd"} & decl.props
+    if "unitary" in decl.props and decl.props & {"hermitian", "hpd", "hpsd"}:
+        raise CannotCheck(f"{decl.latex}: unitary and Hermitian together are not supported")
     if "complex" in decl.props:
         wrong = sorted(set(REAL_ONLY) & decl.props)
         if wrong:

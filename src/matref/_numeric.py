@@ -376,10 +376,12 @@ def draw_complex(rng: np.random.Generator, shape: tuple[int, int], props: frozen
         v *= 1.0 / np.linalg.norm(v) if "unit" in props else rng.uniform(lo, hi) * math.sqrt(1.0 / n) * 1.5
         return v.reshape(r, c)
     if "unitary" in props:
-        return unitary(rng, r)
+        return np.diag(_phases(rng, r)) if "diagonal" in props else unitary(rng, r)
     s = rng.uniform(lo, hi, r)
-    if "diagonal" in props:
-        return np.diag(s * _phases(rng, r))
+    if "diagonal" in props:  # a Hermitian diagonal matrix is real
+        if props & {"hpd", "hpsd"}:
+            return np.diag(s).astype(complex)
+        return np.diag(s * _signs(rng, r)).astype(complex) if "hermitian" in props else np.diag(s * _phases(rng, r))
     if props & {"hermitian", "hpd", "hpsd"}:
         q = unitary(rng, r)
         if "hpsd" in props and form % 2 == 1:

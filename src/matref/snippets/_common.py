@@ -318,6 +318,11 @@ def _complex_lines(v: str, r: str, c: str, k: str, props) -> list[str]:
         return [f"{v} = complex({gauss('()')})"]
     if k == "vector":
         return [f"{v} = {gauss(f'({r}, {c})')}"] + ([f"{v} /= np.linalg.norm({v})"] if "unit" in props else [])
+    if "diagonal" in props and props & {"unitary", "hermitian", "hpd", "hpsd"}:
+        diagonal = {"unitary": f"np.exp(2j * np.pi * rng.uniform(0, 1, {r}))",  # unit moduli
+                    "hermitian": f"rng.standard_normal({r})"}  # real
+        entries = next((d for p, d in diagonal.items() if p in props), f"rng.uniform(1.0, 2.0, {r})")
+        return [f"{v} = np.diag({entries}).astype(complex)"]
     lines = [f"{v} = {gauss(f'({r}, {c})')}"]
     if "unitary" in props:
         lines.append(f"{v}, _ = np.linalg.qr({v})  # unitary")
