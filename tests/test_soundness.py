@@ -436,6 +436,10 @@ def test_complex_notation_that_would_be_a_guess_is_refused(formula, where, messa
 
 
 COMPLEX_NOTATION = [
+    (r"i^2 = -1", r"i^2 = 1", ""),
+    (r"(1 + i)^2 = 2 i", r"(1 + i)^2 = 2", ""),
+    # a size letter i stays a size (a real number), not the imaginary unit
+    (r"(1 + i)^2 = 1 + 2 i + i^2", r"(1 + i)^2 = 2 i", rf"x \in {C}^{{i}}"),
     (r"|z|^2 = z \bar{z}", r"|z|^2 = z^2", rf"z \in {C}"),
     (r"x^H x = \|x\|^2", r"x^T x = \|x\|^2", rf"x \in {C}^{{n}}"),
     (r"U^H U = I", r"U^T U = I", rf"U \in {C}^{{n \times n}} \text{{ unitary}}"),
