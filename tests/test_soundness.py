@@ -429,6 +429,9 @@ def test_a_complex_differential_varies_along_a_complex_direction():
     (r"X = X", r"X \in \mathbb{R}^{n \times n} \text{ unitary}", "real"),
     (r"\frac{\partial^2 z \bar{z}}{\partial z^2} = 0", rf"z \in {C}", "second derivatives"),
     (r"\nabla_{\bar{z}} z = 0", rf"z \in {C}", "gradient"),
+    # a real function symbol of a complex value would be holomorphic, hiding the ∂/∂ū term of this chain rule
+    (r"\frac{\partial g(u)}{\partial x} = \frac{\partial g(u)}{\partial u} \frac{\partial u}{\partial x}",
+     rf"x \in {C}, u : {R} \to {R}, g : {R} \to {R}", "declare its domain"),
 ])
 def test_complex_notation_that_would_be_a_guess_is_refused(formula, where, message):
     v = verdict(formula, where)

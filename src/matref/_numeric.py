@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import jax.scipy.linalg
 import numpy as np
 
+from ._errors import CannotCheck
 from ._functions import FUNCTIONS
 from ._shapes import Shape, kind
 from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Inverse, Mul,
@@ -115,6 +116,9 @@ def _eval(node: Node, ctx: Ctx):  # noqa: C901 - one case per node type reads be
         L, C, W, c = ctx.fns[node.name]
         if L.shape[1] == 2 * z.shape[0]:  # a complex domain: a smooth map of the real and imaginary parts
             z = jnp.concatenate([jnp.real(z), jnp.imag(z)])
+        elif jnp.iscomplexobj(z):  # the real map would act on z holomorphically, hiding every ∂/∂z̄ term
+            raise CannotCheck(f"{node.latex} is declared on a real space but applied to a complex value; "
+                              r"declare its domain \mathbb{C}")
         out = L @ z + C @ jnp.tanh(W @ z) + c
         if out.shape[0] == 2 * shape[0] * shape[1]:  # a complex codomain: the first half real, the second imaginary
             half = shape[0] * shape[1]
