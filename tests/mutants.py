@@ -11,7 +11,7 @@ import dataclasses
 import matref
 from matref._latex import equation_latex, latex
 from matref._shapes import kind
-from matref._tree import Add, Const, Mul, Node, Num, SumOver, Transpose
+from matref._tree import Add, Call, Const, Mul, Node, Num, SumOver, Transpose
 
 
 def _double(node: Node) -> Node:
@@ -75,7 +75,27 @@ def _replace(root: Node, old: Node, new: Node) -> Node:
     return root
 
 
+def _drop_conjugate(node: Node) -> Node | None:
+    """The first conjugate (z̄, or the conjugate inside Z^H) left out: Z^H becomes Z^T, z̄ becomes z."""
+    for n in node.walk():
+        if isinstance(n, Call) and n.fn == "conj":
+            return _replace(node, n, n.arg)
+    return None
+
+
+def _h_as_t(node: Node) -> Node | None:
+    """Every conjugate transpose Z^H written as a plain transpose Z^T (a common slip from real formulas)."""
+    found = [n for n in node.walk() if isinstance(n, Transpose) and isinstance(n.x, Call) and n.x.fn == "conj"]
+    for n in found:
+        t = Transpose(n.x.arg)
+        t.shape = n.shape
+        node = _replace(node, n, t)
+    return node if found else None
+
+
 MUTATIONS = {"doubled": _double, "negated": _negate, "transposed": _transpose, "swapped": _swap}
+# Complex slips, tried on every entry whose right side has a conjugate (tests/test_catalogue.py).
+COMPLEX_MUTATIONS = {"conjugate dropped": _drop_conjugate, "H as T": _h_as_t}
 
 
 def mutants(formula: str, where: str, layout: str, kinds=tuple(MUTATIONS)) -> list[tuple[str, str]]:
@@ -84,7 +104,7 @@ def mutants(formula: str, where: str, layout: str, kinds=tuple(MUTATIONS)) -> li
     sides = ident.equation.sides
     out = []
     for name in kinds:
-        new_rhs = MUTATIONS[name](sides[-1])
+        new_rhs = {**MUTATIONS, **COMPLEX_MUTATIONS}[name](sides[-1])
         if new_rhs is None:
             continue
         mutated = equation_latex(sides[:-1] + [new_rhs], sums=True)

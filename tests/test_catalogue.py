@@ -17,7 +17,7 @@ from matref._tree import Equation, Node
 from matref._verify import verify_entry
 from matref.cli import main
 from matref.snippets import DIALECTS, UnsupportedNode, dialect, jax_snippet
-from mutants import MUTATIONS, mutants
+from mutants import COMPLEX_MUTATIONS, MUTATIONS, mutants
 
 CATALOGUE = matref.load_catalogue()
 ENTRIES = CATALOGUE.entries
@@ -109,6 +109,26 @@ def test_a_mutated_right_side_is_refuted(index, entry):
         # One draw per size plan (four draws): a wrong mutant differs at any draw.
         verdict = matref.check(mutated, entry.where, entry.layout, draws=1)
         assert verdict.status == "refuted", f"{entry.id}: {name} mutant was not refuted: {mutated}"
+
+
+COMPLEX = [e for e in ENTRIES if "complex" in {p for d in matref.parse_identity(e.formula, e.where, e.layout).decls.values()
+                                                 for p in d.props}]
+
+
+@pytest.mark.parametrize("entry", COMPLEX, ids=lambda e: e.id)
+def test_a_complex_slip_in_the_right_side_is_refuted(entry):
+    """A conjugate dropped from the right side, or its H written as T, is refuted (in both layouts)."""
+    for layout in LAYOUTS:
+        found = mutants(entry.formula_in(layout), entry.where, layout, tuple(COMPLEX_MUTATIONS))
+        for name, mutated in found:
+            verdict = matref.check(mutated, entry.where, layout, draws=1)
+            assert verdict.status == "refuted", f"{entry.id}: {name} mutant was not refuted ({layout}): {mutated}"
+
+
+def test_complex_slips_are_tried_across_the_complex_family():
+    tried = {name for e in COMPLEX for name, _ in mutants(e.formula, e.where, e.layout, tuple(COMPLEX_MUTATIONS))}
+    assert tried == set(COMPLEX_MUTATIONS)
+    assert len(COMPLEX) >= 40
 
 
 SEED_IDS = [
@@ -386,6 +406,16 @@ def test_every_cited_cookbook_equation_exists_in_its_chapter():
                 assert cookbook_chapter(int(m.group(1))) is not None, f"{e.id}: no chapter holds {s}"
             else:  # `§2.2 (after eq. 64)`: the equation is in that section
                 assert cookbook_section(int(sec.group(2)))["number"] == sec.group(1), f"{e.id}: {s}"
+
+
+def test_every_cookbook_chapter_4_equation_is_cited():
+    # Chapter 4 (Complex Matrices) is covered whole: each of (225)-(259) is cited by an entry of the complex family.
+    from matref._coverage import COOKBOOK_SOURCE, cookbook_chapter
+    cited = {int(m.group(1)) for e in ENTRIES if e.family == "complex" for s in [*e.sources, e.wrong_source or ""]
+             if (m := COOKBOOK_SOURCE.match(s))}
+    chapter = cookbook_chapter(225)
+    assert chapter["number"] == 4 and (chapter["first"], chapter["last"]) == (225, 259)
+    assert set(range(225, 260)) <= cited, sorted(set(range(225, 260)) - cited)
 
 
 def test_cookbook_numbering_anchors():

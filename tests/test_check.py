@@ -3,6 +3,7 @@
 import json
 import os
 
+import numpy as np
 import pytest
 
 import matref
@@ -54,7 +55,26 @@ TRUE = [
      rf"A \in {R}^{{n \times n}}, X \in \mathbb{{S}}^{{n}}", "denominator"),
 ]
 
+C = r"\mathbb{C}"
+# Complex identities: Wirtinger derivatives, conjugate transposes, Hermitian and unitary inputs.
+TRUE += [
+    (r"\frac{\partial \operatorname{tr}(Z^H Z)}{\partial Z} = \overline{Z}", rf"Z \in {C}^{{m \times n}}", "denominator"),
+    (r"\frac{\partial \operatorname{tr}(Z^H Z)}{\partial \bar{Z}} = Z^T", rf"Z \in {C}^{{m \times n}}", "numerator"),
+    (r"\frac{\partial \det(Z)}{\partial Z} = \det(Z) Z^{-T}", rf"Z \in {C}^{{n \times n}}", "denominator"),
+    (r"\frac{\partial x^H A x}{\partial \bar{x}} = A x", rf"x \in {C}^{{n}}, A \in {C}^{{n \times n}}", "denominator"),
+    (r"\nabla_x \|A x - b\|^{2} = 2 A^H (A x - b)", rf"x \in {C}^{{n}}, A \in {C}^{{m \times n}}, b \in {C}^{{m}}", "numerator"),
+    (r"\partial (Z^H A Z) = (\partial Z)^H A Z + Z^H A \partial Z", rf"Z \in {C}^{{n \times m}}, A \in {C}^{{n \times n}} \text{{ constant}}", "denominator"),
+    (r"\frac{\partial \log \det A}{\partial A} = \overline{A^{-1}}", r"A \in \mathbb{H}^{n}_{++}", "denominator"),
+    (r"(U x)^H U y = x^H y", rf"x, y \in {C}^{{n}}, U \in {C}^{{n \times n}} \text{{ unitary}}", "denominator"),
+]
+
 FALSE = [
+    # complex: a dropped conjugate, H for T, the other Wirtinger derivative, JAX's convention for the gradient
+    (r"\frac{\partial \operatorname{tr}(Z^H Z)}{\partial Z} = Z", rf"Z \in {C}^{{m \times n}}", "denominator"),
+    (r"\frac{\partial \det(Z)}{\partial Z} = \det(Z) Z^{-H}", rf"Z \in {C}^{{n \times n}}", "denominator"),
+    (r"\frac{\partial x^H A x}{\partial x} = A x", rf"x \in {C}^{{n}}, A \in \mathbb{{H}}^{{n}}", "denominator"),
+    (r"\nabla_x \|A x - b\|^{2} = 2 A^T \overline{(A x - b)}", rf"x \in {C}^{{n}}, A \in {C}^{{m \times n}}, b \in {C}^{{m}}", "denominator"),
+    (r"(U x)^T U y = x^T y", rf"x, y \in {C}^{{n}}, U \in {C}^{{n \times n}} \text{{ unitary}}", "denominator"),
     # missing factor 2 / wrong scale
     (r"\frac{\partial x^T x}{\partial x} = x", rf"x \in {R}^{{n}}", "denominator"),
     # A instead of A^T at non-symmetric inputs
@@ -239,3 +259,45 @@ def test_compile_quickly_adds_its_flags_and_keeps_the_users(user, monkeypatch):
     assert set(user.split()) <= set(flags)
     for f in QUICK_COMPILE:  # each option once: the user's value wins over ours
         assert sum(x.split("=")[0] == f.split("=")[0] for x in flags) == 1
+# ----- what jax.grad returns for complex inputs (the Conventions page states it; checked here) -----
+
+def _complex_functions():
+    import jax.numpy as jnp
+    return [lambda z: jnp.real(z * jnp.conj(z)), lambda z: jnp.real(z ** 2 * jnp.conj(z) * (1 + 2j)),
+            lambda z: jnp.abs(jnp.exp(z) - 1j) ** 2, lambda z: jnp.imag(jnp.sin(z) * jnp.conj(z))]
+
+
+@pytest.mark.parametrize("k", range(4))
+@pytest.mark.parametrize("z", [3 + 4j, -0.3 + 0.7j, 1.5 - 0.2j])
+def test_jax_grad_of_a_real_function_of_a_complex_variable_is_twice_the_wirtinger_derivative(k, z):
+    """jax.grad(f)(z) = ∂f/∂x − i ∂f/∂y = 2 ∂f/∂z, the conjugate of the complex gradient 2 ∂f/∂z̄
+    that matref's ∇ gives (its Wirtinger derivatives come from the real and imaginary partials)."""
+    import jax
+    import jax.numpy as jnp
+    from matref._numeric import _wirtinger
+
+    f = _complex_functions()[k]
+    z0 = jnp.asarray([[z]])
+    g = lambda v: (f(v[0, 0]).reshape(1, 1), f(v[0, 0]).reshape(1, 1))  # noqa: E731 - matref's form: value, aux
+    dz = complex(_wirtinger(g, z0)[0][0, 0, 0, 0])
+    gradient = complex(_wirtinger(g, z0, gradient=True)[0][0, 0, 0, 0])
+    jax_grad = complex(jax.grad(f)(jnp.asarray(z)))
+    assert np.isclose(jax_grad, 2 * dz, rtol=1e-12)
+    assert np.isclose(jax_grad, np.conj(gradient), rtol=1e-12)
+    assert not np.isclose(jax_grad, gradient, rtol=1e-6)  # genuinely the conjugate, not the same number
+    h = 1e-6  # central differences by the real and imaginary parts agree with both to ~1e-9
+    dx = (float(f(z + h)) - float(f(z - h))) / (2 * h)
+    dy = (float(f(z + 1j * h)) - float(f(z - 1j * h))) / (2 * h)
+    assert np.isclose(gradient, dx + 1j * dy, rtol=1e-6)
+
+
+def test_jax_grad_of_a_holomorphic_function_is_its_complex_derivative():
+    import jax
+    import jax.numpy as jnp
+
+    f = lambda z: jnp.exp(z) * z ** 3  # noqa: E731
+    z = 0.4 - 1.1j
+    got = complex(jax.grad(f, holomorphic=True)(jnp.asarray(z)))
+    assert np.isclose(got, complex(np.exp(z) * (z ** 3 + 3 * z ** 2)), rtol=1e-12)
+    with pytest.raises(TypeError):  # a complex output without holomorphic=True is refused, not guessed
+        jax.grad(f)(jnp.asarray(z))

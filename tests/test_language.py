@@ -29,6 +29,12 @@ def shapes(formula, where, layout="denominator"):
     (r"\operatorname{vec}(A X B) = (B^T \otimes A)\operatorname{vec}(X)",
      rf"A \in {R}^{{m \times n}}, X \in {R}^{{n \times p}}, B \in {R}^{{p \times q}}", "denominator", "mqx1"),
     (r"\frac{\partial}{\partial \alpha} \alpha X = X", rf"\alpha \in {R}, X \in {R}^{{m \times n}}", "denominator", "mxn"),
+    # complex: Wirtinger derivatives follow the same layout rule (denominator: the shape of Z)
+    (r"\frac{\partial \operatorname{tr}(Z^H Z)}{\partial Z} = \overline{Z}", r"Z \in \mathbb{C}^{m \times n}", "denominator", "mxn"),
+    (r"\frac{\partial \operatorname{tr}(Z^H Z)}{\partial \bar{Z}} = Z^T", r"Z \in \mathbb{C}^{m \times n}", "numerator", "nxm"),
+    (r"\frac{\partial A z}{\partial \bar{z}} = 0", r"z \in \mathbb{C}^{n}, A \in \mathbb{C}^{m \times n}", "denominator", "nxm"),
+    (r"\nabla_Z \operatorname{tr}(Z^H Z) = 2 Z", r"Z \in \mathbb{C}^{m \times n}", "numerator", "mxn"),
+    (r"\frac{\partial \operatorname{tr}(Z)}{\partial \Re Z} = I", r"Z \in \mathbb{C}^{n \times n}", "denominator", "nxn"),
 ])
 def test_layout_rule_gives_these_shapes(formula, where, layout, expected):
     assert shapes(formula, where, layout) == [expected, expected]
@@ -45,6 +51,19 @@ def test_layout_rule_gives_these_shapes(formula, where, layout, expected):
 ])
 def test_equivalent_notations_hold(text):
     where = rf"x \in {R}^{{n}}, A, B \in {R}^{{n \times n}}"
+    assert matref.check(text, where).status == "holds"
+
+
+@pytest.mark.parametrize("text", [
+    r"Z^H = \overline{Z}^T = \bar{Z}^T = \left(\overline{Z}\right)^{\top} = \overline{Z^T}",
+    r"Z^{-H} = (Z^{-1})^H = (Z^H)^{-1}",
+    r"z^* = \bar{z} = \bar z = \overline{z} = \operatorname{conj}(z) = z^{*}",
+    r"\operatorname{Re}(z) = \Re z = \mathrm{Re}(z) = \frac{z + \bar{z}}{2}",
+    r"\operatorname{Im}(z) = \Im z = \frac{z - \bar{z}}{2 i}",
+    r"|z|^2 = z \bar{z} = \operatorname{Re}(z)^2 + \operatorname{Im}(z)^2",
+])
+def test_equivalent_complex_notations_hold(text):
+    where = r"z \in \mathbb{C}, Z \in \mathbb{C}^{n \times n}"
     assert matref.check(text, where).status == "holds"
 
 
@@ -125,7 +144,8 @@ def test_moderately_long_flat_input_is_fine():
 TOKENS = [r"\frac", r"\partial", "x", "A", "^T", "^{-1}", "{", "}", "(", ")", "|", r"\|", "_2", "+", "-", "=",
           r"\operatorname{tr}", r"\nabla_", r"\otimes", r"\left(", r"\right)", "2", r"\cdot", " ", "^", "_", r"\det",
           r"\mathbf{1}", "I", r"\sigma", "u", r"\log", "[", "]", r"\\", "%", "$", "é", "\x00", "^{x}", "2.5",
-          r"\sum_{r=0}^{2}", r"\operatorname{vech}", r"\partial^", "d"]
+          r"\sum_{r=0}^{2}", r"\operatorname{vech}", r"\partial^", "d", "^H", "^*", r"\bar", r"\overline", r"\Re", "i",
+          r"\Im", "z", "^{-H}"]
 
 
 @settings(max_examples=400, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
@@ -133,7 +153,7 @@ TOKENS = [r"\frac", r"\partial", "x", "A", "^T", "^{-1}", "{", "}", "(", ")", "|
 def test_fuzzed_token_soup_never_raises_anything_but_matref_errors(tokens):
     text = "".join(tokens)
     try:
-        parse_identity(text, rf"x \in {R}^{{n}}, A \in {R}^{{n \times n}}, u : {R}^{{n}} \to {R}^{{n}}")
+        parse_identity(text, rf"x \in {R}^{{n}}, A \in {R}^{{n \times n}}, u : {R}^{{n}} \to {R}^{{n}}, z \in \mathbb{{C}}^{{n}}")
     except MatrefError:
         pass
 
@@ -149,6 +169,10 @@ def test_fuzzed_unicode_never_raises_anything_but_matref_errors(text):
 
 
 ROUND_TRIP = [
+    (r"\frac{\partial \det(X^H A X)}{\partial \overline{X}} = \det(X^H A X) A X (X^H A X)^{-1}",
+     r"X \in \mathbb{C}^{2n \times n}, A \in \mathbb{C}^{2n \times 2n}"),
+    (r"\partial (Z^{-H}) = -Z^{-H} (\partial Z)^H Z^{-H} = \overline{\partial(Z^{-1})}^T", r"Z \in \mathbb{C}^{n \times n}"),
+    (r"i \frac{\partial \operatorname{tr}(A X^H)}{\partial \Im X} = A", r"X, A \in \mathbb{C}^{m \times n}"),
     (r"\frac{\partial x^T A x}{\partial x} = (A + A^T) x", rf"x \in {R}^{{n}}, A \in {R}^{{n \times n}}"),
     (r"\nabla_A |A| = |A| A^{-T}", rf"A \in {R}^{{n \times n}}"),
     (r"\partial(X^{-1}) = -X^{-1} (\partial X) X^{-1}", rf"X \in {R}^{{n \times n}}"),

@@ -291,3 +291,201 @@ def test_no_holds_without_a_draw_that_counts(monkeypatch):
     checker.clear_cache()
     v = matref.check(r"\operatorname{tr}(A X) = \operatorname{tr}(X A)", rf"A \in {R}^{{n \times n}}, X \in {R}^{{n \times n}}")
     assert v.status == "cannot check" and "numerically singular" in v.message, v
+
+
+# ----- complex values --------------------------------------------------------------------------
+# A dropped conjugate, or H written where T is meant, changes an identity only through imaginary
+# parts: the draws must be genuinely complex (never real, Hermitian or unitary unless declared) and
+# every such slip must be refuted. Identities are generated; each true one has its slips beside it.
+
+C = r"\mathbb{C}"
+
+
+def _complex_forms(props, shape=(4, 4), count=6):
+    rng = np.random.default_rng(7)
+    return [draw_value(rng, shape, frozenset({"complex", *props}), form=f) for f in range(count)]
+
+
+def test_complex_draws_are_never_real_hermitian_or_unitary_by_accident():
+    for scale in ((1.0, 2.0), (0.1, 0.3)):
+        rng = np.random.default_rng(11)
+        for shape in ((4, 4), (3, 5), (5, 1), (1, 1)):
+            z = draw_value(rng, shape, frozenset({"complex"}), scale)
+            re, im = np.abs(z.real), np.abs(z.imag)
+            # both parts of the size of the whole, not one of them negligible
+            assert np.linalg.norm(im) > 0.2 * np.linalg.norm(z) and np.linalg.norm(re) > 0.2 * np.linalg.norm(z)
+            if shape == (1, 1):  # a scalar's phase stays at least pi/8 from both axes
+                assert min(re.item(), im.item()) > np.sin(np.pi / 8) * abs(z.item()) - 1e-15
+            if shape[0] == shape[1] > 1:
+                assert np.linalg.norm(z - z.conj().T) > 0.1 * np.linalg.norm(z)  # not Hermitian
+                assert np.linalg.norm(z - z.T) > 0.1 * np.linalg.norm(z)  # not complex symmetric
+                assert np.linalg.norm(z.conj().T @ z - np.eye(4)) > 0.1  # not unitary
+
+
+def test_hermitian_draws_are_indefinite_and_definite_and_never_real():
+    kinds = set()
+    for s in _complex_forms({"hermitian"}, count=9):
+        np.testing.assert_allclose(s, s.conj().T, atol=1e-14)
+        # a definite draw is c I plus a Hermitian deviation (eigenvalues in [1, 2]): its imaginary part is the
+        # deviation's, several percent of the whole, which is still 10^6 times the checker's tolerance
+        assert np.linalg.norm(s.imag) > 0.05 * np.linalg.norm(s)
+        ev = np.linalg.eigvalsh(s)
+        kinds.add("indefinite" if ev.min() < 0 < ev.max() else "positive" if ev.min() > 0 else "negative")
+    assert kinds == {"indefinite", "positive", "negative"}
+    assert all(np.linalg.eigvalsh(s).min() > 0.5 for s in _complex_forms({"hpd"}))
+    mins = [np.linalg.eigvalsh(s).min() for s in _complex_forms({"hpsd"})]
+    assert min(mins) < 1e-12 and max(mins) > 0.5
+
+
+def test_unitary_draws_are_unitary_and_not_real():
+    for u in _complex_forms({"unitary"}):
+        np.testing.assert_allclose(u.conj().T @ u, np.eye(4), atol=1e-13)
+        assert np.linalg.norm(u.imag) > 0.3
+
+
+def _complex_chains(seed):
+    """A random conformable product of 2-4 complex matrices, each maybe conjugate-transposed."""
+    rng = random.Random(seed)
+    count = rng.randint(2, 4)
+    names = ["A", "B", "D", "E"][:count]
+    dims = [rng.choice("mnpq") for _ in range(count + 1)]
+    h = [rng.random() < 0.5 for _ in names]
+    where = ", ".join(rf"{n} \in {C}^{{{dims[i + 1] if h[i] else dims[i]} \times {dims[i] if h[i] else dims[i + 1]}}}"
+                      for i, n in enumerate(names))
+    return names, h, where
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_conjugate_transpose_slip_is_refuted(seed):
+    """(A_1 ... A_k)^H = A_k^H ... A_1^H holds; with one H written as T, or one conjugate dropped, it is refuted."""
+    names, h, where = _complex_chains(seed)
+    factor = [f"{n}^H" if hi else n for n, hi in zip(names, h)]
+    lhs = rf"\left({' '.join(factor)}\right)^H"
+    flipped = [n if hi else f"{n}^H" for n, hi in zip(names, h)][::-1]
+    assert verdict(f"{lhs} = {' '.join(flipped)}", where).holds
+    for k in range(len(names)):
+        t_for_h = list(flipped)
+        t_for_h[k] = t_for_h[k].replace("^H", "^T") if "^H" in t_for_h[k] else t_for_h[k] + "^T"
+        assert verdict(f"{lhs} = {' '.join(t_for_h)}", where).status == "refuted", t_for_h
+        dropped = list(flipped)
+        dropped[k] = rf"\overline{{{dropped[k]}}}"
+        assert verdict(f"{lhs} = {' '.join(dropped)}", where).status == "refuted", dropped
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_wirtinger_derivatives_of_generated_forms(seed):
+    """For f = tr(M Z N Z^H) (real when M, N are Hermitian), ∂f/∂Z = M^T Z̄ N^T, ∂f/∂Z̄ = M Z N,
+    the complex gradient is 2 M Z N, and each slip (a conjugate dropped, T for H, the other
+    Wirtinger derivative) is refuted, in both layouts (the numerator one is the transpose)."""
+    rng = random.Random(seed)
+    m, n = rng.choice("mn"), rng.choice("pq")
+    space = lambda d: rf"\mathbb{{H}}^{{{d}}}" if rng.random() < 0.5 else rf"{C}^{{{d} \times {d}}}"  # noqa: E731
+    where = rf"Z \in {C}^{{{m} \times {n}}}, M \in {space(m)}, N \in {space(n)}"
+    f = r"\operatorname{tr}(M Z N Z^H)"
+    true = {"denominator": [(r"\frac{\partial %s}{\partial Z} = M^T \bar{Z} N^T" % f),
+                            (r"\frac{\partial %s}{\partial \bar{Z}} = M Z N" % f)],
+            "numerator": [(r"\frac{\partial %s}{\partial Z} = N \bar{Z}^T M" % f),
+                          (r"\frac{\partial %s}{\partial \bar{Z}} = N^T Z^T M^T" % f)]}
+    false = [r"\frac{\partial %s}{\partial Z} = M^T Z N^T" % f, r"\frac{\partial %s}{\partial Z} = M Z N" % f,
+             r"\frac{\partial %s}{\partial \bar{Z}} = M \bar{Z} N" % f, r"\frac{\partial %s}{\partial \bar{Z}} = M^T \bar{Z} N^T" % f,
+             r"\frac{\partial %s}{\partial Z} = M^H \bar{Z} N^H" % f]
+    for layout, formulas in true.items():
+        for formula in formulas:
+            assert verdict(formula, where, layout).holds, (formula, layout)
+    for formula in false:
+        assert verdict(formula, where).status == "refuted", formula
+    if "H" in where.split("M")[1].split(",")[0] and "H" in where.split("N ")[1]:
+        assert verdict(r"\nabla_Z %s = 2 M Z N" % f, where).holds  # real f: 2 ∂f/∂Z̄
+        assert verdict(r"\nabla_Z %s = 2 M^T \bar{Z} N^T" % f, where).status == "refuted"
+
+
+def test_wirtinger_derivatives_follow_their_definitions():
+    """∂/∂z and ∂/∂z̄ are ½(∂/∂x ∓ i ∂/∂y) by the real and imaginary parts, for holomorphic and non-holomorphic f."""
+    where = rf"z \in {C}, Z \in {C}^{{n \times n}}, A \in {C}^{{n \times n}}"
+    for f in (r"z^3 \bar{z}", r"\exp(z) + |z|^2", r"\operatorname{tr}(A Z^H Z)", r"\det(Z) + \operatorname{tr}(\bar{Z})"):
+        var = "Z" if "Z" in f else "z"
+        parts = rf"\frac{{\partial {f}}}{{\partial \Re {var}}}", rf"\frac{{\partial {f}}}{{\partial \Im {var}}}"
+        assert verdict(rf"\frac{{\partial {f}}}{{\partial {var}}} = \frac{{1}}{{2}} ({parts[0]} - i {parts[1]})", where).holds
+        assert verdict(rf"\frac{{\partial {f}}}{{\partial \bar{{{var}}}}} = \frac{{1}}{{2}} ({parts[0]} + i {parts[1]})", where).holds
+        assert verdict(rf"\frac{{\partial {f}}}{{\partial {var}}} = \frac{{1}}{{2}} ({parts[0]} + i {parts[1]})", where).status == "refuted"
+    # holomorphic: ∂f/∂z̄ = 0 and ∂f/∂z the ordinary derivative
+    assert verdict(r"\frac{\partial \det(Z)}{\partial \bar{Z}} = 0", where).holds
+    assert verdict(r"\frac{\partial \det(Z)}{\partial Z} = \det(Z) Z^{-T}", where).holds
+    assert verdict(r"\frac{\partial \det(Z)}{\partial Z} = \det(Z) Z^{-H}", where).status == "refuted"
+
+
+def test_a_complex_differential_varies_along_a_complex_direction():
+    where = rf"Z \in {C}^{{n \times m}}, A \in {C}^{{n \times n}} \text{{ constant}}"
+    assert verdict(r"\partial (Z^H A Z) = (\partial Z)^H A Z + Z^H A \partial Z", where).holds
+    assert verdict(r"\partial (Z^H A Z) = (\partial \bar{Z})^T A Z + Z^H A \partial Z", where).holds
+    assert verdict(r"\partial (Z^H A Z) = (\partial Z)^T A Z + Z^H A \partial Z", where).status == "refuted"
+    assert verdict(r"\partial (Z^H A Z) = Z^H A \partial Z", where).status == "refuted"
+
+
+@pytest.mark.parametrize("formula, where, message", [
+    (r"Z^* = \bar{Z}", rf"Z \in {C}^{{n \times n}}", "ambiguous"),
+    (r"\frac{\partial \operatorname{tr}(Z)}{\partial Z^*} = 0", rf"Z \in {C}^{{n \times n}}", "ambiguous"),
+    (r"X = X", rf"X \in {C}^{{n \times n}} \text{{ symmetric}}", "complex"),
+    (r"X = X", r"X \in \mathbb{R}^{n \times n} \text{ unitary}", "real"),
+    (r"\frac{\partial^2 z \bar{z}}{\partial z^2} = 0", rf"z \in {C}", "second derivatives"),
+    (r"\nabla_{\bar{z}} z = 0", rf"z \in {C}", "gradient"),
+    # a real function symbol of a complex value would be holomorphic, hiding the ∂/∂ū term of this chain rule
+    (r"\frac{\partial g(u)}{\partial x} = \frac{\partial g(u)}{\partial u} \frac{\partial u}{\partial x}",
+     rf"x \in {C}, u : {R} \to {R}, g : {R} \to {R}", "declare its domain"),
+])
+def test_complex_notation_that_would_be_a_guess_is_refused(formula, where, message):
+    v = verdict(formula, where)
+    assert v.status == "cannot check" and message in v.message, v
+
+
+COMPLEX_NOTATION = [
+    (r"i^2 = -1", r"i^2 = 1", ""),
+    (r"(1 + i)^2 = 2 i", r"(1 + i)^2 = 2", ""),
+    # a size letter i stays a size (a real number), not the imaginary unit
+    (r"(1 + i)^2 = 1 + 2 i + i^2", r"(1 + i)^2 = 2 i", rf"x \in {C}^{{i}}"),
+    (r"|z|^2 = z \bar{z}", r"|z|^2 = z^2", rf"z \in {C}"),
+    (r"x^H x = \|x\|^2", r"x^T x = \|x\|^2", rf"x \in {C}^{{n}}"),
+    (r"U^H U = I", r"U^T U = I", rf"U \in {C}^{{n \times n}} \text{{ unitary}}"),
+    (r"A^H = A", r"A^T = A", r"A \in \mathbb{H}^{n}"),
+    (r"\operatorname{Re}(z) = \frac{z + \bar{z}}{2}", r"\operatorname{Re}(z) = \frac{z + z^*}{2 i}", rf"z \in {C}"),
+    (r"\Im z = \frac{z - z^*}{2 i}", r"\Im z = \frac{z - z^*}{2}", rf"z \in {C}"),
+    (r"\frac{\partial \log\det(A)}{\partial A} = A^{-T}", r"\frac{\partial \log\det(A)}{\partial A} = A^{-1}",
+     r"A \in \mathbb{H}^{n}_{++}"),
+    (r"\overline{A B} = \bar{A} \bar{B}", r"\overline{A B} = \bar{A} B", rf"A, B \in {C}^{{n \times n}}"),
+]
+
+
+@pytest.mark.parametrize("true, false, where", COMPLEX_NOTATION)
+def test_complex_notation(true, false, where):
+    v = verdict(true, where)
+    assert v.holds, v
+    assert verdict(false, where).status == "refuted"
+
+
+@pytest.mark.parametrize("true, false, where", COMPLEX_NOTATION[::3])
+def test_numpy_replay_and_jax_agree_on_complex_checks(true, false, where):
+    test_numpy_replay_and_jax_agree_on_every_traced_check(true, false, where)
+
+
+@pytest.mark.parametrize("shape", ["", "^{n}"])
+def test_complex_function_symbols_are_not_analytic(shape):
+    """A complex function symbol is a smooth function of the real and imaginary parts: its derivative
+    by the conjugate is not zero, so a chain rule without the ∂/∂ū term is refuted."""
+    where = rf"z \in {C}{shape}, u : {C}{shape} \to {C}, g : {C} \to {C}"
+    assert verdict(r"\frac{\partial u}{\partial \bar{z}} = 0", where).status == "refuted"
+    full = (r"\frac{\partial g(u)}{\partial z} = \frac{\partial g(u)}{\partial u} \frac{\partial u}{\partial z}"
+            r" + \frac{\partial g(u)}{\partial \bar{u}} \frac{\partial \bar{u}}{\partial z}")
+    assert verdict(full, where).holds
+    assert verdict(full.split(" + ")[0], where).status == "refuted"
+
+
+@pytest.mark.parametrize("props, test", [
+    ({"hermitian", "diagonal"}, lambda a: np.allclose(a, a.conj().T) and np.allclose(a, np.diag(np.diag(a)))),
+    ({"hpd", "diagonal"}, lambda a: np.allclose(a, np.diag(np.diag(a))) and np.all(np.diag(a).real > 0)
+     and np.allclose(a.imag, 0)),
+    ({"unitary", "diagonal"}, lambda a: np.allclose(a.conj().T @ a, np.eye(4)) and np.allclose(a, np.diag(np.diag(a)))
+     and np.linalg.norm(a.imag) > 0.3),
+    ({"diagonal"}, lambda a: np.allclose(a, np.diag(np.diag(a))) and np.all(np.abs(np.diag(a).imag) > 0.1)),
+])
+def test_complex_structures_combine(props, test):
+    assert all(test(a) for a in _complex_forms(props))

@@ -12,7 +12,7 @@ import numpy as np
 from ._errors import CannotCheck, FormulaSyntaxError, MatrefError, ShapeClash
 from ._language import Identity, parse_identity
 from ._latex import latex
-from ._numeric import Ctx, concrete, draw_value, evaluate, function_params
+from ._numeric import Ctx, complex_normal, concrete, draw_value, evaluate, function_params
 from ._plans import DRAWS_PER_PLAN, Draw
 from ._program import Program
 from ._tree import Add, FnValue, Var
@@ -94,7 +94,9 @@ def _plan(ident: Identity, sizes: dict, indices: dict, used: set[str]) -> _Plan:
         if isinstance(n, FnValue):
             d = decls[n.name]
             din, dout = concrete(d.domain, sizes), concrete(d.shape, sizes)
-            functions[n.name] = (din[0] * din[1], dout[0] * dout[1])
+            # a complex side counts twice: the map works on real and imaginary parts (see `_numeric`)
+            functions[n.name] = (din[0] * din[1] * (2 if "complex-domain" in d.props else 1),
+                                 dout[0] * dout[1] * (2 if "complex-codomain" in d.props else 1))
     return _Plan(sizes, variables, functions, indices)
 
 
@@ -150,7 +152,7 @@ _cached = functools.lru_cache(maxsize=1024)(_build)
 
 
 def _norm(a) -> float:
-    a = np.asarray(a)
+    a = np.abs(np.asarray(a))  # the modulus of complex entries (and the same numbers for real ones)
     return float(np.sqrt(np.sum(a * a)))
 
 
@@ -177,7 +179,9 @@ def draw_inputs(traced: _Traced, plan: int, seed: int, draw: Draw):
     values = {name: draw_value(rng, shape, props, draw.scale(i), draw.form)
               for i, (name, (shape, props)) in enumerate(p.variables.items())}
     fns = {name: function_params(rng, din, dout) for name, (din, dout) in p.functions.items()}
-    dirs = {name: rng.standard_normal(values[name].shape) for name in traced.varying}
+    # a complex symbol varies along a complex direction: a real one would hide a dropped conjugate
+    dirs = {name: complex_normal(rng, values[name].shape) if np.iscomplexobj(values[name])
+            else rng.standard_normal(values[name].shape) for name in traced.varying}
     return values, fns, dirs
 
 
@@ -319,7 +323,7 @@ def _failing_note(traced: _Traced, seed: int, rtol: float, draws: int) -> str:
             if degenerate:
                 unknown.add(p)
                 continue
-            if any(np.sqrt(np.sum((outs[i] - outs[i + 1]) ** 2)) > rtol * scale for i in range(len(outs) - 1)):
+            if any(_norm(outs[i] - outs[i + 1]) > rtol * scale for i in range(len(outs) - 1)):
                 bad.add(p)
     good = [p for p in range(len(traced.plans)) if p not in bad and p not in unknown]
     if not good:

@@ -20,7 +20,13 @@ PROPERTY_WORDS = {
     "positivesemidefinite": "psd", "skewsymmetric": "skew", "antisymmetric": "skew",
     # eigenvalues (of a symmetric matrix) or singular values (of any other) well separated
     "simplespectrum": "distinct", "distincteigenvalues": "distinct", "distinctsingularvalues": "distinct",
+    "unitary": "unitary", "hermitian": "hermitian",
 }
+# Properties that only make sense for real values, and what to declare instead for complex ones.
+REAL_ONLY = {"symmetric": r"\mathbb{H}^{n} (Hermitian)", "spd": r"\mathbb{H}^{n}_{++}", "psd": r"\mathbb{H}^{n}_{+}",
+             "orthogonal": r"\text{unitary}", "positive": "a real space", "skew": "a real space",
+             "posdet": "a real space"}
+COMPLEX_ONLY = {"unitary": r"\text{orthogonal} (a real unitary matrix)", "hermitian": r"\mathbb{S}^{n} (a real Hermitian matrix)"}
 # Words and spacing that separate declarations (`x \in \mathbb{R}^{n} \text{ and } A \in ...`).
 SEPARATORS = re.compile(r"\\text\s*\{\s*(and|,|;)?\s*\}|\\q?quad\b")
 BOLD = {"mathbf", "boldsymbol", "bm", "mathit", "mathrm"}
@@ -102,7 +108,11 @@ def _space(tree: Tree, text: str) -> tuple[Shape, set[str]]:
         else:
             sub = "".join(t.value for t in tokens(s) if t.type == "PLUS")
     props: set[str] = set()
-    if name == "R":
+    if name in ("R", "C"):
+        if name == "C":
+            props.add("complex")
+            if sub:
+                raise CannotCheck(f"{text}: \\mathbb{{C}} has no positive part; declare a real space")
         if len(dims) > 2:
             raise Unsupported(f"{text}: tensors (more than two dimensions) are not supported")
         shape = (ONE, ONE) if not dims else (dims[0], ONE) if len(dims) == 1 else (dims[0], dims[1])
@@ -113,8 +123,14 @@ def _space(tree: Tree, text: str) -> tuple[Shape, set[str]]:
             raise CannotCheck(f"{text}: write \\mathbb{{S}}^{{n}} for symmetric n×n matrices")
         shape = (dims[0], dims[0])
         props.add({"": "symmetric", "+": "psd", "++": "spd"}.get(sub, "symmetric"))
+    elif name == "H":  # Hermitian: \mathbb{H}^{n}, positive semidefinite _{+}, positive definite _{++}
+        if len(dims) != 1:
+            raise CannotCheck(f"{text}: write \\mathbb{{H}}^{{n}} for Hermitian n×n matrices")
+        shape = (dims[0], dims[0])
+        props |= {"complex", {"": "hermitian", "+": "hpsd", "++": "hpd"}.get(sub, "hermitian")}
     else:
-        raise Unsupported(f"{text}: unknown space \\mathbb{{{name}}}; use \\mathbb{{R}} or \\mathbb{{S}}")
+        raise Unsupported(f"{text}: unknown space \\mathbb{{{name}}}; use \\mathbb{{R}}, \\mathbb{{C}}, "
+                          "\\mathbb{S} or \\mathbb{H}")
     return shape, props
 
 
@@ -170,10 +186,14 @@ def parse_where(text: str) -> dict[str, Decl]:
             for name, latex in names(d.children[0]):
                 add(Decl(name, latex, "var", shape=shape, props=frozenset(props)))
         elif d.data == "decl_fn":
-            dom, _ = _space(d.children[2], text)
-            cod, _ = _space(d.children[4], text)
+            dom, dom_props = _space(d.children[2], text)
+            cod, cod_props = _space(d.children[4], text)
+            # A complex function symbol stands for a smooth function of the real and imaginary parts of its
+            # argument, not a holomorphic one (which would hide every missing ∂/∂z̄ term of a chain rule).
+            fn_props = frozenset({"complex-domain"} if "complex" in dom_props else set()) \
+                | frozenset({"complex-codomain"} if "complex" in cod_props else set())
             for name, latex in names(d.children[0]):
-                add(Decl(name, latex, "fn", shape=cod, domain=dom))
+                add(Decl(name, latex, "fn", shape=cod, domain=dom, props=fn_props))
         elif d.data == "decl_const":
             (name, latex), = names(Tree("names", [d.children[0]]))
             value = float(d.children[2].value)
@@ -205,6 +225,8 @@ def parse_where(text: str) -> dict[str, Decl]:
     for name, props in pending_props.items():
         if name not in out:
             raise CannotCheck(f"a property is given for {name}, which is not declared")
+        if "complex" in out[name].props:  # Z \succ 0 of a complex Z: Hermitian positive (semi)definite
+            props = { {"spd": "hpd", "psd": "hpsd"}.get(p, p) for p in props}
         out[name] = Decl(**{**out[name].__dict__, "props": out[name].props | props})
     for decl in out.values():
         _validate(decl)
@@ -215,7 +237,19 @@ def _validate(decl: Decl) -> None:
     if decl.kind != "var":
         return
     r, c = decl.shape
-    square = {"symmetric", "psd", "spd", "orthogonal", "diagonal", "invertible", "skew", "posdet"} & decl.props
+    square = {"symmetric", "psd", "spd", "orthogonal", "diagonal", "invertible", "skew", "posdet",
+              "unitary", "hermitian", "hpd", "hpsd"} & decl.props
+    if "unitary" in decl.props and decl.props & {"hermitian", "hpd", "hpsd"}:
+        raise CannotCheck(f"{decl.latex}: unitary and Hermitian together are not supported")
+    if "complex" in decl.props:
+        wrong = sorted(set(REAL_ONLY) & decl.props)
+        if wrong:
+            raise CannotCheck(f"{decl.latex} is complex, so '{wrong[0]}' does not apply; declare {REAL_ONLY[wrong[0]]}")
+    else:
+        wrong = sorted(set(COMPLEX_ONLY) & decl.props)
+        if wrong:
+            raise CannotCheck(f"{decl.latex} is real: '{wrong[0]}' is for complex matrices (declare "
+                              rf"{decl.latex} \in \mathbb{{C}}^{{n \times n}}); for a real one declare {COMPLEX_ONLY[wrong[0]]}")
     if square and r != c:
         raise CannotCheck(f"{decl.latex} is declared {sorted(square)[0]} but is not square ({r}×{c})")
     if "distinct" in decl.props and kind(decl.shape) != "matrix":

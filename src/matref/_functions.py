@@ -339,7 +339,7 @@ _RECORDS = (
         evaluate=lambda a: _jnp().linalg.det(a).reshape(1, 1),
         jax=Code("{xp}.linalg.det({a})"), numpy=Code("{xp}.linalg.det({a})"), function=Code("np.linalg.det({a})")),
     _elementwise_record(
-        "abs", r"\left|\cdot\right|", "the absolute value of a scalar",
+        "abs", r"\left|\cdot\right|", "the absolute value of a scalar (the modulus of a complex one)",
         written=(r"\left|#1\right|", "|#1|"), rendering=r"\left|#1\right|", argument="scalar"),
     _elementwise_record("log", r"\log", "the natural logarithm, elementwise",
                         commands=("log", "ln"), words=("log", "ln")),
@@ -357,6 +357,19 @@ _RECORDS = (
         function=Code("sigmoid({a})", helper="sigmoid")),
     _elementwise_record("sqrt", r"\sqrt", "the square root, elementwise", commands=("sqrt",), words=("sqrt",),
                         written=(r"\sqrt{#1}",), rendering=r"\sqrt{#1}"),
+    # Complex values (complex declarations: \mathbb{C}, \mathbb{H}). The conjugate transpose Z^H is the
+    # transpose of the conjugate: conj commutes with transposition, so the layout rule needs no new case.
+    _elementwise_record(
+        "conj", r"\overline", r"the complex conjugate, elementwise: `\bar{z}`, `\overline{Z}`; `Z^H` is "
+        r"$\overline{Z}^T$ (`Z^*` only of a scalar: of a matrix it means the conjugate in the Matrix Cookbook "
+        "and the conjugate transpose elsewhere, so matref refuses to guess)",
+        words=("conj",), written=(r"\bar{#1}", r"\overline{#1}"), rendering=r"\overline{#1}"),
+    _elementwise_record(
+        "real", r"\operatorname{Re}", r"the real part, elementwise (`\Re` too)", commands=("Re",),
+        words=("Re", "real")),
+    _elementwise_record(
+        "imag", r"\operatorname{Im}", r"the imaginary part, elementwise (`\Im` too)", commands=("Im",),
+        words=("Im", "imag")),
     Function(
         name="vec", kind=RESHAPING, latex=r"\operatorname{vec}", argument="any", words=("vec",),
         meaning="the columns stacked into one column", shape_rule=_vec_shape,

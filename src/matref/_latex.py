@@ -56,6 +56,11 @@ def _wrt(node: Node, transposed: bool = False, sums: bool = False) -> str:
     return text
 
 
+def _conjugate(node: Node) -> Node | None:
+    """The argument of a conjugate, else None."""
+    return node.arg if isinstance(node, Call) and node.fn == "conj" else None
+
+
 def latex(node: Node, sums: bool = False) -> str:
     """The LaTeX of a typed tree. With `sums`, a \\sum is written as a sum where its terms can be
     written with the index free (else as its terms, at the sizes it was read at)."""
@@ -74,7 +79,7 @@ def latex(node: Node, sums: bool = False) -> str:
     if isinstance(node, Unit):
         return f"J^{{{''.join(node.indices)}}}"
     if isinstance(node, Const):
-        return {"I": "I", "0": "0", "1": r"\mathbf{1}", "pi": r"\pi"}[node.which]
+        return {"I": "I", "0": "0", "1": r"\mathbf{1}", "pi": r"\pi", "i": "i"}[node.which]
     if isinstance(node, Add) and sums and _written_as_sum(node):
         o = node.over
         return rf"\sum_{{{o.index}={latex(o.lower)}}}^{{{latex(o.upper)}}} {wrap(o.body, PRODUCT, sums)}"
@@ -102,6 +107,11 @@ def latex(node: Node, sums: bool = False) -> str:
         op = r"\otimes" if node.op == "kron" else r"\odot"
         return f"{wrap(node.left, PRODUCT, sums)} {op} {wrap(node.right, PRODUCT, sums)}"
     if isinstance(node, Transpose):
+        if _conjugate(node.x) is not None:  # the conjugate transpose
+            inner = _conjugate(node.x)
+            if isinstance(inner, Inverse):
+                return _base(inner.x) + "^{-H}"
+            return _base(inner) + "^H"
         if isinstance(node.x, Inverse):
             return _base(node.x.x, sums) + "^{-T}"
         return _base(node.x, sums) + "^T"
@@ -114,6 +124,8 @@ def latex(node: Node, sums: bool = False) -> str:
     if isinstance(node, Div):
         return rf"\frac{{{latex(node.num, sums)}}}{{{latex(node.den, sums)}}}"
     if isinstance(node, Call):
+        if node.fn == "conj" and isinstance(node.arg, Transpose):  # conj(Xᵀ) = X^H
+            return latex(Transpose(Call("conj", node.arg.x)), sums)
         if node.index is not None:
             return FUNCTIONS[node.fn].render(latex(node.arg, sums), str(node.index))
         return FUNCTIONS[node.fn].render(latex(node.arg, sums))

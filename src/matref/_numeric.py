@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import jax.scipy.linalg
 import numpy as np
 
+from ._errors import CannotCheck
 from ._functions import FUNCTIONS
 from ._shapes import Shape, kind
 from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Inverse, Mul,
@@ -127,7 +128,16 @@ def _eval(node: Node, ctx: Ctx):  # noqa: C901 - one case per node type reads be
             return ctx.overrides[node.name]
         z = vec(evaluate(node.arg, ctx))
         L, C, W, c = ctx.fns[node.name]
-        return unvec(L @ z + C @ jnp.tanh(W @ z) + c, shape)
+        if L.shape[1] == 2 * z.shape[0]:  # a complex domain: a smooth map of the real and imaginary parts
+            z = jnp.concatenate([jnp.real(z), jnp.imag(z)])
+        elif jnp.iscomplexobj(z):  # the real map would act on z holomorphically, hiding every ∂/∂z̄ term
+            raise CannotCheck(f"{node.latex} is declared on a real space but applied to a complex value; "
+                              r"declare its domain \mathbb{C}")
+        out = L @ z + C @ jnp.tanh(W @ z) + c
+        if out.shape[0] == 2 * shape[0] * shape[1]:  # a complex codomain: the first half real, the second imaginary
+            half = shape[0] * shape[1]
+            out = out[:half] + 1j * out[half:]
+        return unvec(out, shape)
     if isinstance(node, Num):
         return jnp.full((1, 1), node.value, dtype=jnp.float64)
     if isinstance(node, Size):
@@ -144,6 +154,8 @@ def _eval(node: Node, ctx: Ctx):  # noqa: C901 - one case per node type reads be
             return jnp.eye(shape[0], dtype=jnp.float64)
         if node.which == "pi":
             return jnp.full((1, 1), math.pi, dtype=jnp.float64)
+        if node.which == "i":
+            return jnp.full((1, 1), 1j, dtype=jnp.complex128)
         return (jnp.ones if node.which == "1" else jnp.zeros)(shape, dtype=jnp.float64)
     if isinstance(node, Add):
         total = None
@@ -190,6 +202,8 @@ def _eval(node: Node, ctx: Ctx):  # noqa: C901 - one case per node type reads be
             n = jnp.linalg.norm(a, 2)
         elif node.p == "*":
             n = jnp.linalg.norm(a, "nuc")
+        elif jnp.iscomplexobj(a):  # |a_i|², not a_i²
+            n = jnp.sqrt(jnp.sum(a.real * a.real + a.imag * a.imag))
         else:
             n = jnp.sqrt(jnp.sum(a * a))
         return n.reshape(1, 1)
@@ -213,6 +227,18 @@ def _variable(wrt: Node, ctx: Ctx):
         x = ctx.values[wrt.var.name]
         at = _entry_at(wrt, ctx, x.shape)
         return x[at].reshape(1, 1), lambda v: ctx.with_values(**{wrt.var.name: x.at[at].set(v[0, 0])})
+    if isinstance(wrt, Call) and wrt.fn == "conj" and isinstance(wrt.arg, Var):
+        # z̄ as the variable: z = conj(v), so the Wirtinger ∂/∂v is ∂/∂z̄ (see `_wirtinger`)
+        x = ctx.values[wrt.arg.name]
+        return jnp.conj(x), lambda v: ctx.with_values(**{wrt.arg.name: jnp.conj(v)})
+    if isinstance(wrt, Call) and wrt.fn == "conj" and isinstance(wrt.arg, FnValue):  # ∂g/∂ū, u a function symbol
+        start = evaluate(wrt.arg, replace(ctx, tape=None))
+        return jnp.conj(start), lambda v: replace(ctx, overrides={**ctx.overrides, wrt.arg.name: jnp.conj(v)}, tape=None)
+    if isinstance(wrt, Call) and wrt.fn in ("real", "imag") and isinstance(wrt.arg, Var):
+        x = ctx.values[wrt.arg.name]
+        if wrt.fn == "real":
+            return x.real, lambda v: ctx.with_values(**{wrt.arg.name: v + 1j * x.imag})
+        return x.imag, lambda v: ctx.with_values(**{wrt.arg.name: x.real + 1j * v})
     if isinstance(wrt, Call) and wrt.fn == "vec" and isinstance(wrt.arg, Var):
         x = ctx.values[wrt.arg.name]
         return vec(x), lambda v: ctx.with_values(**{wrt.arg.name: unvec(v, x.shape)})
@@ -254,9 +280,12 @@ def _derivative(node: Deriv, ctx: Ctx):
         value = evaluate(node.f, at(v))
         return value, value
 
-    # Forward mode: the inputs here have at most a few dozen entries, and tracing a forward
-    # Jacobian costs about 30% less than a reverse one (tracing is most of a check's time).
-    jac, value = jax.jacfwd(f, has_aux=True)(x0)  # jac: f.shape + x.shape
+    if jnp.iscomplexobj(x0):
+        jac, value = _wirtinger(f, x0, gradient=node.written.startswith("nabla"))
+    else:
+        # Forward mode: the inputs here have at most a few dozen entries, and tracing a forward
+        # Jacobian costs about 30% less than a reverse one (tracing is most of a check's time).
+        jac, value = jax.jacfwd(f, has_aux=True)(x0)  # jac: f.shape + x.shape
     if ctx.tape is not None:
         # A derivative is only meaningful where its function is defined (log of a negative is not):
         # a non-finite function value poisons the scale, which `check` reports as "cannot check".
@@ -273,6 +302,15 @@ def _derivative(node: Deriv, ctx: Ctx):
         return d if fk == "matrix" or not den else d.T
     m = jac.reshape(fr * fc, xr * xc)  # entry (i, j) = ∂f_i/∂x_j: the numerator layout
     return m.T if den else m
+
+
+def _wirtinger(f, z0, gradient: bool = False):
+    """(∂f/∂z, f's value) at z0 for a complex variable z = x + iy, from the partials by the real
+    and imaginary parts: ∂f/∂z = ½(∂f/∂x − i ∂f/∂y), holding z̄ fixed. With `gradient`, the
+    Matrix Cookbook's complex gradient ∂f/∂x + i ∂f/∂y (= 2 ∂f/∂z̄) instead. Never JAX's own
+    complex convention: both partials are forward derivatives by real inputs."""
+    (jx, jy), value = jax.jacfwd(lambda x, y: f(x + 1j * y), argnums=(0, 1), has_aux=True)(z0.real, z0.imag)
+    return (jx + 1j * jy if gradient else (jx - 1j * jy) / 2), value
 
 
 def _hessian(node: Hessian, ctx: Ctx):
@@ -336,6 +374,58 @@ def _signs(rng: np.random.Generator, k: int) -> np.ndarray:
     return s
 
 
+def unitary(rng: np.random.Generator, n: int) -> np.ndarray:
+    """A random unitary matrix (Haar: QR of a complex Gaussian, phases fixed): never real."""
+    q, r = np.linalg.qr(complex_normal(rng, (n, n)))
+    d = np.diag(r)
+    return q * (d / np.abs(d))
+
+
+def complex_normal(rng: np.random.Generator, shape) -> np.ndarray:
+    """Standard complex Gaussian entries: real and imaginary parts independent, each of variance ½."""
+    return (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)) / math.sqrt(2)
+
+
+def _phases(rng: np.random.Generator, k: int) -> np.ndarray:
+    """Unit complex numbers e^{iθ} with θ at least π/8 away from each axis, in every quadrant:
+    a scalar drawn with them is never nearly real or nearly imaginary."""
+    return np.exp(1j * (rng.integers(0, 4, k) * np.pi / 2 + rng.uniform(np.pi / 8, 3 * np.pi / 8, k)))
+
+
+def draw_complex(rng: np.random.Generator, shape: tuple[int, int], props: frozenset[str],
+                 scale=(1.0, 2.0), form: int = 0) -> np.ndarray:
+    """One random complex input (see `draw_value`): general matrices are U diag(s) Vᴴ with random
+    unitary U and V, so never real, Hermitian or unitary by accident; Hermitian ones are Q diag(s) Qᴴ,
+    indefinite, positive definite and negative definite in turn (positive semidefinite ones are
+    singular every other draw); unitary ones Haar-distributed."""
+    r, c = shape
+    lo, hi = scale
+    if (r, c) == (1, 1):
+        return (rng.uniform(lo / 2, hi) * _phases(rng, 1)).reshape(1, 1)
+    if r == 1 or c == 1:
+        n = max(r, c)
+        v = complex_normal(rng, n)
+        v *= 1.0 / np.linalg.norm(v) if "unit" in props else rng.uniform(lo, hi) * math.sqrt(1.0 / n) * 1.5
+        return v.reshape(r, c)
+    if "unitary" in props:
+        return np.diag(_phases(rng, r)) if "diagonal" in props else unitary(rng, r)
+    s = rng.uniform(lo, hi, r)
+    if "diagonal" in props:  # a Hermitian diagonal matrix is real
+        if props & {"hpd", "hpsd"}:
+            return np.diag(s).astype(complex)
+        return np.diag(s * _signs(rng, r)).astype(complex) if "hermitian" in props else np.diag(s * _phases(rng, r))
+    if props & {"hermitian", "hpd", "hpsd"}:
+        q = unitary(rng, r)
+        if "hpsd" in props and form % 2 == 1:
+            s[rng.integers(r)] = 0.0  # singular: positive semidefinite, not definite
+        elif "hermitian" in props:
+            s = s * (_signs(rng, r), np.ones(r), -np.ones(r))[form % 3]
+        return q @ np.diag(s) @ q.conj().T
+    k = min(r, c)
+    u, v = unitary(rng, r)[:, :k], unitary(rng, c)[:, :k]
+    return u @ np.diag(rng.uniform(lo, hi, k)) @ v.conj().T
+
+
 def draw_value(rng: np.random.Generator, shape: tuple[int, int], props: frozenset[str],
                scale=(1.0, 2.0), form: int = 0) -> np.ndarray:
     """One random input of `shape` with the declared properties.
@@ -345,6 +435,8 @@ def draw_value(rng: np.random.Generator, shape: tuple[int, int], props: frozense
     matrices alternate determinant +1 and -1; symmetric ones are indefinite, positive definite
     and negative definite in turn; semidefinite ones are singular every other draw.
     """
+    if "complex" in props:
+        return draw_complex(rng, shape, props, scale, form)
     r, c = shape
     lo, hi = scale
     if (r, c) == (1, 1):

@@ -99,6 +99,9 @@ class _Prepared:
                 out = np.asarray(out)
                 if out.shape != shape:
                     raise AssertionError(f"NumPy rule for {name} gave shape {out.shape}, JAX says {shape}")
+                if out.dtype != dtype and np.iscomplexobj(out) and not np.issubdtype(dtype, np.complexfloating):
+                    # a cast would drop the imaginary part without a word: a misread primitive
+                    raise AssertionError(f"NumPy rule for {name} gave complex {out.dtype}, JAX says {dtype}")
                 env[i] = out if out.dtype == dtype else out.astype(dtype)
         return [env[i] for i in self.outputs]
 
@@ -226,7 +229,14 @@ def _clamp(lo, x, hi):
 
 @rule("convert_element_type")
 def _convert(x, *, new_dtype, **_):
+    if np.iscomplexobj(x) and not np.issubdtype(new_dtype, np.complexfloating):
+        x = np.real(x)  # lax keeps the real part, as NumPy does, but NumPy warns
     return x.astype(new_dtype)
+
+
+@rule("complex")
+def _complex(x, y):
+    return x + 1j * y if x.dtype != np.float32 else (x + np.complex64(1j) * y)
 
 
 # ----- shapes ----------------------------------------------------------------------------------
@@ -428,7 +438,10 @@ def _lu(a):
         f = lu[index]
         order = np.arange(m, dtype=np.int32)
         for k in range(min(m, n)):
-            p = k + int(np.argmax(np.abs(f[k:, k])))  # the first largest, as LAPACK's idamax
+            # the first largest, as LAPACK's i?amax: by |Re| + |Im| for complex entries (izamax)
+            column = f[k:, k]
+            size = np.abs(column.real) + np.abs(column.imag) if np.iscomplexobj(column) else np.abs(column)
+            p = k + int(np.argmax(size))
             pivots[index + (k,)] = p
             if p != k:
                 f[[k, p]] = f[[p, k]]

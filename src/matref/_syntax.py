@@ -31,6 +31,7 @@ SIMPLE = {
     "top": "TOP", "intercal": "TOP", "mathsf": "STYLE",
     "cdot": "CDOT", "otimes": "OTIMES", "odot": "ODOT", "circ": "CIRC",
     "in": "IN", "to": "TO", "rightarrow": "TO", "times": "TIMES",
+    "bar": "CONJ", "overline": "CONJ",
     "langle": "LANGLE", "rangle": "RANGLE", "succ": "SUCC", "succeq": "SUCC", "dagger": "DAGGER",
     "quad": None, "qquad": None, "displaystyle": None, "textstyle": None,
     "big": None, "Big": None, "bigg": None, "Bigg": None,

@@ -11,10 +11,10 @@ from lark import Token, Tree
 
 from .._declarations import symbol_key, word
 from .._errors import CannotCheck, ShapeClash, UndeclaredSymbol, Unsupported
-from .._functions import RESHAPING, of_kind
+from .._functions import RESHAPING, WORDS, of_kind
 from .._latex import latex
 from .._shapes import Dim, Shape, kind, show
-from .._tree import Deriv, Div, Hessian, Node, Var
+from .._tree import Call, Deriv, Div, FnValue, Hessian, Node, Var
 from ._syntax_tree import TRANSPOSE_MARKS, _inner, _is_paren, _order, _scripts_after_name, _single_product, _text
 
 
@@ -52,6 +52,8 @@ class DerivativesMixin:
             raise ShapeClash(f"a second derivative needs a scalar function, but {latex(f)} is {show(self.shape(f))}")
         dims = []
         for v in (a, b):
+            if self.complex_variable(v):
+                raise Unsupported(f"second derivatives with respect to the complex {latex(v)} are not supported")
             s = self.shape(v)
             if kind(s) == "matrix":
                 raise Unsupported(f"the Hessian with respect to the matrix {latex(v)} is a 4-tensor; "
@@ -59,11 +61,39 @@ class DerivativesMixin:
             dims.append(s[0] if s[1].is_one else s[1])
         return self._node(Hessian(f, a, b, written), (dims[0], dims[1]))
 
+    def complex_variable(self, v: Node) -> bool:
+        """Whether a variable of differentiation is complex (z, \bar{z}, Z_{ij}, vec(Z))."""
+        while not isinstance(v, (Var, FnValue)) and v.children():
+            v = v.children()[0]
+        if isinstance(v, FnValue):
+            return "complex-codomain" in self.decls[v.name].props
+        return isinstance(v, Var) and "complex" in self.decls[v.name].props
+
     def wrt(self, item: Tree, following: list[Tree]) -> tuple[Node, bool, int, int]:
         """Read one variable of differentiation: (node, transposed, power, items consumed)."""
         if item.data != "postfix":
             raise CannotCheck(f"'{self.src(item)}' is not a variable to differentiate by")
         atom = item.children[0]
+        parts = None  # \partial \Re Z, \partial \operatorname{Im}(Z): the real or imaginary part as the variable
+        if atom.data == "func" and atom.children[0].value in (r"\Re", r"\Im"):
+            parts = "real" if atom.children[0].value == r"\Re" else "imag"
+        elif atom.data == "styled" and WORDS.get(word(atom)) in ("real", "imag"):
+            parts = WORDS[word(atom)]
+        if parts is not None:
+            if not following:
+                raise CannotCheck(rf"write \partial \{'Re' if parts == 'real' else 'Im'} Z")
+            x = self.expr(_inner(following[0])) if _is_paren(following[0]) else self.item(following[0])
+            if not isinstance(x, Var) or "complex" not in self.decls[x.name].props:
+                raise CannotCheck(r"only the real or imaginary part of a declared complex variable can be differentiated by")
+            flip, power = self._wrt_scripts(following[0].children[1:] if _is_paren(following[0]) else [])
+            return self.call(parts, x), flip, power, 2
+        if atom.data == "conj":  # \partial \bar{z}: the Wirtinger derivative holding z fixed
+            x = self.atom(atom).arg
+            if not isinstance(x, (Var, FnValue)) or not self.complex_variable(x):
+                raise CannotCheck(rf"'{self.src(item)}': only the conjugate of a declared complex variable can be "
+                                  "differentiated by")
+            flip, power = self._wrt_scripts(item.children[1:])
+            return self.call("conj", x), flip, power, 1
         if atom.data == "styled" and word(atom) in of_kind(RESHAPING):  # ∂/∂vec(X), ∂/∂vech(X), ∂/∂diag(X)
             fn = word(atom)
             if not following or not _is_paren(following[0]):
@@ -91,6 +121,13 @@ class DerivativesMixin:
             raise CannotCheck(f"{decl.latex} is a fixed constant; it cannot be differentiated by")
         node = self.symbol(key, item)
         scripts = _scripts_after_name(item)
+        if scripts and _text(scripts[0].children[0]) == "*":  # \partial z^*: the conjugate variable
+            if kind(self.shape(node)) != "scalar":
+                raise CannotCheck(rf"'\partial {key[1]}^*' is ambiguous for a vector or matrix (the conjugate in the "
+                                  rf"Matrix Cookbook, the conjugate transpose elsewhere): write \partial \bar{{{key[1]}}}")
+            if "complex" not in decl.props:
+                raise CannotCheck(f"{key[1]} is real: differentiate by {key[1]} itself")
+            node, scripts = self.call("conj", node), scripts[1:]
         flip, power = self._wrt_scripts(scripts)
         return node, flip, power, 1
 
@@ -242,6 +279,9 @@ class DerivativesMixin:
         if not arg_items:
             raise CannotCheck(r"write the gradient as \nabla_x f")
         node, flip, power, used = self.wrt(arg_items[0], arg_items[1:])
+        if isinstance(node, Call) and node.fn in ("conj", "real", "imag"):
+            raise CannotCheck(rf"write the gradient by the complex variable itself: \nabla_z f is the complex gradient "
+                              rf"2 \partial f / \partial \bar{{z}}; for the other Wirtinger derivative write \frac{{\partial f}}{{\partial {latex(node)}}}")
         if sups and _text(sups[0].children[0]) != "2":
             raise CannotCheck(r"only \nabla^2 (the Hessian) is understood")
 

@@ -297,6 +297,11 @@ class _Resolver(DerivativesMixin, ProductsMixin, IndicesMixin, SymbolsMixin):
             return self.call("tr", self.mul([self.transpose(a), b]))
         if kind_ == "frac":
             return self.frac(atom)
+        if kind_ == "conj":  # \bar{z}, \overline{Z}, \bar z
+            arg = atom.children[1]
+            if isinstance(arg, Token):
+                return self.call("conj", self.item(Tree("postfix", [Tree("letter", [arg])])))
+            return self.call("conj", self.expr(arg))
         if kind_ == "styled":
             w = word(atom)
             style = atom.children[0].value[1:]
@@ -325,6 +330,13 @@ class _Resolver(DerivativesMixin, ProductsMixin, IndicesMixin, SymbolsMixin):
             if isinstance(arg, Tree) else arg.value
         if mark in TRANSPOSE_MARKS:
             return self.transpose(node)
+        if mark in ("H", "-H") and "H" not in self.decls:  # the conjugate transpose
+            return self.transpose(self.call("conj", node if mark == "H" else self.inverse(node)))
+        if mark == "*":
+            if not self.is_scalar(node):
+                raise CannotCheck(f"'{latex(node)}^*' is ambiguous: the Matrix Cookbook writes X^* for the conjugate, "
+                                  r"much of linear algebra for the conjugate transpose; write \overline{X} or X^H")
+            return self.call("conj", node)
         if mark.startswith("-") and mark[1:] in TRANSPOSE_MARKS:
             return self.transpose(self.inverse(node))
         if mark == "-1":

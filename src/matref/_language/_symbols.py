@@ -61,6 +61,8 @@ class SymbolsMixin:
                 return self._node(Const("e"), SCALAR)
             if name in self.dimension_letters:  # the n of 1/n when x is in R^n: the size drawn
                 return self._node(Size(name), SCALAR)
+            if name == "i":  # undeclared, not an index and not a size: the imaginary unit
+                return self._node(Const("i"), SCALAR)
             entry = self.entry(key)
             if entry is not None:
                 return entry

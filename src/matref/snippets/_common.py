@@ -123,6 +123,8 @@ class _Gen:
                 return _Code(f"{xp}.eye({self.dim(node.shape[0])})")
             if node.which == "pi":
                 return _Code(f"{xp}.pi", rank=0)
+            if node.which == "i":
+                return _Code("1j", rank=0)
             return _Code(f"{xp}.{'ones' if node.which == '1' else 'zeros'}({self.shape(node)})")
         if isinstance(node, Add):
             parts, rank = [], 0
@@ -209,6 +211,10 @@ class _Gen:
             at = ", ".join(wrt.indices) if len(wrt.indices) == 2 else \
                 (f"{wrt.indices[0]}, 0" if wrt.var.shape[1].is_one else f"0, {wrt.indices[0]}")
             return "v", f"{X}[{at}]", {**bound, wrt.var.name: f"jnp.asarray({X}).at[{at}].set(v)"}
+        if wrt.fn in ("real", "imag"):  # by the real (imaginary) part: the other part stays
+            X = bound.get(wrt.arg.name, _ident(wrt.arg.name))
+            rebuilt = f"(v + 1j * jnp.imag({X}))" if wrt.fn == "real" else f"(jnp.real({X}) + 1j * v)"
+            return "v", f"jnp.{wrt.fn}({X})", {**bound, wrt.arg.name: rebuilt}
         x = wrt.arg  # vec(X), vech(X) or diag(X)
         r, c = self.dim(x.shape[0]), self.dim(x.shape[1])
         start = self.expr(wrt, bound).text
@@ -233,12 +239,16 @@ class _Gen:
         return name
 
     def derivative(self, node: Deriv, bound) -> _Code:
+        if _complex_variable(self.ident, node.wrt):
+            return self.wirtinger(node, bound)
         param, start, inner = self._variable(node.wrt, bound)
         fk, xk = kind(node.f.shape), kind(node.wrt.shape)
         den = node.layout == "denominator"
         if fk == "scalar":
             fn = self._function(node.f, param, inner, scalar=True)
-            text = f"jax.grad({fn})({start})"
+            # jax.grad needs a real value; a complex one (a complex identity) takes the forward Jacobian
+            complex_values = any("complex" in d.props for d in self.ident.decls.values())
+            text = f"jax.{'jacfwd' if complex_values else 'grad'}({fn})({start})"
             return _Code(text if den else text + ".T", rank=0 if xk == "scalar" else 2)
         fn = self._function(node.f, param, inner, scalar=False)
         jac = f"jax.jacobian({fn})({start})"
@@ -247,6 +257,29 @@ class _Gen:
         m = self.dim(node.f.shape[0] if node.f.shape[1].is_one else node.f.shape[1])
         n = self.dim(node.wrt.shape[0] if node.wrt.shape[1].is_one else node.wrt.shape[1])
         text = f"{jac}.reshape({m}, {n})"  # entry (i, j) = ∂f_i/∂x_j
+        return _Code(text + ".T" if den else text)
+
+    def wirtinger(self, node: Deriv, bound) -> _Code:
+        """A derivative by a complex variable z (or z̄): from the partials by its real and imaginary
+        parts, with the helper WIRTINGER."""
+        conj = isinstance(node.wrt, Call) and node.wrt.fn == "conj"
+        var = node.wrt.arg if conj else node.wrt
+        if not isinstance(var, (Var, FnValue, Entry)):
+            raise UnsupportedNode(f"a derivative by {type(var).__name__} of a complex variable", self.dialect)
+        param, start, inner = self._variable(var, bound)
+        self.helpers.add(WIRTINGER)
+        fn = self._function(node.f, param, inner, scalar=kind(node.f.shape) == "scalar")
+        which = "gradient" if node.written.startswith("nabla") else "conj" if conj else "z"
+        jac = f'wirtinger({fn}, {start}, "{which}")'
+        fk, xk = kind(node.f.shape), kind(node.wrt.shape)
+        den = node.layout == "denominator"
+        if fk == "scalar":
+            return _Code(jac if den else jac + ".T", rank=0 if xk == "scalar" else 2)
+        if xk == "scalar":
+            return _Code(jac if fk == "matrix" or not den else jac + ".T")
+        m = self.dim(node.f.shape[0] if node.f.shape[1].is_one else node.f.shape[1])
+        n = self.dim(node.wrt.shape[0] if node.wrt.shape[1].is_one else node.wrt.shape[1])
+        text = f"{jac}.reshape({m}, {n})"  # entry (i, j) = ∂f_i/∂z_j
         return _Code(text + ".T" if den else text)
 
     def hessian(self, node: Hessian, bound) -> _Code:
@@ -273,6 +306,47 @@ class _Gen:
         tang = ", ".join(f"d{_ident(v)}" for v in names)
         comma = "," if len(names) == 1 else ""
         return _Code(f"jax.jvp(lambda {params}: {body}, ({prim}{comma}), ({tang}{comma}))[1]")
+
+
+WIRTINGER = '''def wirtinger(f, z, which="z"):
+    """∂f/∂z = (∂f/∂x - i ∂f/∂y) / 2 at z = x + iy ("z"), ∂f/∂z̄ = (∂f/∂x + i ∂f/∂y) / 2 ("conj"),
+    or the complex gradient ∂f/∂x + i ∂f/∂y ("gradient"): from forward derivatives by the real
+    and imaginary parts, not from JAX's own complex convention."""
+    jx, jy = jax.jacfwd(lambda x, y: f(x + 1j * y), argnums=(0, 1))(jnp.real(z), jnp.imag(z))
+    return {"z": (jx - 1j * jy) / 2, "conj": (jx + 1j * jy) / 2, "gradient": jx + 1j * jy}[which]'''
+
+
+def _complex_variable(ident: Identity, wrt: Node) -> bool:
+    v = wrt.arg if isinstance(wrt, Call) and wrt.fn == "conj" else wrt
+    if isinstance(v, FnValue):
+        return "complex-codomain" in ident.decls[v.name].props
+    if isinstance(v, Entry):
+        v = v.var
+    return isinstance(v, Var) and "complex" in ident.decls[v.name].props
+
+
+def _complex_lines(v: str, r: str, c: str, k: str, props) -> list[str]:
+    """Lines drawing a complex input (a standard complex Gaussian, then the declared structure)."""
+    gauss = lambda shape: f"(rng.standard_normal({shape}) + 1j * rng.standard_normal({shape})) / np.sqrt(2)"  # noqa: E731
+    if k == "scalar":
+        return [f"{v} = complex({gauss('()')})"]
+    if k == "vector":
+        return [f"{v} = {gauss(f'({r}, {c})')}"] + ([f"{v} /= np.linalg.norm({v})"] if "unit" in props else [])
+    if "diagonal" in props and props & {"unitary", "hermitian", "hpd", "hpsd"}:
+        diagonal = {"unitary": f"np.exp(2j * np.pi * rng.uniform(0, 1, {r}))",  # unit moduli
+                    "hermitian": f"rng.standard_normal({r})"}  # real
+        entries = next((d for p, d in diagonal.items() if p in props), f"rng.uniform(1.0, 2.0, {r})")
+        return [f"{v} = np.diag({entries}).astype(complex)"]
+    lines = [f"{v} = {gauss(f'({r}, {c})')}"]
+    if "unitary" in props:
+        lines.append(f"{v}, _ = np.linalg.qr({v})  # unitary")
+    elif "diagonal" in props:
+        lines.append(f"{v} = np.diag(np.diag({v}))")
+    elif props & {"hpd", "hpsd"}:
+        lines.append(f"{v} = {v} @ {v}.conj().T + {r} * np.eye({r})  # Hermitian positive definite")
+    elif "hermitian" in props:
+        lines.append(f"{v} = {v} + {v}.conj().T  # Hermitian")
+    return lines
 
 
 def _varying(ident: Identity) -> list[str]:
@@ -307,7 +381,9 @@ def _inputs(ident: Identity, xp: str = "jnp", sizes: dict[str, int] | None = Non
         v, props = _ident(name), d.props
         r, c = gen.dim(d.shape[0]), gen.dim(d.shape[1])
         k = kind(d.shape)
-        if k == "scalar":
+        if "complex" in props:
+            lines += _complex_lines(v, r, c, k, props)
+        elif k == "scalar":
             lines.append(f"{v} = rng.uniform(0.5, 2.0)" if "positive" in props else f"{v} = rng.standard_normal()")
         elif k == "vector":
             if "positive" in props:
@@ -333,15 +409,21 @@ def _inputs(ident: Identity, xp: str = "jnp", sizes: dict[str, int] | None = Non
             lines.append(f"{v} = rng.standard_normal(({r}, {c}))")
     for name in _varying(ident):
         v = _ident(name)
+        if "complex" in ident.decls[name].props:  # a complex direction
+            lines.append(f"d{v} = (rng.standard_normal(np.shape({v})) + 1j * rng.standard_normal(np.shape({v}))) / np.sqrt(2)")
+            continue
         lines.append(f"d{v} = rng.standard_normal({v}.shape) if np.ndim({v}) else rng.standard_normal()"
                      if kind(ident.decls[name].shape) == "scalar" else f"d{v} = rng.standard_normal({v}.shape)")
     for name in fns:
         d = ident.decls[name]
         v = _ident(name)
-        din, dout = gen.dim(d.domain[0] * d.domain[1]), gen.dim(d.shape[0] * d.shape[1])
+        cin, cout = "complex-domain" in d.props, "complex-codomain" in d.props
+        din = gen.dim(d.domain[0] * d.domain[1] * Dim(2 if cin else 1))
+        dout = gen.dim(d.shape[0] * d.shape[1] * Dim(2 if cout else 1))
         lines.append("")
         lines.append("")
-        lines.append(f"# {v}: a random smooth map standing in for any differentiable function")
+        lines.append(f"# {v}: a random smooth map standing in for any differentiable function"
+                     + (" (of the real and imaginary parts: not holomorphic)" if cin or cout else ""))
         lines.append(f"L_{v}, C_{v} = rng.standard_normal(({dout}, {din})), rng.standard_normal(({dout}, 3))")
         lines.append(f"W_{v}, c_{v} = rng.standard_normal((3, {din})), rng.standard_normal(({dout}, 1))")
         lines.append("")
@@ -352,7 +434,13 @@ def _inputs(ident: Identity, xp: str = "jnp", sizes: dict[str, int] | None = Non
             lines.append(f"    z = {xp}.reshape(z, (1, 1))")
         elif not d.domain[1].is_one:
             lines.append("    z = z.T.reshape(-1, 1)  # vec")
+        if cin:
+            lines.append(f"    z = {xp}.concatenate([{xp}.real(z), {xp}.imag(z)])")
         out = f"L_{v} @ {arg} + C_{v} @ {xp}.tanh(W_{v} @ {arg}) + c_{v}"
+        if cout:
+            half = gen.dim(d.shape[0] * d.shape[1])
+            lines.append(f"    w = {out}")
+            out = f"w[:{half}] + 1j * w[{half}:]"
         if not d.shape[1].is_one:
             out = f"({out}).reshape({gen.dim(d.shape[1])}, {gen.dim(d.shape[0])}).T"
         elif kind(d.shape) == "scalar":

@@ -19,6 +19,20 @@ NUMERIC_GRADIENT = '''def numeric_gradient(f, x, h=1e-6):
         e[idx] = h
         g[idx] = (f(x + e) - f(x - e)) / (2 * h)
     return g'''
+NUMERIC_WIRTINGER = '''def numeric_wirtinger(f, z, which="z", h=1e-6):
+    """∂f/∂z ("z"), ∂f/∂z̄ ("conj") or the complex gradient 2 ∂f/∂z̄ ("gradient") by central
+    differences along the real part (dx) and the imaginary part (dy) of each entry."""
+    z = np.asarray(z, dtype=complex)
+    g = np.zeros_like(z)
+    for idx in np.ndindex(z.shape):
+        e = np.zeros_like(z)
+        e[idx] = h
+        dx = (f(z + e) - f(z - e)) / (2 * h)
+        dy = (f(z + 1j * e) - f(z - 1j * e)) / (2 * h)
+        g[idx] = {"z": (dx - 1j * dy) / 2, "conj": (dx + 1j * dy) / 2, "gradient": dx + 1j * dy}[which]
+    return g'''
+
+
 def numpy_script(formula: str, where: str = "", layout: str = "denominator", title: str | None = None) -> str | None:
     """A plain NumPy script computing the closed form; where the left side is a gradient of a
     scalar function, it is checked against central differences. None when the closed form
@@ -45,18 +59,32 @@ def numpy_script(formula: str, where: str = "", layout: str = "denominator", tit
     if not _has_derivative(lhs):
         tail.insert(0, f"lhs = {gen.expr(lhs, {}).text}")
         tail.append("assert np.allclose(lhs, closed_form, rtol=1e-8, atol=1e-10)")
-    elif isinstance(lhs, Deriv) and isinstance(lhs.wrt, Var) and kind(lhs.f.shape) == "scalar" \
+    elif isinstance(lhs, Deriv) and isinstance(_plain(lhs.wrt), Var) and kind(lhs.f.shape) == "scalar" \
             and not _has_derivative(lhs.f):
-        x = _ident(lhs.wrt.name)
+        var = _plain(lhs.wrt)
+        x = _ident(var.name)
         body = gen.expr(lhs.f, {})
         ret = body.text if body.rank == 0 else f"{body.wrap(P_ATOM)}.item()"
         name = _free_name(ident)
-        defs = [f"def {name}({x}):\n    return {ret}", NUMERIC_GRADIENT]
-        fd = f"numeric_gradient({name}, {x})" + (".T" if lhs.layout == "numerator" else "")
+        if "complex" in ident.decls[var.name].props:
+            which = "gradient" if lhs.written.startswith("nabla") else "z" if var is lhs.wrt else "conj"
+            defs = [f"def {name}({x}):\n    return {ret}", NUMERIC_WIRTINGER]
+            fd = f'numeric_wirtinger({name}, {x}, "{which}")'
+        else:
+            defs = [f"def {name}({x}):\n    return {ret}", NUMERIC_GRADIENT]
+            fd = f"numeric_gradient({name}, {x})"
+        fd += ".T" if lhs.layout == "numerator" else ""
         # Central differences with h = 1e-6 are accurate to about 1e-9 here; 1e-5 leaves a wide margin.
         tail.append(f"assert np.allclose({fd}, closed_form, rtol=1e-5, atol=1e-7)")
     tail.append('print("closed form:", np.shape(closed_form))')
     return _assemble(head, _inputs(ident, "np"), sorted(gen.helpers) + defs, tail)  # helpers: eigenvector, ...
+
+
+def _plain(wrt):
+    """The variable of a derivative by x or by x̄ (a conjugate), else None."""
+    if isinstance(wrt, Call) and wrt.fn == "conj":
+        return wrt.arg
+    return wrt if isinstance(wrt, Var) else None
 
 
 def numpy_snippet(entry, layout: str) -> str | None:

@@ -182,6 +182,8 @@ class _Gen1(_Gen):
         if isinstance(node, Const):
             if node.which == "pi":
                 return _Code("np.pi")
+            if node.which == "i":
+                return _Code("1j")
             if node.which == "I":
                 return _Code(f"np.eye({self.dim(node.shape[0])})")
             if form == "scalar":
@@ -509,8 +511,8 @@ def _reference(ident: Identity, lhs: Node, data: dict, sizes: dict[str, int]) ->
     """The derivative side at the drawn inputs: JAX's autodiff, traced once and run by NumPy (the
     checker's own evaluation, `matref._numeric.evaluate`), as a 2-D array."""
     names = sorted({n.name for n in lhs.walk() if isinstance(n, Var)})
-    values = {name: np.asarray(data[_ident(name)], dtype=float).reshape(concrete(ident.decls[name].shape, sizes))
-              for name in names}
+    values = {name: np.asarray(data[_ident(name)], dtype=complex if np.iscomplexobj(data[_ident(name)]) else float)
+              .reshape(concrete(ident.decls[name].shape, sizes)) for name in names}
     indices = {c: np.int32(data[c]) for c in ident.indices}
 
     def derivative(args):
@@ -550,7 +552,10 @@ def draw(ident: Identity, seed: int, sizes: dict[str, int], scale: float = 1.0) 
             continue
         value = np.asarray(data[_ident(p)]) * scale
         k = kind(ident.decls[p].shape)
-        args.append(float(value) if k == "scalar" else value.ravel() if k == "vector" else value)
+        if k == "scalar":
+            args.append(complex(value) if np.iscomplexobj(value) else float(value))
+        else:
+            args.append(value.ravel() if k == "vector" else value)
     args += [sizes[letter] for letter in _size_parameters(ident)]
     return args, data["reference"]
 
