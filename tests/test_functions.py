@@ -19,14 +19,15 @@ from matref._latex import latex
 from matref._numeric import concrete
 from matref._tree import Call
 from matref.site import functions_table
-from matref.snippets._common import _Code, fill
+from matref.snippets._common import JAX_HELPERS, _Code, fill
 from matref.snippets.numpy_function import HELPERS
 
 RECORDS = list(FUNCTIONS.values())
 SIZES = {"n": 3}
 WHERE = r"X \in \mathbb{R}^{n \times n}, t \in \mathbb{R}"
-# Positive entries, so that log and sqrt are real; a random 3×3 matrix, so det and adj are generic.
-SAMPLE = {"X": np.random.default_rng(0).uniform(0.5, 1.5, (3, 3)), "t": np.array([[-0.7]])}
+# Positive entries, so that log and sqrt are real; a random 3×3 matrix, so det and adj are generic;
+# plus I, so that it is positive stable (eigenvalues 4.1, 1.5, 0.95) and sqrtm and logm are real.
+SAMPLE = {"X": np.random.default_rng(0).uniform(0.5, 1.5, (3, 3)) + np.eye(3), "t": np.array([[-0.7]])}
 
 
 def _arg(record) -> str:
@@ -85,6 +86,8 @@ def test_the_jax_evaluation_runs_has_the_parsed_shape_and_is_differentiable(reco
 def _namespace() -> dict:
     ns = {"jax": jax, "jnp": jnp, "np": np, "scipy": scipy}
     exec(HELPERS["sigmoid"], ns)  # noqa: S102 - the function dialect's own helper
+    for text in JAX_HELPERS.values():  # the JAX dialect's own definitions (sqrtm, logm)
+        exec(text, ns)  # noqa: S102
     return ns
 
 

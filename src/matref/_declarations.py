@@ -18,6 +18,8 @@ PROPERTY_WORDS = {
     "orthogonal": "orthogonal", "diagonal": "diagonal", "positive": "positive", "unit": "unit",
     "constant": "constant", "spd": "spd", "psd": "psd", "positivedefinite": "spd",
     "positivesemidefinite": "psd", "skewsymmetric": "skew", "antisymmetric": "skew",
+    # every eigenvalue in the open right half-plane: the principal sqrtm and logm exist (and are real)
+    "positivestable": "stable",
 }
 # Words and spacing that separate declarations (`x \in \mathbb{R}^{n} \text{ and } A \in ...`).
 SEPARATORS = re.compile(r"\\text\s*\{\s*(and|,|;)?\s*\}|\\q?quad\b")
@@ -213,7 +215,7 @@ def _validate(decl: Decl) -> None:
     if decl.kind != "var":
         return
     r, c = decl.shape
-    square = {"symmetric", "psd", "spd", "orthogonal", "diagonal", "invertible", "skew", "posdet"} & decl.props
+    square = {"symmetric", "psd", "spd", "orthogonal", "diagonal", "invertible", "skew", "posdet", "stable"} & decl.props
     if square and r != c:
         raise CannotCheck(f"{decl.latex} is declared {sorted(square)[0]} but is not square ({r}×{c})")
     if "unit" in decl.props and kind(decl.shape) != "vector":

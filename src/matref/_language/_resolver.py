@@ -197,7 +197,7 @@ class _Resolver(DerivativesMixin, ProductsMixin, IndicesMixin, SymbolsMixin):
             name = atom.children[0].value[1:]
         elif atom.data == "styled" and atom.children[0].value[1:] in ("operatorname", "mathrm", "text", "textrm"):
             w = word(atom)
-            if w in WORDS or w in ("sqrtm", "logm"):
+            if w in WORDS:
                 name = w
         elif atom.data == "greek" and (letter := atom.children[0].value[1:]) in GREEK and letter not in self.decls:
             name = GREEK[letter]  # \sigma is the sigmoid unless the where clause declares sigma
@@ -211,9 +211,6 @@ class _Resolver(DerivativesMixin, ProductsMixin, IndicesMixin, SymbolsMixin):
             raise Unsupported(f"scripts on a function name ('{self.src(item)}') are not supported; "
                               r"write e.g. \left(\log x\right)^2")
         fn = WORDS.get(name, name)
-        if fn in ("sqrtm", "logm"):
-            raise Unsupported(rf"\operatorname{{{fn}}} is not supported yet; \operatorname{{expm}}, "
-                              r"\operatorname{sinm} and \operatorname{cosm} are")
         return lambda arg: self.call(fn, arg)
 
     # ----- items, atoms and scripts -------------------------------------------------------------
