@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from ._functions import FUNCTIONS
 from ._shapes import kind
-from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Inverse, Mul,
-                    Node, Norm, Num, Power, Size, Transpose, Unit, Var)
+from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Integral, Inverse,
+                    Mul, Node, Norm, Num, Param, Power, Size, Transpose, Unit, Var)
 
 # Binding strength: a child weaker than its context is parenthesised.
 SUM, KRON, PRODUCT, PREFIX, ATOM = 1, 2, 3, 4, 5
@@ -19,7 +19,7 @@ def precedence(node: Node) -> int:
         return KRON
     if isinstance(node, Mul):
         return PRODUCT
-    if isinstance(node, (Deriv, Differential)) and _prefix_form(node):
+    if isinstance(node, (Deriv, Differential)) and _prefix_form(node) or isinstance(node, Integral):
         return PREFIX
     return ATOM
 
@@ -66,6 +66,10 @@ def latex(node: Node) -> str:
         return node.name
     if isinstance(node, Unit):
         return f"J^{{{''.join(node.indices)}}}"
+    if isinstance(node, Param):
+        return node.name
+    if isinstance(node, Integral):
+        return rf"\int_{{{node.lo_text}}}^{{{node.hi_text}}} {wrap(node.body, PRODUCT)} \, \mathrm{{d}}{node.var}"
     if isinstance(node, Const):
         return {"I": "I", "0": "0", "1": r"\mathbf{1}", "pi": r"\pi"}[node.which]
     if isinstance(node, Add):

@@ -18,8 +18,8 @@ import numpy as np
 
 from ._functions import FUNCTIONS
 from ._shapes import Shape, kind
-from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Inverse, Mul,
-                    Node, Norm, Num, Power, Size, Transpose, Unit, Var, same_variable)
+from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Integral, Inverse,
+                    Mul, Node, Norm, Num, Param, Power, Size, Transpose, Unit, Var, same_variable)
 
 jax.config.update("jax_enable_x64", True)
 
@@ -122,6 +122,10 @@ def _eval(node: Node, ctx: Ctx):  # noqa: C901 - one case per node type reads be
         x = evaluate(node.var, ctx)
         at = _entry_at(node, ctx, x.shape)
         return x[at].reshape(1, 1)
+    if isinstance(node, Param):
+        return jnp.reshape(ctx.indices[node.name], (1, 1)).astype(jnp.float64)
+    if isinstance(node, Integral):
+        return _integral(node, ctx)
     if isinstance(node, Unit):
         i, j = (ctx.indices[c] for c in node.indices)
         return jnp.zeros(shape, dtype=jnp.float64).at[i, j].set(1.0)
@@ -272,6 +276,48 @@ def logm(a):
         power = power @ z2
     small = jnp.sqrt(jnp.sum(z ** 2)) <= LOG_SERIES_RADIUS
     return jnp.where(small, 2.0 ** (LOG_ROOTS + 1) * total, jnp.nan)
+
+
+# Integrals over a finite interval by Gauss-Legendre quadrature. An n-point rule is exact for
+# polynomials of degree 2n - 1, and for an integrand analytic inside the ellipse with foci lo, hi
+# whose semi-axes sum to ρ half-lengths its error falls like ρ^{-2n}. Entire integrands (e^{aX} with
+# ‖X‖ <= 2) are exact to rounding at 16 points. The hardest integrand drawn is the resolvent
+# (a(X - I) + I)^{-1} E (a(X - I) + I)^{-1} of d logm X, with a double pole at a = 1/(1 - λ) just
+# past 1 for an eigenvalue λ of modulus 0.1 (ρ ≈ 1.9) and non-normal X: measured on 300 positive
+# stable draws at both scales, relative to the integrand's size, the error is 1e-5 at 16 points,
+# 9e-10 at 24 and at the rounding floor (1.4e-13) from 32 on. Hence 48 points, and the check does
+# not trust even that: it also computes the 32-point rule, and where the two differ by more than
+# QUAD_AGREE of the integrand's size (the weighted sum of its norms) the value is NaN, which the
+# checker reports as "cannot check". QUAD_AGREE = 1e-11 is a thousandth of the checker's tolerance.
+QUAD_NODES, QUAD_CHECK_NODES, QUAD_AGREE = 48, 32, 1e-11
+
+
+def gauss_legendre(k: int, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and weights of the k-point Gauss-Legendre rule on [lo, hi]."""
+    t, w = np.polynomial.legendre.leggauss(k)
+    half = (hi - lo) / 2
+    return lo + half * (t + 1), half * w
+
+
+def _integral(node: Integral, ctx: Ctx):
+    inner = replace(ctx, tape=None)  # values inside the quadrature are not the identity's intermediates
+    shape = concrete(node.shape, ctx.sizes)
+
+    def quadrature(k: int):
+        def step(carry, tw):
+            total, size = carry
+            value = evaluate(node.body, replace(inner, indices={**inner.indices, node.var: tw[0]}))
+            return (total + tw[1] * value, size + tw[1] * jnp.sqrt(jnp.sum(value * value))), None
+
+        nodes, weights = gauss_legendre(k, node.lo, node.hi)
+        start = (jnp.zeros(shape, dtype=jnp.float64), jnp.zeros((), dtype=jnp.float64))
+        (total, size), _ = jax.lax.scan(step, start, (jnp.asarray(nodes), jnp.asarray(weights)))
+        return total, size
+
+    fine, size = quadrature(QUAD_NODES)
+    coarse, _ = quadrature(QUAD_CHECK_NODES)
+    agree = jnp.sqrt(jnp.sum((fine - coarse) ** 2)) <= QUAD_AGREE * size
+    return jnp.where(agree, fine, jnp.nan)
 
 
 def _derivative(node: Deriv, ctx: Ctx):

@@ -86,6 +86,30 @@ class Unit(Node):
 
 
 @dataclass(eq=False)
+class Param(Node):
+    """The variable of an enclosing integral (the a of \\int_0^1 ... \\,\\mathrm{d}a): a scalar whose
+    value the integral's quadrature sets (`Ctx.indices`)."""
+
+    name: str
+
+
+@dataclass(eq=False)
+class Integral(Node):
+    """\\int_{lo}^{hi} body \\,\\mathrm{d}var over a finite interval, evaluated by Gauss-Legendre
+    quadrature (`_numeric`)."""
+
+    var: str
+    body: Node
+    lo: float
+    hi: float
+    lo_text: str = "0"
+    hi_text: str = "1"
+
+    def children(self):
+        return (self.body,)
+
+
+@dataclass(eq=False)
 class Add(Node):
     terms: tuple[tuple[int, Node], ...]  # (sign, term)
 

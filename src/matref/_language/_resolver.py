@@ -37,6 +37,7 @@ class _Resolver(DerivativesMixin, ProductsMixin, IndicesMixin, SymbolsMixin):
         self.wrt_stack: list[Node] = []
         self.resolving_fns: set[str] = set()
         self.indices: dict[str, int] = {}  # summation indices in scope, with their current values
+        self.params: set[str] = set()  # variables of the integrals in scope
 
     def src(self, tree: Tree | Token) -> str:
         """The text of `tree` exactly as the user typed it."""
@@ -138,6 +139,9 @@ class _Resolver(DerivativesMixin, ProductsMixin, IndicesMixin, SymbolsMixin):
             item = items[i]
             if item.data == "postfix" and item.children[0].data == "sum_op":
                 out.append(self.summation(item, items[i + 1:], frozenset(k - i - 1 for k in cdots if k > i)))
+                break
+            if item.data == "postfix" and item.children[0].data == "int_op":
+                out.append(self.integral(item, items[i + 1:], frozenset(k - i - 1 for k in cdots if k > i)))
                 break
             op = self.prefix_operator(item)
             if op is not None:

@@ -12,7 +12,7 @@ from .._declarations import Decl, word
 from .._errors import CannotCheck, ShapeClash, UndeclaredSymbol
 from .._latex import latex
 from .._shapes import SCALAR, Dim, show
-from .._tree import Const, FnValue, Node, Num, Size, Var
+from .._tree import Const, FnValue, Node, Num, Param, Size, Var
 
 
 def _size_subscript(sub: str, text: str) -> Dim:
@@ -47,6 +47,8 @@ class SymbolsMixin:
         decl = self.decls.get(name)
         if name in self.indices:
             return Num(float(self.indices[name]), str(self.indices[name]))
+        if name in self.params:
+            return self._node(Param(name), SCALAR)
         if decl is None:
             if name == "I" or (name.startswith("I_") and "I" not in self.decls):
                 c = Const("I")

@@ -16,8 +16,8 @@ from .._errors import Unsupported
 from .._functions import ELEMENTWISE, FUNCTIONS, SCALAR_VALUED, Code
 from .._language import Identity, parse_identity
 from .._shapes import Dim, kind
-from .._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Inverse, Mul,
-                    Node, Norm, Num, Power, Transpose, Unit, Var, same_variable)
+from .._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Integral, Inverse,
+                    Mul, Node, Norm, Num, Param, Power, Transpose, Unit, Var, same_variable)
 
 class UnsupportedNode(Unsupported):
     """The snippet generator has no translation for a node of the tree (e.g. one the language gained
@@ -74,6 +74,7 @@ UNVECH = '''def unvech(v, n):
 # Definitions a JAX script adds once when a function record's JAX code names them as its helper.
 # JAX's own sqrtm has no derivative (it goes through a complex Schur form) and JAX has no logm: these
 # are the iterations the checker uses (matref._numeric.sqrtm, logm), plain rational functions of X.
+# JAX has no adjugate.
 JAX_HELPERS = {
     "sqrtm": '''def sqrtm(X):
     """Principal square root: the product-form Denman-Beavers iteration (differentiable)."""
@@ -93,7 +94,20 @@ JAX_HELPERS = {
         R = Y
     Z = jnp.linalg.solve((R + I).T, (R - I).T).T
     return 128 * sum(jnp.linalg.matrix_power(Z, 2 * k + 1) / (2 * k + 1) for k in range(14))''',
+    "adjugate": '''def adjugate(X):
+    """The adjugate from cofactors (minors), so that it exists for a singular X too."""
+    n = X.shape[0]
+    minor = lambda i, j: jnp.delete(jnp.delete(X, i, axis=0), j, axis=1)
+    return jnp.array([[(-1) ** (i + j) * jnp.linalg.det(minor(i, j)) for i in range(n)] for j in range(n)])''',
 }
+
+
+# The quadrature an integral's code uses: the checker's rule (matref._numeric.QUAD_NODES points).
+GAUSS_LEGENDRE = '''def gauss_legendre(k, lo, hi):
+    """Nodes and weights of the k-point Gauss-Legendre rule on [lo, hi]."""
+    t, w = np.polynomial.legendre.leggauss(k)
+    return lo + (hi - lo) * (t + 1) / 2, (hi - lo) * w / 2'''
+QUAD_NODES = 48  # as matref._numeric.QUAD_NODES (not imported: that module imports JAX)
 
 
 @dataclass
@@ -136,6 +150,14 @@ class _Gen:
         if isinstance(node, Num):
             v = node.value
             return _Code(str(int(v)) if v == int(v) else repr(v), rank=0)
+        if isinstance(node, Param):
+            return _Code(bound.get("param:" + node.name, _ident(node.name)), rank=0)
+        if isinstance(node, Integral):  # a Gauss-Legendre sum over the nodes
+            self.helpers.add(GAUSS_LEGENDRE)
+            v = _ident(node.var)
+            body = self.expr(node.body, {**bound, "param:" + node.var: v})
+            rule = f"gauss_legendre({QUAD_NODES}, {node.lo!r}, {node.hi!r})"
+            return _Code(f"sum(w * {body.wrap(P_UNARY)} for {v}, w in zip(*{rule}))", P_ATOM, body.rank)
         if isinstance(node, Const):
             if node.which == "I":
                 return _Code(f"{xp}.eye({self.dim(node.shape[0])})")
@@ -343,6 +365,10 @@ def _inputs(ident: Identity, xp: str = "jnp", sizes: dict[str, int] | None = Non
             lines.append(f"{v} = {v} + {v}.T  # symmetric")
         elif "positive" in props:
             lines.append(f"{v} = rng.uniform(0.5, 2.0, ({r}, {c}))")
+        elif "stable" in props:
+            lines.append(f"{v} = np.triu(rng.standard_normal(({r}, {r})), 1) + np.diag(rng.uniform(0.5, 2.0, {r}))")
+            lines.append(f"Q_{v}, _ = np.linalg.qr(rng.standard_normal(({r}, {r})))")
+            lines.append(f"{v} = Q_{v} @ {v} @ Q_{v}.T  # positive stable (eigenvalues 0.5 to 2), not normal")
         else:
             lines.append(f"{v} = rng.standard_normal(({r}, {c}))")
     for name in _varying(ident):

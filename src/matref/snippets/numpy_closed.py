@@ -56,7 +56,7 @@ def numpy_script(formula: str, where: str = "", layout: str = "denominator", tit
         # Central differences with h = 1e-6 are accurate to about 1e-9 here; 1e-5 leaves a wide margin.
         tail.append(f"assert np.allclose({fd}, closed_form, rtol=1e-5, atol=1e-7)")
     tail.append('print("closed form:", np.shape(closed_form))')
-    return _assemble(head, _inputs(ident, "np"), defs, tail)
+    return _assemble(head, _inputs(ident, "np"), sorted(gen.helpers) + defs, tail)
 
 
 def numpy_snippet(entry, layout: str) -> str | None:

@@ -28,8 +28,8 @@ from .._language import Identity, parse_identity
 from .._numeric import Ctx, concrete, evaluate
 from .._program import Program
 from .._shapes import Dim, kind
-from .._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Inverse, Mul,
-                     Node, Norm, Num, Power, Transpose, Unit, Var)
+from .._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Integral, Inverse,
+                     Mul, Node, Norm, Num, Power, Transpose, Unit, Var)
 from ._common import P_ADD, P_ATOM, P_MUL, P_POW, P_UNARY, UnsupportedNode, _Code, _Gen, _ident, _inputs, fill
 from ._dialect import Dialect, SnippetFailed, execute
 
@@ -378,7 +378,7 @@ def _plan(ident: Identity) -> tuple[Node, Node] | None:
     if any(isinstance(n, FnValue) for n in lhs.walk()):
         return None
     for side in sides[1:]:
-        if not any(isinstance(n, (Deriv, Hessian, Differential, FnValue)) for n in side.walk()):
+        if not any(isinstance(n, (Deriv, Hessian, Differential, FnValue, Integral)) for n in side.walk()):
             return lhs, side
     return None
 
