@@ -179,8 +179,8 @@ def _same_name(name: str) -> dict:
 
 _NO_MATRIX_FUNCTIONS = NoCode("NumPy has no matrix exponential, sine or cosine (SciPy has)")
 _NO_ROOT_LOG = NoCode("NumPy has no matrix square root or logarithm (SciPy has)")
-_NO_ADJUGATE = NoCode("neither JAX nor NumPy has an adjugate, and det(X) X^{-1} does not exist for a "
-                      "singular X, which is where the adjugate matters")
+_NO_ADJUGATE = NoCode("NumPy has no adjugate, and det(X) X^{-1} does not exist for a singular X, which is "
+                      "where the adjugate matters")
 
 
 def _elementwise_record(name: str, latex: str, meaning: str, commands=(), words=(), **kw) -> Function:
@@ -282,7 +282,8 @@ _RECORDS = (
         name="adj", kind=MATRIX, latex=r"\operatorname{adj}", argument="square", words=("adj",),
         meaning="the adjugate (transposed cofactor matrix), also of a singular matrix",
         evaluate=lambda a: _numeric().adjugate(a),
-        jax=_NO_ADJUGATE, numpy=_NO_ADJUGATE, function=_NO_ADJUGATE),
+        # JAX has none either: the JAX script defines one from cofactors
+        jax=Code("adjugate({a})", helper="adjugate"), numpy=_NO_ADJUGATE, function=_NO_ADJUGATE),
 )
 
 FUNCTIONS: dict[str, Function] = {r.name: r for r in _RECORDS}

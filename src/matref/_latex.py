@@ -6,7 +6,7 @@ from __future__ import annotations
 from ._functions import FUNCTIONS
 from ._shapes import kind
 from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Integral, Inverse,
-                    Mul, Node, Norm, Num, Param, Power, Size, Transpose, Unit, Var)
+                    Mul, Node, Norm, Num, Param, Pattern, Power, Size, Transpose, Unit, Var)
 
 # Binding strength: a child weaker than its context is parenthesised.
 SUM, KRON, PRODUCT, PREFIX, ATOM = 1, 2, 3, 4, 5
@@ -37,7 +37,7 @@ def wrap(node: Node, at_least: int) -> str:
 
 def _base(node: Node) -> str:
     """The base of a superscript: atoms as they are, anything else in parentheses."""
-    plain = isinstance(node, (Var, Const, Norm, Entry, Size)) or (isinstance(node, Num) and node.value >= 0) \
+    plain = isinstance(node, (Var, Const, Norm, Entry, Size, Pattern)) or (isinstance(node, Num) and node.value >= 0) \
         or (isinstance(node, FnValue) and not node.explicit)
     text = latex(node)
     return text if plain else rf"\left({text}\right)"
@@ -68,6 +68,8 @@ def latex(node: Node) -> str:
         return f"J^{{{''.join(node.indices)}}}"
     if isinstance(node, Param):
         return node.name
+    if isinstance(node, Pattern):
+        return f"{node.which}_{{{node.text}}}"
     if isinstance(node, Integral):
         return rf"\int_{{{node.lo_text}}}^{{{node.hi_text}}} {wrap(node.body, PRODUCT)} \, \mathrm{{d}}{node.var}"
     if isinstance(node, Const):

@@ -19,7 +19,7 @@ import numpy as np
 from ._functions import FUNCTIONS
 from ._shapes import Shape, kind
 from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Integral, Inverse,
-                    Mul, Node, Norm, Num, Param, Power, Size, Transpose, Unit, Var, same_variable)
+                    Mul, Node, Norm, Num, Param, Pattern, Power, Size, Transpose, Unit, Var, same_variable)
 
 jax.config.update("jax_enable_x64", True)
 
@@ -66,6 +66,26 @@ def unvec(v, shape: tuple[int, int]):
 def vech(a):
     """Stack the columns of the lower triangle of a square `a` (diagonal included)."""
     return a.T[jnp.triu_indices(a.shape[0])].reshape(-1, 1)
+
+
+def commutation(m: int, n: int) -> np.ndarray:
+    """K_{mn}: the mn×mn permutation matrix with K vec(A) = vec(Aᵀ) for an m×n A."""
+    k = np.zeros((m * n, m * n))
+    for i in range(m):
+        for j in range(n):
+            k[j + i * n, i + j * m] = 1.0  # A_ij sits at i + jm in vec A and at j + in in vec Aᵀ
+    return k
+
+
+def duplication(n: int) -> np.ndarray:
+    """D_n: the n²×n(n+1)/2 matrix with D vech(S) = vec(S) for a symmetric n×n S."""
+    d = np.zeros((n * n, n * (n + 1) // 2))
+    k = 0
+    for j in range(n):
+        for i in range(j, n):  # vech runs down the lower triangle column by column
+            d[i + j * n, k] = d[j + i * n, k] = 1.0
+            k += 1
+    return d
 
 
 def unvech(v, n: int):
@@ -122,6 +142,9 @@ def _eval(node: Node, ctx: Ctx):  # noqa: C901 - one case per node type reads be
         x = evaluate(node.var, ctx)
         at = _entry_at(node, ctx, x.shape)
         return x[at].reshape(1, 1)
+    if isinstance(node, Pattern):
+        sizes = [d.size(ctx.sizes) for d in node.dims]
+        return jnp.asarray(commutation(*sizes) if node.which == "K" else duplication(*sizes))
     if isinstance(node, Param):
         return jnp.reshape(ctx.indices[node.name], (1, 1)).astype(jnp.float64)
     if isinstance(node, Integral):

@@ -86,6 +86,17 @@ class Unit(Node):
 
 
 @dataclass(eq=False)
+class Pattern(Node):
+    """A 0/1 matrix fixed by sizes: `K` the commutation matrix K_{mn} (mn×mn, K vec A = vec Aᵀ for an
+    m×n A; dims (m, n)) or `D` the duplication matrix D_n (n²×n(n+1)/2, D vech S = vec S for a
+    symmetric S; dims (n,)). `text` is its subscript as written."""
+
+    which: str
+    dims: tuple
+    text: str
+
+
+@dataclass(eq=False)
 class Param(Node):
     """The variable of an enclosing integral (the a of \\int_0^1 ... \\,\\mathrm{d}a): a scalar whose
     value the integral's quadrature sets (`Ctx.indices`)."""
@@ -180,7 +191,7 @@ class Div(Node):
 @dataclass(eq=False)
 class Call(Node):
     """A named function; `fn` names its record in `_functions.FUNCTIONS` (tr, det, abs, log, exp,
-    sin, cos, tan, tanh, sigmoid, sqrt, vec, vech, diag, expm, sinm, cosm, adj)."""
+    sin, cos, tan, tanh, sigmoid, sqrt, vec, vech, diag, expm, sinm, cosm, sqrtm, logm, adj)."""
 
     fn: str
     arg: Node

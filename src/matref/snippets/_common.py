@@ -17,7 +17,7 @@ from .._functions import ELEMENTWISE, FUNCTIONS, SCALAR_VALUED, Code
 from .._language import Identity, parse_identity
 from .._shapes import Dim, kind
 from .._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Integral, Inverse,
-                    Mul, Node, Norm, Num, Param, Power, Transpose, Unit, Var, same_variable)
+                    Mul, Node, Norm, Num, Param, Pattern, Power, Size, Transpose, Unit, Var, same_variable)
 
 class UnsupportedNode(Unsupported):
     """The snippet generator has no translation for a node of the tree (e.g. one the language gained
@@ -108,6 +108,25 @@ GAUSS_LEGENDRE = '''def gauss_legendre(k, lo, hi):
     t, w = np.polynomial.legendre.leggauss(k)
     return lo + (hi - lo) * (t + 1) / 2, (hi - lo) * w / 2'''
 QUAD_NODES = 48  # as matref._numeric.QUAD_NODES (not imported: that module imports JAX)
+# The commutation and duplication matrices (as matref._numeric builds them), for both array modules.
+PATTERNS = {
+    "K": '''def commutation(m, n):
+    """K_mn: the mn x mn permutation with K vec(A) = vec(A^T) for an m x n A."""
+    K = np.zeros((m * n, m * n))
+    for i in range(m):
+        for j in range(n):
+            K[j + i * n, i + j * m] = 1
+    return K''',
+    "D": '''def duplication(n):
+    """D_n: the n^2 x n(n+1)/2 matrix with D vech(S) = vec(S) for a symmetric n x n S."""
+    D = np.zeros((n * n, n * (n + 1) // 2))
+    k = 0
+    for j in range(n):
+        for i in range(j, n):
+            D[i + j * n, k] = D[j + i * n, k] = 1
+            k += 1
+    return D''',
+}
 
 
 @dataclass
@@ -152,6 +171,12 @@ class _Gen:
             return _Code(str(int(v)) if v == int(v) else repr(v), rank=0)
         if isinstance(node, Param):
             return _Code(bound.get("param:" + node.name, _ident(node.name)), rank=0)
+        if isinstance(node, Size):  # a dimension letter as a number: the script defines the sizes
+            return _Code(self.dim(Dim(1, (node.name,))), rank=0)
+        if isinstance(node, Pattern):
+            self.helpers.add(PATTERNS[node.which])
+            name = "commutation" if node.which == "K" else "duplication"
+            return _Code(f"{xp}.asarray({name}({', '.join(self.dim(d) for d in node.dims)}))")
         if isinstance(node, Integral):  # a Gauss-Legendre sum over the nodes
             self.helpers.add(GAUSS_LEGENDRE)
             v = _ident(node.var)
