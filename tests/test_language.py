@@ -126,7 +126,7 @@ TOKENS = [r"\frac", r"\partial", "x", "A", "^T", "^{-1}", "{", "}", "(", ")", "|
           r"\operatorname{tr}", r"\nabla_", r"\otimes", r"\left(", r"\right)", "2", r"\cdot", " ", "^", "_", r"\det",
           r"\mathbf{1}", "I", r"\sigma", "u", r"\log", "[", "]", r"\\", "%", "$", "é", "\x00", "^{x}", "2.5",
           r"\sum_{r=0}^{2}", r"\operatorname{vech}", r"\partial^", "d", r"\int_0^1", r"\mathrm{d}", "a", "K_{nn}",
-          "D_{n}", r"\operatorname{logm}"]
+          "D_{n}", r"\operatorname{logm}", "&", r"\\", r"\begin{bmatrix}", r"\end{bmatrix}"]
 
 
 @settings(max_examples=400, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
@@ -176,6 +176,9 @@ def test_printed_latex_parses_back_to_the_same_identity(formula, where):
     (r"\int_0^1 X \, \mathrm{d}X = X", "also declared"),
     (r"K_{ab} \operatorname{vec}(X) = \operatorname{vec}(X^T)", "not declared"),
     (r"K_{mnn} \operatorname{vec}(X) = \operatorname{vec}(X^T)", "commutation matrix as K_{mn}"),
+    (r"\begin{matrix} X & X \end{matrix} = X", "write a block matrix as"),
+    (r"\begin{bmatrix} X & X \\ X \end{bmatrix} = X", "different numbers of blocks"),
+    (r"\begin{bmatrix} X & X^T \end{bmatrix} = X", "blocks of one shape"),
 ])
 def test_integrals_and_commutation_matrices_written_wrong_are_named(formula, message):
     with pytest.raises(MatrefError, match=re.escape(message)):
@@ -186,6 +189,8 @@ def test_integrals_and_commutation_matrices_written_wrong_are_named(formula, mes
     (r"\mathrm{d}(e^{X}) = \int_0^1 e^{a X} (\mathrm{d}X) e^{(1 - a) X} \, \mathrm{d}a", rf"X \in {R}^{{n \times n}}"),
     (r"K_{mn} \operatorname{vec}(X) = \operatorname{vec}(X^T)", rf"X \in {R}^{{m \times n}}"),
     (r"D_{n} \operatorname{vech}(S) = \operatorname{vec}(S)", r"S \in \mathbb{S}^{n}"),
+    (r"e^{\begin{bmatrix} X & \mathrm{d}X \\ 0 & X \end{bmatrix}} = \begin{bmatrix} e^{X} & \mathrm{d}(e^{X}) \\ 0 & e^{X} \end{bmatrix}",
+     rf"X \in {R}^{{n \times n}}"),
     (r"\operatorname{logm}(X) = \int_0^{1} (X - I) (a (X - I) + I)^{-1} \, da", rf"X \in {R}^{{n \times n}} \text{{ positive stable}}"),
 ])
 def test_integrals_and_pattern_matrices_render_and_parse_back(formula, where):

@@ -197,6 +197,7 @@ def test_a_too_coarse_quadrature_says_cannot_check_not_a_verdict(monkeypatch):
     finally:
         _check.clear_cache()
     assert coarse.status == "cannot check", coarse
+    assert "quadrature did not converge" in coarse.message
     monkeypatch.undo()
     assert verdict(formula, where).holds
 

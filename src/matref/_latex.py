@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from ._functions import FUNCTIONS
 from ._shapes import kind
-from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Integral, Inverse,
-                    Mul, Node, Norm, Num, Param, Pattern, Power, Size, Transpose, Unit, Var)
+from ._tree import (Add, Binary, Block, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Integral,
+                    Inverse, Mul, Node, Norm, Num, Param, Pattern, Power, Size, Transpose, Unit, Var)
 
 # Binding strength: a child weaker than its context is parenthesised.
 SUM, KRON, PRODUCT, PREFIX, ATOM = 1, 2, 3, 4, 5
@@ -68,6 +68,9 @@ def latex(node: Node) -> str:
         return f"J^{{{''.join(node.indices)}}}"
     if isinstance(node, Param):
         return node.name
+    if isinstance(node, Block):
+        rows = r" \\ ".join(" & ".join(latex(b) for b in row) for row in node.rows)
+        return rf"\begin{{bmatrix}} {rows} \end{{bmatrix}}"
     if isinstance(node, Pattern):
         return f"{node.which}_{{{node.text}}}"
     if isinstance(node, Integral):

@@ -18,8 +18,8 @@ import numpy as np
 
 from ._functions import FUNCTIONS
 from ._shapes import Shape, kind
-from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Integral, Inverse,
-                    Mul, Node, Norm, Num, Param, Pattern, Power, Size, Transpose, Unit, Var, same_variable)
+from ._tree import (Add, Binary, Block, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Integral,
+                    Inverse, Mul, Node, Norm, Num, Param, Pattern, Power, Size, Transpose, Unit, Var, same_variable)
 
 jax.config.update("jax_enable_x64", True)
 
@@ -142,6 +142,8 @@ def _eval(node: Node, ctx: Ctx):  # noqa: C901 - one case per node type reads be
         x = evaluate(node.var, ctx)
         at = _entry_at(node, ctx, x.shape)
         return x[at].reshape(1, 1)
+    if isinstance(node, Block):
+        return jnp.block([[evaluate(b, ctx) for b in row] for row in node.rows])
     if isinstance(node, Pattern):
         sizes = [d.size(ctx.sizes) for d in node.dims]
         return jnp.asarray(commutation(*sizes) if node.which == "K" else duplication(*sizes))

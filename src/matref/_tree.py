@@ -97,6 +97,16 @@ class Pattern(Node):
 
 
 @dataclass(eq=False)
+class Block(Node):
+    """A block matrix (\\begin{bmatrix} X & E \\\\ 0 & X \\end{bmatrix}): `rows` of blocks, all of one shape."""
+
+    rows: tuple
+
+    def children(self):
+        return tuple(b for row in self.rows for b in row)
+
+
+@dataclass(eq=False)
 class Param(Node):
     """The variable of an enclosing integral (the a of \\int_0^1 ... \\,\\mathrm{d}a): a scalar whose
     value the integral's quadrature sets (`Ctx.indices`)."""

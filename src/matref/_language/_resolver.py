@@ -11,8 +11,8 @@ from .._declarations import BOLD, Decl, symbol_key, tokens, word
 from .._errors import CannotCheck, FormulaSyntaxError, ShapeClash, Unsupported
 from .._functions import GREEK, WORDS
 from .._latex import latex
-from .._shapes import ONE, Unifier, show
-from .._tree import Add, Const, Mul, Node, Num
+from .._shapes import ONE, Dim, Unifier, show
+from .._tree import Add, Block, Const, Mul, Node, Num
 from ._derivatives import DerivativesMixin
 from ._indices import IndicesMixin
 from ._products import ProductsMixin
@@ -263,6 +263,8 @@ class _Resolver(DerivativesMixin, ProductsMixin, IndicesMixin, SymbolsMixin):
             return self.call("tr", self.mul([self.transpose(a), b]))
         if kind_ == "frac":
             return self.frac(atom)
+        if kind_ == "block":
+            return self.block(atom)
         if kind_ == "styled":
             w = word(atom)
             style = atom.children[0].value[1:]
@@ -278,6 +280,26 @@ class _Resolver(DerivativesMixin, ProductsMixin, IndicesMixin, SymbolsMixin):
         if kind_ in ("func", "nabla"):
             raise CannotCheck(f"'{self.src(atom)}' needs an argument")
         raise CannotCheck(f"'{self.src(atom)}' is not understood here")
+
+    def block(self, atom: Tree) -> Node:
+        """\\begin{bmatrix} A & B \\\\ C & D \\end{bmatrix} with blocks of one shape (a lone 0 takes it)."""
+        env = [word(c) for c in atom.children if isinstance(c, Tree) and c.data == "word"]
+        if env[0] not in ("bmatrix", "pmatrix") or env[1] != env[0]:
+            raise Unsupported(f"\\begin{{{env[0]}}} ... \\end{{{env[1]}}}: write a block matrix as "
+                              r"\begin{bmatrix} A & B \\ C & D \end{bmatrix}")
+        rows_tree = next(c for c in atom.children if isinstance(c, Tree) and c.data == "block_rows")
+        rows = [[self._zero_if_literal(self.expr(e)) for e in row.children if isinstance(e, Tree)]
+                for row in rows_tree.children if isinstance(row, Tree)]
+        if len({len(r) for r in rows}) != 1:
+            raise ShapeClash("the rows of a block matrix have different numbers of blocks")
+        shape = self.shape(rows[0][0])
+        for b in (b for r in rows for b in r):
+            if not self.u.unify_shapes(shape, b.shape):
+                raise Unsupported(f"a block matrix with blocks of different shapes ({show(self.u.resolve_shape(shape))} "
+                                  f"and {show(self.shape(b))}); matref's block matrices have blocks of one shape")
+        shape = self.shape(rows[0][0])
+        node = Block(tuple(tuple(r) for r in rows))
+        return self._node(node, (Dim(len(rows)) * shape[0], Dim(len(rows[0])) * shape[1]))
 
     def scripts(self, node: Node, scripts) -> Node:
         for s in scripts:

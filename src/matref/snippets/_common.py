@@ -16,8 +16,8 @@ from .._errors import Unsupported
 from .._functions import ELEMENTWISE, FUNCTIONS, SCALAR_VALUED, Code
 from .._language import Identity, parse_identity
 from .._shapes import Dim, kind
-from .._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Integral, Inverse,
-                    Mul, Node, Norm, Num, Param, Pattern, Power, Size, Transpose, Unit, Var, same_variable)
+from .._tree import (Add, Binary, Block, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Integral,
+                     Inverse, Mul, Node, Norm, Num, Param, Pattern, Power, Size, Transpose, Unit, Var, same_variable)
 
 class UnsupportedNode(Unsupported):
     """The snippet generator has no translation for a node of the tree (e.g. one the language gained
@@ -171,6 +171,9 @@ class _Gen:
             return _Code(str(int(v)) if v == int(v) else repr(v), rank=0)
         if isinstance(node, Param):
             return _Code(bound.get("param:" + node.name, _ident(node.name)), rank=0)
+        if isinstance(node, Block):
+            rows = ", ".join("[" + ", ".join(self.expr(b, bound).text for b in row) + "]" for row in node.rows)
+            return _Code(f"{xp}.block([{rows}])")
         if isinstance(node, Size):  # a dimension letter as a number: the script defines the sizes
             return _Code(self.dim(Dim(1, (node.name,))), rank=0)
         if isinstance(node, Pattern):
