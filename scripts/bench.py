@@ -66,6 +66,20 @@ for family, xs in sorted(by_family.items()):
 """
 
 
+PER_FAMILY = """
+import time
+import matref
+from matref._check import clear_cache
+from matref._verify import verify_entry
+for family in matref.load_catalogue().families:
+    clear_cache()
+    t = time.perf_counter()
+    for e in family.entries:
+        verify_entry(e)
+    print(f"{family.name}: {time.perf_counter() - t:.1f} s for {len(family.entries)} entries (both layouts)")
+"""
+
+
 def _run(code: str, src: Path | None) -> str:
     env = {**os.environ, **({"PYTHONPATH": str(src)} if src else {})}
     return subprocess.run([PY, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT).stdout.strip()
@@ -76,6 +90,13 @@ def per_identity(before: Path | None) -> None:
     for label, src in (("before", before), ("now", None)) if before else (("now", None),):
         for line in _run(PER_IDENTITY, src).splitlines():
             print(f"{label} {line}")
+    print()
+
+
+def per_family() -> None:
+    print("## Check cost per family, in process (what `matref verify --family F` spends on checks)")
+    for line in _run(PER_FAMILY, None).splitlines():
+        print(line)
     print()
 
 
@@ -138,6 +159,7 @@ def main() -> None:
     with revision(args.before) as before:
         per_identity(before)
         if not args.quick:
+            per_family()
             catalogue(before)
     if not args.quick:
         site()

@@ -21,15 +21,16 @@ from matref._latex import latex
 from matref._numeric import concrete
 from matref._tree import Call
 from matref.site import functions_table
-from matref.snippets._common import _Code, fill
+from matref.snippets._common import JAX_HELPERS, _Code, fill
 from matref.snippets.numpy_function import HELPERS
 
 RECORDS = list(FUNCTIONS.values())
 SIZES = {"n": 3}
 WHERE = r"X \in \mathbb{R}^{n \times n}, P \in \mathbb{S}^{n}_{++}, t \in \mathbb{R}"
 # Positive entries, so that log and sqrt are real; a random 3×3 matrix, so det and adj are generic
-# (and its eigenvalues and singular values distinct); P positive definite, for the Cholesky factor.
-_X = np.random.default_rng(0).uniform(0.5, 1.5, (3, 3))
+# (and its eigenvalues and singular values distinct); plus I, so that it is positive stable
+# (eigenvalues 4.1, 1.5, 0.95) and sqrtm and logm are real; P positive definite, for the Cholesky factor.
+_X = np.random.default_rng(0).uniform(0.5, 1.5, (3, 3)) + np.eye(3)
 SAMPLE = {"X": _X, "P": _X @ _X.T + np.eye(3), "t": np.array([[-0.7]])}
 INDEX = 1  # the 0-based value of the index i of an indexed function (\lambda_i(X)) in these checks
 
@@ -95,6 +96,8 @@ def test_the_jax_evaluation_runs_has_the_parsed_shape_and_is_differentiable(reco
 def _namespace() -> dict:
     ns = {"jax": jax, "jnp": jnp, "np": np, "scipy": scipy}
     exec(HELPERS["sigmoid"], ns)  # noqa: S102 - the function dialect's own helper
+    for text in JAX_HELPERS.values():  # the JAX dialect's own definitions (sqrtm, logm)
+        exec(text, ns)  # noqa: S102
     return ns
 
 

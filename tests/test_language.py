@@ -1,5 +1,7 @@
 """The formula language: parsing, shapes, layouts, and the messages people see."""
 
+import re
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -144,8 +146,9 @@ def test_moderately_long_flat_input_is_fine():
 TOKENS = [r"\frac", r"\partial", "x", "A", "^T", "^{-1}", "{", "}", "(", ")", "|", r"\|", "_2", "+", "-", "=",
           r"\operatorname{tr}", r"\nabla_", r"\otimes", r"\left(", r"\right)", "2", r"\cdot", " ", "^", "_", r"\det",
           r"\mathbf{1}", "I", r"\sigma", "u", r"\log", "[", "]", r"\\", "%", "$", "é", "\x00", "^{x}", "2.5",
-          r"\sum_{r=0}^{2}", r"\operatorname{vech}", r"\partial^", "d", "^H", "^*", r"\bar", r"\overline", r"\Re", "i",
-          r"\Im", "z", "^{-H}"]
+          r"\sum_{r=0}^{2}", r"\operatorname{vech}", r"\partial^", "d", r"\int_0^1", r"\mathrm{d}", "a", "K_{nn}",
+          "D_{n}", r"\operatorname{logm}", "&", r"\\", r"\begin{bmatrix}", r"\end{bmatrix}", "^H", "^*", r"\bar",
+          r"\overline", r"\Re", "i", r"\Im", "z", "^{-H}"]
 
 
 @settings(max_examples=400, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
@@ -189,3 +192,43 @@ def test_printed_latex_parses_back_to_the_same_identity(formula, where):
     again = parse_identity(printed, where)
     assert equation_latex(again.equation.sides) == printed
     assert matref.check(printed, where).status == matref.check(formula, where).status
+
+
+@pytest.mark.parametrize("formula, message", [
+    (r"\int X \, \mathrm{d}a = X", "fixed bounds"),
+    (r"\int_0^{b} X \, \mathrm{d}a = X", "fixed numbers"),
+    (r"\int_1^0 X \, \mathrm{d}a = X", "above its lower bound"),
+    (r"\int_0^1 X = X", "ends with the differential"),
+    (r"\int_0^1 X \, \mathrm{d}X = X", "also declared"),
+    (r"K_{ab} \operatorname{vec}(X) = \operatorname{vec}(X^T)", "not declared"),
+    (r"K_{mnn} \operatorname{vec}(X) = \operatorname{vec}(X^T)", "commutation matrix as K_{mn}"),
+    (r"\begin{matrix} X & X \end{matrix} = X", "write a block matrix as"),
+    (r"\begin{bmatrix} X & X \\ X \end{bmatrix} = X", "different numbers of blocks"),
+    (r"\begin{bmatrix} X & X^T \end{bmatrix} = X", "blocks of one shape"),
+])
+def test_integrals_and_commutation_matrices_written_wrong_are_named(formula, message):
+    with pytest.raises(MatrefError, match=re.escape(message)):
+        parse_identity(formula, rf"X \in {R}^{{m \times n}}")
+
+
+@pytest.mark.parametrize("formula, where", [
+    (r"\mathrm{d}(e^{X}) = \int_0^1 e^{a X} (\mathrm{d}X) e^{(1 - a) X} \, \mathrm{d}a", rf"X \in {R}^{{n \times n}}"),
+    (r"K_{mn} \operatorname{vec}(X) = \operatorname{vec}(X^T)", rf"X \in {R}^{{m \times n}}"),
+    (r"D_{n} \operatorname{vech}(S) = \operatorname{vec}(S)", r"S \in \mathbb{S}^{n}"),
+    (r"e^{\begin{bmatrix} X & \mathrm{d}X \\ 0 & X \end{bmatrix}} = \begin{bmatrix} e^{X} & \mathrm{d}(e^{X}) \\ 0 & e^{X} \end{bmatrix}",
+     rf"X \in {R}^{{n \times n}}"),
+    (r"\operatorname{logm}(X) = \int_0^{1} (X - I) (a (X - I) + I)^{-1} \, da", rf"X \in {R}^{{n \times n}} \text{{ positive stable}}"),
+])
+def test_integrals_and_pattern_matrices_render_and_parse_back(formula, where):
+    ident = parse_identity(formula, where)
+    text = equation_latex(ident.equation.sides)
+    again = parse_identity(text, where)
+    assert equation_latex(again.equation.sides) == text
+    assert [s.shape for s in again.equation.sides] == [s.shape for s in ident.equation.sides]
+
+
+def test_a_declared_k_or_d_is_a_variable_not_a_pattern_matrix():
+    ident = parse_identity(r"D_{n} = D_{n}", rf"D \in {R}^{{n}}, X \in {R}^{{n \times n}}")
+    assert type(ident.equation.sides[0]).__name__ == "Entry"
+    assert shapes(r"K_{mn} = K_{mn}", rf"X \in {R}^{{m \times n}}") == ["mnxmn", "mnxmn"]
+    assert shapes(r"D_{n} = D_{n}", rf"X \in {R}^{{n \times n}}") == ["nnx[n(n+1)/2]", "nnx[n(n+1)/2]"]

@@ -111,8 +111,18 @@ def _autodiff(x):
     return jax.jacobian(f)(x), jax.hessian(f)(x), jax.jvp(f, (x,), (jnp.ones_like(x),))
 
 
+def _matrix_functions(x):
+    """The checker's sqrtm and logm (fori_loop iterations, a NaN guard) and their derivatives."""
+    from matref import _numeric
+
+    g = x.T @ x
+    a = jnp.triu(g, 1) + jnp.diag(1 + jnp.diag(g))  # triangular, positive diagonal: positive stable, not normal
+    return (_numeric.sqrtm(a), _numeric.logm(a), jax.jvp(_numeric.logm, (a,), (x.T @ x,)),
+            jax.jacfwd(_numeric.sqrtm)(a), _numeric.sqrtm(-a))  # the last: NaN, no error
+
+
 CASES = [_while, _scan, _cond, _sorts, _indexing, _integers, _shapes, _elementwise, _linear_algebra, _decompositions,
-         _autodiff]
+         _autodiff, _matrix_functions]
 
 
 # ----- complex inputs: the primitives a complex check traces (conjugates, real and imaginary parts,

@@ -123,6 +123,85 @@ def test_structure_specific_identities(formula, where, holds):
     assert verdict(formula, where).holds == holds
 
 
+# ----- matrix functions: non-normal draws, domains, quadrature ----------------------------------
+
+def test_positive_stable_draws_are_stable_far_from_normal_and_take_both_spectra():
+    spectra = set()
+    for x in _forms({"stable"}, n=5):
+        ev = np.linalg.eigvals(x)
+        assert ev.real.min() > 0
+        # a normal matrix commutes with its transpose; these are far from it
+        assert np.linalg.norm(x @ x.T - x.T @ x) > 0.1 * np.linalg.norm(x) ** 2
+        spectra.add("complex" if np.abs(ev.imag).max() > 1e-9 else "real")
+    assert spectra == {"complex", "real"}
+
+
+@pytest.mark.parametrize("wrong, where", [
+    (r"\mathrm{d}(e^{X}) = e^{X} \mathrm{d}X", rf"X \in {R}^{{n \times n}}"),
+    (r"\mathrm{d}(e^{X}) = \int_0^1 e^{a X} (\mathrm{d}X) e^{a X} \, \mathrm{d}a", rf"X \in {R}^{{n \times n}}"),
+    (r"\mathrm{d}\operatorname{logm}(X) = X^{-1} \mathrm{d}X", rf"X \in {R}^{{n \times n}} \text{{ positive stable}}"),
+    (r"\mathrm{d}\operatorname{logm}(X) = \mathrm{d}X \, X^{-1}", rf"X \in {R}^{{n \times n}} \text{{ positive stable}}"),
+    (r"\mathrm{d}(\operatorname{sqrtm}(X)) = \frac{1}{2} \operatorname{sqrtm}(X)^{-1} \mathrm{d}X",
+     rf"X \in {R}^{{n \times n}} \text{{ positive stable}}"),
+    (r"e^{X + Y} = e^{X} e^{Y}", rf"X, Y \in {R}^{{n \times n}}"),
+])
+def test_matrix_function_rules_true_only_for_commuting_matrices_are_refuted(wrong, where):
+    assert verdict(wrong, where).status == "refuted"
+
+
+def test_sqrtm_and_logm_are_nan_on_the_negative_axis_and_right_off_it():
+    from matref import _numeric
+    on_axis = np.diag([-1.0, 2.0])
+    assert np.isnan(np.asarray(_numeric.sqrtm(on_axis))).all()
+    assert np.isnan(np.asarray(_numeric.logm(on_axis))).all()
+    # eigenvalues 1.5 e^{±2.5i}: in the left half-plane but off the negative axis, so both exist
+    c, s = 1.5 * np.cos(2.5), 1.5 * np.sin(2.5)
+    a = np.array([[c, -s], [s, c]]) + np.array([[0.0, 0.7], [0.0, 0.0]])
+    root = np.asarray(_numeric.sqrtm(a))
+    np.testing.assert_allclose(root @ root, a, atol=1e-12)
+    np.testing.assert_allclose(np.asarray(jax.scipy.linalg.expm(_numeric.logm(a))), a, atol=1e-12)
+
+
+def test_the_quadrature_error_is_far_below_the_tolerance_at_drawn_inputs():
+    """The logarithm's resolvent integrand, the hardest drawn: the checker's rule against one with twice
+    the nodes, relative to the integrand's size, on positive stable draws at both scales."""
+    from matref import _numeric
+    rng = np.random.default_rng(7)
+    for k in range(40):
+        n = 2 + k % 5
+        x = _numeric.positive_stable(rng, n, ((1.0, 2.0), (0.1, 0.3))[k % 2], complex_pairs=k % 4 < 2)
+        e, eye = rng.standard_normal((n, n)), np.eye(n)
+
+        def f(a):
+            r = np.linalg.inv(a * (x - eye) + eye)
+            return r @ e @ r
+
+        def rule(points):
+            nodes, weights = _numeric.gauss_legendre(points, 0.0, 1.0)
+            return sum(w * f(t) for t, w in zip(nodes, weights)), sum(w * np.linalg.norm(f(t)) for t, w in zip(nodes, weights))
+
+        used, size = rule(_numeric.QUAD_NODES)
+        finer, _ = rule(2 * _numeric.QUAD_NODES)
+        assert np.linalg.norm(used - finer) <= 1e-12 * size
+
+
+def test_a_too_coarse_quadrature_says_cannot_check_not_a_verdict(monkeypatch):
+    from matref import _check, _numeric
+    formula = r"\mathrm{d}\operatorname{logm}(X) = \int_0^1 (a (X - I) + I)^{-1} (\mathrm{d}X) (a (X - I) + I)^{-1} \, \mathrm{d}a"
+    where = rf"X \in {R}^{{n \times n}} \text{{ positive stable}}"
+    _check.clear_cache()
+    monkeypatch.setattr(_numeric, "QUAD_NODES", 8)
+    monkeypatch.setattr(_numeric, "QUAD_CHECK_NODES", 6)
+    try:
+        coarse = verdict(formula, where)
+    finally:
+        _check.clear_cache()
+    assert coarse.status == "cannot check", coarse
+    assert "quadrature did not converge" in coarse.message
+    monkeypatch.undo()
+    assert verdict(formula, where).holds
+
+
 # ----- scale -------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("k", [6, 12, 24, 40])
@@ -234,6 +313,12 @@ NOTATION = [  # (true form, a false variant, where)
     (r"\frac{\partial \log \det X}{\partial X} = X^{-1}", r"\frac{\partial \log \det X}{\partial X} = X",
      rf"x \in {R}^{{n}}; \quad X \in {R}^{{n \times n}}, X \succ 0"),
     (r"x^T A x = 0", r"x^T A x = x^T x", rf"x \in {R}^{{n}} \quad A \in {R}^{{n \times n}} \text{{ skew-symmetric}}"),
+    (r"\int_0^1 a^{2} X \, \mathrm{d}a = \frac{1}{3} X", r"\int_0^1 a^{2} X \, da = \frac{1}{2} X", rf"X \in {R}^{{n \times n}}"),
+    (r"K_{mn} \operatorname{vec}(X) = \operatorname{vec}(X^T)", r"K_{nm} \operatorname{vec}(X) = \operatorname{vec}(X^T)",
+     rf"X \in {R}^{{m \times n}}"),
+    (r"D_{n} \operatorname{vech}(S) = \operatorname{vec}(S)", r"D_{n} \operatorname{vech}(S) = \operatorname{vec}(S^{2})",
+     r"S \in \mathbb{S}^{n}"),
+    (r"\operatorname{sqrtm}(X)^{2} = X", r"\operatorname{sqrtm}(X)^{2} = X^T", rf"X \in {R}^{{n \times n}} \text{{ positive stable}}"),
 ]
 
 

@@ -15,7 +15,7 @@ from ._latex import latex
 from ._numeric import Ctx, complex_normal, concrete, draw_value, evaluate, function_params
 from ._plans import DRAWS_PER_PLAN, Draw
 from ._program import Program
-from ._tree import Add, FnValue, Var
+from ._tree import Add, FnValue, Integral, Var
 
 # float64 autodiff agrees with closed forms to <= 2e-13 (relative) on these well-conditioned inputs,
 # and the nearest wrong answer measured was 1.6e-2 off: 1e-8 leaves orders of magnitude either side.
@@ -257,9 +257,13 @@ def check(formula: str, where: str = "", layout: str = "denominator", *, draws: 
                        None if np.isfinite(scale) else "a function inside a derivative")
             if bad is not None:
                 where_ = _sizes_text(plans[p].sizes)
+                quadrature = any(isinstance(n, Integral) for s in sides for n in s.walk())
                 return Verdict(CANNOT, f"{bad} is not finite at the random inputs (draw {d + 1}"
-                               f"{', ' + where_ if where_ else ''}); declare its domain "
-                               "(e.g. \\text{positive}, \\mathbb{S}^{n}_{++})", **base)
+                               f"{', ' + where_ if where_ else ''})"
+                               + ("; or an integral's quadrature did not converge (its 48- and 32-point rules "
+                                  "disagree)" if quadrature else "") + "; declare its domain "
+                               "(e.g. \\text{positive}, \\mathbb{S}^{n}_{++}, \\text{positive stable} for a matrix "
+                               "logarithm or square root)", **base)
             if degenerate:
                 skipped.setdefault(p, set()).add(d)
                 continue

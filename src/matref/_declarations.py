@@ -21,6 +21,8 @@ PROPERTY_WORDS = {
     # eigenvalues (of a symmetric matrix) or singular values (of any other) well separated
     "simplespectrum": "distinct", "distincteigenvalues": "distinct", "distinctsingularvalues": "distinct",
     "unitary": "unitary", "hermitian": "hermitian",
+    # every eigenvalue in the open right half-plane: the principal sqrtm and logm exist (and are real)
+    "positivestable": "stable",
 }
 # Properties that only make sense for real values, and what to declare instead for complex ones.
 REAL_ONLY = {"symmetric": r"\mathbb{H}^{n} (Hermitian)", "spd": r"\mathbb{H}^{n}_{++}", "psd": r"\mathbb{H}^{n}_{+}",
@@ -237,7 +239,7 @@ def _validate(decl: Decl) -> None:
     if decl.kind != "var":
         return
     r, c = decl.shape
-    square = {"symmetric", "psd", "spd", "orthogonal", "diagonal", "invertible", "skew", "posdet",
+    square = {"symmetric", "psd", "spd", "orthogonal", "diagonal", "invertible", "skew", "posdet", "stable",
               "unitary", "hermitian", "hpd", "hpsd"} & decl.props
     if "unitary" in decl.props and decl.props & {"hermitian", "hpd", "hpsd"}:
         raise CannotCheck(f"{decl.latex}: unitary and Hermitian together are not supported")

@@ -47,8 +47,9 @@ class _Renamer:
         if isinstance(n, Node):
             fields = []
             for f in dataclasses.fields(n):
-                # spelling (shape: renamed above; a sum's written form: its expansion is compared)
-                if f.name in ("latex", "written", "explicit", "shape", "over"):
+                # spelling (shape: renamed above; a sum's written form: its expansion is compared;
+                # a Num's value, an integral's bounds and K_{mn}'s sizes are kept)
+                if f.name in ("latex", "written", "explicit", "shape", "over", "text", "lo_text", "hi_text"):
                     continue
                 value = getattr(n, f.name)
                 if f.name == "name" and isinstance(value, str):
@@ -58,7 +59,7 @@ class _Renamer:
             return (type(n).__name__, self.shape(n.shape), tuple(fields))
         if isinstance(n, (tuple, list)):
             return tuple(self.node(x) for x in n)
-        return n
+        return self.dim(n)
 
     def declaration(self, decl) -> tuple | None:
         if decl is None:

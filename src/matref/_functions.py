@@ -74,7 +74,7 @@ class Function:
     kind: str  # one of KINDS
     latex: str  # the canonical LaTeX command, e.g. r"\operatorname{tr}"; also names it in messages
     meaning: str  # what it is, for the Conventions page (Markdown)
-    argument: str  # what it takes: "any", "square", "vector or square", "scalar"
+    argument: str  # what it takes: "any", "square", "square, positive stable", "vector or square", "scalar"
     evaluate: Callable  # JAX: the value (a 2-D array) from the argument's value (a 2-D array)
     jax: Code | NoCode
     numpy: Code | NoCode
@@ -316,8 +316,9 @@ def _both(text: str, function: str | None = None, helper: str | None = None, **k
 
 
 _NO_MATRIX_FUNCTIONS = NoCode("NumPy has no matrix exponential, sine or cosine (SciPy has)")
-_NO_ADJUGATE = NoCode("neither JAX nor NumPy has an adjugate, and det(X) X^{-1} does not exist for a "
-                      "singular X, which is where the adjugate matters")
+_NO_ROOT_LOG = NoCode("NumPy has no matrix square root or logarithm (SciPy has)")
+_NO_ADJUGATE = NoCode("NumPy has no adjugate, and det(X) X^{-1} does not exist for a singular X, which is "
+                      "where the adjugate matters")
 
 
 def _elementwise_record(name: str, latex: str, meaning: str, commands=(), words=(), **kw) -> Function:
@@ -411,10 +412,29 @@ _RECORDS = (
         jax=Code("jax.scipy.linalg.expm(1j * {a_atom}).real"), numpy=_NO_MATRIX_FUNCTIONS,
         function=Code("scipy.linalg.{fn}({a})", helper="scipy")),
     Function(
+        name="sqrtm", kind=MATRIX, latex=r"\operatorname{sqrtm}", argument="square, positive stable", words=("sqrtm",),
+        meaning=r"the principal matrix square root, the one whose eigenvalues have positive real part: it exists "
+                r"for a matrix with no eigenvalue on the closed negative real axis (declare it "
+                r"`\text{positive stable}`); `\sqrt` stays elementwise",
+        evaluate=lambda a: _numeric().sqrtm(a),
+        # JAX's own sqrtm goes through a complex Schur form without a derivative: the snippet defines
+        # a differentiable one (the iteration the checker uses)
+        jax=Code("sqrtm({a})", helper="sqrtm"), numpy=_NO_ROOT_LOG,
+        function=Code("scipy.linalg.{fn}({a})", helper="scipy")),
+    Function(
+        name="logm", kind=MATRIX, latex=r"\operatorname{logm}", argument="square, positive stable", words=("logm",),
+        meaning=r"the principal matrix logarithm, the one whose eigenvalues have imaginary part in "
+                r"$(-\pi, \pi)$: real for a real matrix with no eigenvalue on the closed negative real axis "
+                r"(declare it `\text{positive stable}`); `\log` stays elementwise",
+        evaluate=lambda a: _numeric().logm(a),
+        jax=Code("logm({a})", helper="logm"), numpy=_NO_ROOT_LOG,
+        function=Code("scipy.linalg.{fn}({a})", helper="scipy")),
+    Function(
         name="adj", kind=MATRIX, latex=r"\operatorname{adj}", argument="square", words=("adj",),
         meaning="the adjugate (transposed cofactor matrix), also of a singular matrix",
         evaluate=lambda a: _numeric().adjugate(a),
-        jax=_NO_ADJUGATE, numpy=_NO_ADJUGATE, function=_NO_ADJUGATE),
+        # JAX has none either: the JAX script defines one from cofactors
+        jax=Code("adjugate({a})", helper="adjugate"), numpy=_NO_ADJUGATE, function=_NO_ADJUGATE),
 )
 
 _SPECTRAL = (

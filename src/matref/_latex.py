@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from ._functions import FUNCTIONS
 from ._shapes import kind
-from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Inverse, Mul,
-                    Node, Norm, Num, Power, Size, Transpose, Unit, Var)
+from ._tree import (Add, Binary, Block, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Integral,
+                    Inverse, Mul, Node, Norm, Num, Param, Pattern, Power, Size, Transpose, Unit, Var)
 
 # Binding strength: a child weaker than its context is parenthesised.
 SUM, KRON, PRODUCT, PREFIX, ATOM = 1, 2, 3, 4, 5
@@ -21,7 +21,7 @@ def precedence(node: Node, sums: bool = False) -> int:
         return KRON
     if isinstance(node, Mul):
         return PRODUCT
-    if isinstance(node, (Deriv, Differential)) and _prefix_form(node):
+    if isinstance(node, (Deriv, Differential)) and _prefix_form(node) or isinstance(node, Integral):
         return PREFIX
     return ATOM
 
@@ -43,7 +43,7 @@ def wrap(node: Node, at_least: int, sums: bool = False) -> str:
 
 def _base(node: Node, sums: bool = False) -> str:
     """The base of a superscript: atoms as they are, anything else in parentheses."""
-    plain = isinstance(node, (Var, Const, Norm, Entry, Size)) or (isinstance(node, Num) and node.value >= 0) \
+    plain = isinstance(node, (Var, Const, Norm, Entry, Size, Pattern)) or (isinstance(node, Num) and node.value >= 0) \
         or (isinstance(node, FnValue) and not node.explicit)
     text = latex(node, sums)
     return text if plain else rf"\left({text}\right)"
@@ -78,6 +78,15 @@ def latex(node: Node, sums: bool = False) -> str:
         return node.name
     if isinstance(node, Unit):
         return f"J^{{{''.join(node.indices)}}}"
+    if isinstance(node, Param):
+        return node.name
+    if isinstance(node, Block):
+        rows = r" \\ ".join(" & ".join(latex(b) for b in row) for row in node.rows)
+        return rf"\begin{{bmatrix}} {rows} \end{{bmatrix}}"
+    if isinstance(node, Pattern):
+        return f"{node.which}_{{{node.text}}}"
+    if isinstance(node, Integral):
+        return rf"\int_{{{node.lo_text}}}^{{{node.hi_text}}} {wrap(node.body, PRODUCT)} \, \mathrm{{d}}{node.var}"
     if isinstance(node, Const):
         return {"I": "I", "0": "0", "1": r"\mathbf{1}", "pi": r"\pi", "i": "i"}[node.which]
     if isinstance(node, Add) and sums and _written_as_sum(node):

@@ -26,7 +26,8 @@ GREEK = frozenset(
 FUNCS = COMMANDS  # backslash commands that name a function (\\det, \\log, ...): see _functions
 STYLES = frozenset("operatorname mathrm text textrm mathsf mathbf boldsymbol bm mathbb mathcal mathit".split())
 SIMPLE = {
-    "frac": "FRAC", "dfrac": "FRAC", "tfrac": "FRAC", "sum": "SUM",
+    "frac": "FRAC", "dfrac": "FRAC", "tfrac": "FRAC", "sum": "SUM", "int": "INT",
+    "begin": "BEGIN", "end": "END", "\\": "ROWSEP",
     "partial": "PARTIAL", "nabla": "NABLA",
     "top": "TOP", "intercal": "TOP", "mathsf": "STYLE",
     "cdot": "CDOT", "otimes": "OTIMES", "odot": "ODOT", "circ": "CIRC",

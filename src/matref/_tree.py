@@ -100,6 +100,51 @@ class SumOver:
 
 
 @dataclass(eq=False)
+class Pattern(Node):
+    """A 0/1 matrix fixed by sizes: `K` the commutation matrix K_{mn} (mn×mn, K vec A = vec Aᵀ for an
+    m×n A; dims (m, n)) or `D` the duplication matrix D_n (n²×n(n+1)/2, D vech S = vec S for a
+    symmetric S; dims (n,)). `text` is its subscript as written."""
+
+    which: str
+    dims: tuple
+    text: str
+
+
+@dataclass(eq=False)
+class Block(Node):
+    """A block matrix (\\begin{bmatrix} X & E \\\\ 0 & X \\end{bmatrix}): `rows` of blocks, all of one shape."""
+
+    rows: tuple
+
+    def children(self):
+        return tuple(b for row in self.rows for b in row)
+
+
+@dataclass(eq=False)
+class Param(Node):
+    """The variable of an enclosing integral (the a of \\int_0^1 ... \\,\\mathrm{d}a): a scalar whose
+    value the integral's quadrature sets (`Ctx.indices`)."""
+
+    name: str
+
+
+@dataclass(eq=False)
+class Integral(Node):
+    """\\int_{lo}^{hi} body \\,\\mathrm{d}var over a finite interval, evaluated by Gauss-Legendre
+    quadrature (`_numeric`)."""
+
+    var: str
+    body: Node
+    lo: float
+    hi: float
+    lo_text: str = "0"
+    hi_text: str = "1"
+
+    def children(self):
+        return (self.body,)
+
+
+@dataclass(eq=False)
 class Add(Node):
     terms: tuple[tuple[int, Node], ...]  # (sign, term)
     over: SumOver | None = None  # set when this is the expansion of a \\sum (the terms are its terms)
@@ -171,9 +216,9 @@ class Div(Node):
 @dataclass(eq=False)
 class Call(Node):
     """A named function; `fn` names its record in `_functions.FUNCTIONS` (tr, det, abs, log, exp,
-    sin, cos, tan, tanh, sigmoid, sqrt, vec, vech, diag, expm, sinm, cosm, adj, and the decompositions).
-    `index` picks one of several results, as the i of \\lambda_i(X): an index letter, over whose every
-    value the check runs, or a fixed 1-based integer; None for a function that takes none."""
+    sin, cos, tan, tanh, sigmoid, sqrt, vec, vech, diag, expm, sinm, cosm, sqrtm, logm, adj, and the
+    decompositions). `index` picks one of several results, as the i of \\lambda_i(X): an index letter, over
+    whose every value the check runs, or a fixed 1-based integer; None for a function that takes none."""
 
     fn: str
     arg: Node

@@ -3,12 +3,15 @@ and the single-entry matrix J^{ij}."""
 
 from __future__ import annotations
 
+import math
+
 from lark import Token, Tree
 
+from .._declarations import symbol_key
 from .._errors import CannotCheck, ShapeClash, UndeclaredSymbol, Unsupported
 from .._latex import latex
 from .._shapes import SCALAR, kind, show
-from .._tree import Add, Entry, Node, Size, SumOver, Unit, Var
+from .._tree import Add, Entry, Integral, Node, Num, Size, SumOver, Unit, Var
 from ._sizes import _constant
 from ._syntax_tree import _is_paren, _text
 
@@ -85,6 +88,45 @@ class IndicesMixin:
         finally:
             self.free_indices.discard(index)
             del self.notes[notes:]
+
+    def integral(self, item: Tree, rest: list[Tree], cdots: frozenset[int]) -> Node:
+        """\\int_{lo}^{hi} F \\,\\mathrm{d}a over a finite interval with fixed bounds; `a` (an undeclared
+        letter) is the variable of integration inside F."""
+        scripts = {s.data: s.children[0] for s in item.children[1:]}
+        if set(scripts) != {"sub", "sup"} or len(item.children) != 3:
+            raise CannotCheck(r"write an integral as \int_0^1 F \, \mathrm{d}a, with fixed bounds")
+        bounds = []
+        for tree in (scripts["sub"], scripts["sup"]):
+            text = _text(tree).strip()
+            try:
+                node = self.expr(tree) if isinstance(tree, Tree) else Num(float(tree.value), tree.value) \
+                    if tree.type == "NUMBER" else None
+            except (UndeclaredSymbol, CannotCheck):
+                node = None
+            value = None if node is None else _constant(node)
+            if value is None or not math.isfinite(value):
+                raise Unsupported(f"the bounds of an integral must be fixed numbers; '{text}' is not "
+                                  "(an integral to infinity is not supported: substitute a finite interval)")
+            bounds.append((float(value), text))
+        if bounds[1][0] <= bounds[0][0]:
+            raise Unsupported("the upper bound of an integral must be above its lower bound")
+        if len(rest) < 3 or not self._is_d(rest[-2]) or symbol_key(rest[-1]) is None \
+                or "_" in symbol_key(rest[-1])[0]:
+            raise CannotCheck(r"an integral ends with the differential of its variable: \int_0^1 F \, \mathrm{d}a")
+        var = symbol_key(rest[-1])[0]
+        if var in self.decls or var in self.indices or var in self.params or var in self.dimension_letters:
+            raise CannotCheck(f"the variable of integration {var} is also declared or in use; use another letter")
+        body_items = rest[:-2]
+        self.params.add(var)
+        try:
+            if _is_paren(body_items[0]) and len(body_items) == 1:
+                body = self.item(body_items[0])
+            else:
+                body = self.items(body_items, frozenset(k for k in cdots if k < len(body_items)))
+        finally:
+            self.params.discard(var)
+        (lo, lo_text), (hi, hi_text) = bounds
+        return self._node(Integral(var, body, lo, hi, lo_text, hi_text), self.shape(body))
 
     def _index_letters(self, text: str, count: int, what: str, numbers: bool = False) -> tuple[str | int, ...]:
         """Index letters (or, with `numbers`, 1-based digits such as the 2, 3 of M_{23})."""

@@ -11,8 +11,8 @@ from .._declarations import BOLD, Decl, symbol_key, tokens, word
 from .._errors import CannotCheck, FormulaSyntaxError, ShapeClash, Unsupported
 from .._functions import GREEK, LETTERS, MARKS, WORDS
 from .._latex import latex
-from .._shapes import ONE, Unifier, show
-from .._tree import Add, Const, Mul, Node, Num
+from .._shapes import ONE, Dim, Unifier, show
+from .._tree import Add, Block, Const, Mul, Node, Num
 from ._derivatives import DerivativesMixin
 from ._indices import IndicesMixin
 from ._products import ProductsMixin
@@ -38,6 +38,7 @@ class _Resolver(DerivativesMixin, ProductsMixin, IndicesMixin, SymbolsMixin):
         self.resolving_fns: set[str] = set()
         self.indices: dict[str, int] = {}  # summation indices in scope, with their current values
         self.free_indices: set[str] = set()  # summation indices read as letters (a sum's terms written once)
+        self.params: set[str] = set()  # variables of the integrals in scope
 
     def src(self, tree: Tree | Token) -> str:
         """The text of `tree` exactly as the user typed it."""
@@ -145,6 +146,9 @@ class _Resolver(DerivativesMixin, ProductsMixin, IndicesMixin, SymbolsMixin):
             if item.data == "postfix" and item.children[0].data == "sum_op":
                 out.append(self.summation(item, items[i + 1:], frozenset(k - i - 1 for k in cdots if k > i)))
                 break
+            if item.data == "postfix" and item.children[0].data == "int_op":
+                out.append(self.integral(item, items[i + 1:], frozenset(k - i - 1 for k in cdots if k > i)))
+                break
             indexed = self.indexed_function(item, items[i + 1] if i + 1 < len(items) and i + 1 not in cdots else None)
             if indexed is not None:
                 out.append(indexed)
@@ -232,7 +236,7 @@ class _Resolver(DerivativesMixin, ProductsMixin, IndicesMixin, SymbolsMixin):
             name = atom.children[0].value[1:]
         elif atom.data == "styled" and atom.children[0].value[1:] in ("operatorname", "mathrm", "text", "textrm"):
             w = word(atom)
-            if w in WORDS or w in ("sqrtm", "logm"):
+            if w in WORDS:
                 name = w
         elif atom.data == "greek" and (letter := atom.children[0].value[1:]) in GREEK and letter not in self.decls:
             name = GREEK[letter]  # \sigma is the sigmoid unless the where clause declares sigma
@@ -246,9 +250,6 @@ class _Resolver(DerivativesMixin, ProductsMixin, IndicesMixin, SymbolsMixin):
             raise Unsupported(f"scripts on a function name ('{self.src(item)}') are not supported; "
                               r"write e.g. \left(\log x\right)^2")
         fn = WORDS.get(name, name)
-        if fn in ("sqrtm", "logm"):
-            raise Unsupported(rf"\operatorname{{{fn}}} is not supported yet; \operatorname{{expm}}, "
-                              r"\operatorname{sinm} and \operatorname{cosm} are")
         return lambda arg: self.call(fn, arg)
 
     # ----- items, atoms and scripts -------------------------------------------------------------
@@ -302,6 +303,8 @@ class _Resolver(DerivativesMixin, ProductsMixin, IndicesMixin, SymbolsMixin):
             if isinstance(arg, Token):
                 return self.call("conj", self.item(Tree("postfix", [Tree("letter", [arg])])))
             return self.call("conj", self.expr(arg))
+        if kind_ == "block":
+            return self.block(atom)
         if kind_ == "styled":
             w = word(atom)
             style = atom.children[0].value[1:]
@@ -317,6 +320,26 @@ class _Resolver(DerivativesMixin, ProductsMixin, IndicesMixin, SymbolsMixin):
         if kind_ in ("func", "nabla"):
             raise CannotCheck(f"'{self.src(atom)}' needs an argument")
         raise CannotCheck(f"'{self.src(atom)}' is not understood here")
+
+    def block(self, atom: Tree) -> Node:
+        """\\begin{bmatrix} A & B \\\\ C & D \\end{bmatrix} with blocks of one shape (a lone 0 takes it)."""
+        env = [word(c) for c in atom.children if isinstance(c, Tree) and c.data == "word"]
+        if env[0] not in ("bmatrix", "pmatrix") or env[1] != env[0]:
+            raise Unsupported(f"\\begin{{{env[0]}}} ... \\end{{{env[1]}}}: write a block matrix as "
+                              r"\begin{bmatrix} A & B \\ C & D \end{bmatrix}")
+        rows_tree = next(c for c in atom.children if isinstance(c, Tree) and c.data == "block_rows")
+        rows = [[self._zero_if_literal(self.expr(e)) for e in row.children if isinstance(e, Tree)]
+                for row in rows_tree.children if isinstance(row, Tree)]
+        if len({len(r) for r in rows}) != 1:
+            raise ShapeClash("the rows of a block matrix have different numbers of blocks")
+        shape = self.shape(rows[0][0])
+        for b in (b for r in rows for b in r):
+            if not self.u.unify_shapes(shape, b.shape):
+                raise Unsupported(f"a block matrix with blocks of different shapes ({show(self.u.resolve_shape(shape))} "
+                                  f"and {show(self.shape(b))}); matref's block matrices have blocks of one shape")
+        shape = self.shape(rows[0][0])
+        node = Block(tuple(tuple(r) for r in rows))
+        return self._node(node, (Dim(len(rows)) * shape[0], Dim(len(rows[0])) * shape[1]))
 
     def scripts(self, node: Node, scripts) -> Node:
         for s in scripts:

@@ -11,8 +11,8 @@ from lark import Tree
 from .._declarations import Decl, word
 from .._errors import CannotCheck, ShapeClash, UndeclaredSymbol
 from .._latex import latex
-from .._shapes import SCALAR, Dim, show
-from .._tree import Const, FnValue, Node, Num, Size, Var
+from .._shapes import SCALAR, Dim, show, triangular
+from .._tree import Const, FnValue, Node, Num, Param, Pattern, Size, Var
 
 
 def _size_subscript(sub: str, text: str) -> Dim:
@@ -49,6 +49,8 @@ class SymbolsMixin:
             return Num(float(self.indices[name]), str(self.indices[name]))
         if name in self.free_indices:  # the letter itself, in a sum's terms written once (never evaluated)
             return self._node(Var(name, text), SCALAR)
+        if name in self.params:
+            return self._node(Param(name), SCALAR)
         if decl is None:
             if name == "I" or (name.startswith("I_") and "I" not in self.decls):
                 c = Const("I")
@@ -61,6 +63,9 @@ class SymbolsMixin:
                 return self._node(Const("e"), SCALAR)
             if name in self.dimension_letters:  # the n of 1/n when x is in R^n: the size drawn
                 return self._node(Size(name), SCALAR)
+            pattern = self.pattern(name)
+            if pattern is not None:
+                return pattern
             if name == "i":  # undeclared, not an index and not a size: the imaginary unit
                 return self._node(Const("i"), SCALAR)
             entry = self.entry(key)
@@ -72,6 +77,23 @@ class SymbolsMixin:
         if decl.kind == "fn":
             return self.fn_value(decl, None)
         return self._node(Var(name, decl.latex), decl.shape)
+
+    def pattern(self, name: str) -> Node | None:
+        """K_{mn} (K_n is K_{nn}), the commutation matrix, or D_n, the duplication matrix, when K or D is
+        not declared and the subscript is made of dimension letters or digits; else None."""
+        base, _, sub = name.partition("_")
+        if base not in ("K", "D") or base in self.decls or not sub:
+            return None
+        if not all(c.isdigit() and c != "0" or c in self.dimension_letters for c in sub):
+            return None
+        dims = tuple(Dim(int(c)) if c.isdigit() else Dim(1, (c,)) for c in sub)
+        if base == "K" and len(dims) in (1, 2):
+            m, n = dims if len(dims) == 2 else dims * 2
+            return self._node(Pattern("K", (m, n), sub), (m * n, m * n))
+        if base == "D" and len(dims) == 1:
+            return self._node(Pattern("D", dims, sub), (dims[0] * dims[0], triangular(dims[0])))
+        raise CannotCheck(f"{base}_{{{sub}}}: write the commutation matrix as K_{{mn}} (or K_{{n}}) and the "
+                          "duplication matrix as D_{n}, with dimension letters")
 
     def fn_value(self, decl: Decl, arg: Node | None) -> Node:
         explicit = arg is not None

@@ -16,8 +16,8 @@ from .._errors import Unsupported
 from .._functions import DECOMPOSITION, ELEMENTWISE, FUNCTIONS, SCALAR_VALUED, Code, helper_code
 from .._language import Identity, parse_identity
 from .._shapes import Dim, kind
-from .._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Inverse, Mul,
-                    Node, Norm, Num, Power, Transpose, Unit, Var, same_variable)
+from .._tree import (Add, Binary, Block, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Integral,
+                     Inverse, Mul, Node, Norm, Num, Param, Pattern, Power, Size, Transpose, Unit, Var, same_variable)
 
 class UnsupportedNode(Unsupported):
     """The snippet generator has no translation for a node of the tree (e.g. one the language gained
@@ -73,6 +73,64 @@ UNVECH = '''def unvech(v, n):
     return upper + upper.T - jnp.diag(jnp.diag(upper))'''
 
 
+# Definitions a JAX script adds once when a function record's JAX code names them as its helper.
+# JAX's own sqrtm has no derivative (it goes through a complex Schur form) and JAX has no logm: these
+# are the iterations the checker uses (matref._numeric.sqrtm, logm), plain rational functions of X.
+# JAX has no adjugate.
+JAX_HELPERS = {
+    "sqrtm": '''def sqrtm(X):
+    """Principal square root: the product-form Denman-Beavers iteration (differentiable)."""
+    Y, M, I = X, X, jnp.eye(X.shape[0])
+    for _ in range(10):
+        M_inv = jnp.linalg.inv(M)
+        Y, M = Y @ (I + M_inv) / 2, (I + (M + M_inv) / 2) / 2
+    return Y''',
+    "logm": '''def logm(X):
+    """Principal logarithm: 6 square roots, then 64 * 2 atanh((R - I)(R + I)^-1) as a series."""
+    I, R = jnp.eye(X.shape[0]), X
+    for _ in range(6):
+        Y, M = R, R
+        for _ in range(10):
+            M_inv = jnp.linalg.inv(M)
+            Y, M = Y @ (I + M_inv) / 2, (I + (M + M_inv) / 2) / 2
+        R = Y
+    Z = jnp.linalg.solve((R + I).T, (R - I).T).T
+    return 128 * sum(jnp.linalg.matrix_power(Z, 2 * k + 1) / (2 * k + 1) for k in range(14))''',
+    "adjugate": '''def adjugate(X):
+    """The adjugate from cofactors (minors), so that it exists for a singular X too."""
+    n = X.shape[0]
+    minor = lambda i, j: jnp.delete(jnp.delete(X, i, axis=0), j, axis=1)
+    return jnp.array([[(-1) ** (i + j) * jnp.linalg.det(minor(i, j)) for i in range(n)] for j in range(n)])''',
+}
+
+
+# The quadrature an integral's code uses: the checker's rule (matref._numeric.QUAD_NODES points).
+GAUSS_LEGENDRE = '''def gauss_legendre(k, lo, hi):
+    """Nodes and weights of the k-point Gauss-Legendre rule on [lo, hi]."""
+    t, w = np.polynomial.legendre.leggauss(k)
+    return lo + (hi - lo) * (t + 1) / 2, (hi - lo) * w / 2'''
+QUAD_NODES = 48  # as matref._numeric.QUAD_NODES (not imported: that module imports JAX)
+# The commutation and duplication matrices (as matref._numeric builds them), for both array modules.
+PATTERNS = {
+    "K": '''def commutation(m, n):
+    """K_mn: the mn x mn permutation with K vec(A) = vec(A^T) for an m x n A."""
+    K = np.zeros((m * n, m * n))
+    for i in range(m):
+        for j in range(n):
+            K[j + i * n, i + j * m] = 1
+    return K''',
+    "D": '''def duplication(n):
+    """D_n: the n^2 x n(n+1)/2 matrix with D vech(S) = vec(S) for a symmetric n x n S."""
+    D = np.zeros((n * n, n * (n + 1) // 2))
+    k = 0
+    for j in range(n):
+        for i in range(j, n):
+            D[i + j * n, k] = D[j + i * n, k] = 1
+            k += 1
+    return D''',
+}
+
+
 @dataclass
 class _Gen:
     ident: Identity
@@ -118,6 +176,23 @@ class _Gen:
         if isinstance(node, Num):
             v = node.value
             return _Code(str(int(v)) if v == int(v) else repr(v), rank=0)
+        if isinstance(node, Param):
+            return _Code(bound.get("param:" + node.name, _ident(node.name)), rank=0)
+        if isinstance(node, Block):
+            rows = ", ".join("[" + ", ".join(self.expr(b, bound).text for b in row) + "]" for row in node.rows)
+            return _Code(f"{xp}.block([{rows}])")
+        if isinstance(node, Size):  # a dimension letter as a number: the script defines the sizes
+            return _Code(self.dim(Dim(1, (node.name,))), rank=0)
+        if isinstance(node, Pattern):
+            self.helpers.add(PATTERNS[node.which])
+            name = "commutation" if node.which == "K" else "duplication"
+            return _Code(f"{xp}.asarray({name}({', '.join(self.dim(d) for d in node.dims)}))")
+        if isinstance(node, Integral):  # a Gauss-Legendre sum over the nodes
+            self.helpers.add(GAUSS_LEGENDRE)
+            v = _ident(node.var)
+            body = self.expr(node.body, {**bound, "param:" + node.var: v})
+            rule = f"gauss_legendre({QUAD_NODES}, {node.lo!r}, {node.hi!r})"
+            return _Code(f"sum(w * {body.wrap(P_UNARY)} for {v}, w in zip(*{rule}))", P_ATOM, body.rank)
         if isinstance(node, Const):
             if node.which == "I":
                 return _Code(f"{xp}.eye({self.dim(node.shape[0])})")
@@ -188,6 +263,9 @@ class _Gen:
         code = record.code("jax" if xp == "jnp" else "numpy") if record else None
         if not isinstance(code, Code):
             raise UnsupportedNode(f"the function {node.fn!r}", self.dialect)
+        helper = code.for_argument(kind(node.arg.shape)).helper
+        if helper in JAX_HELPERS and xp == "jnp":
+            self.helpers.add(JAX_HELPERS[helper])
         # A scalar-valued function gives a 0-d scalar; an elementwise one keeps its argument's rank.
         rank = 0 if record.kind == SCALAR_VALUED else a.rank if record.kind == ELEMENTWISE else 2
         if record.kind == DECOMPOSITION and kind(node.shape) == "scalar":  # \lambda_i(X), \sigma_i(X)
@@ -405,6 +483,10 @@ def _inputs(ident: Identity, xp: str = "jnp", sizes: dict[str, int] | None = Non
             lines.append(f"{v} = {v} + {v}.T  # symmetric")
         elif "positive" in props:
             lines.append(f"{v} = rng.uniform(0.5, 2.0, ({r}, {c}))")
+        elif "stable" in props:
+            lines.append(f"{v} = np.triu(rng.standard_normal(({r}, {r})), 1) + np.diag(rng.uniform(0.5, 2.0, {r}))")
+            lines.append(f"Q_{v}, _ = np.linalg.qr(rng.standard_normal(({r}, {r})))")
+            lines.append(f"{v} = Q_{v} @ {v} @ Q_{v}.T  # positive stable (eigenvalues 0.5 to 2), not normal")
         else:
             lines.append(f"{v} = rng.standard_normal(({r}, {c}))")
     for name in _varying(ident):

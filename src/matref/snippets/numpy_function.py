@@ -23,15 +23,16 @@ from dataclasses import dataclass, field
 import jax.numpy as jnp
 import numpy as np
 
-from .._functions import FUNCTIONS, HELPERS as FUNCTION_HELPERS, Code, helper_code
+from .._functions import FUNCTIONS, HELPERS as FUNCTION_HELPERS, Code, NoCode, helper_code
 from .._language import Identity, parse_identity, sides_at
 from .._language._sizes import _constant
 from .._numeric import Ctx, concrete, evaluate
 from .._program import Program
 from .._shapes import Dim, kind
-from .._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Inverse, Mul,
-                     Node, Norm, Num, Power, Size, Transpose, Unit, Var)
-from ._common import P_ADD, P_ATOM, P_MUL, P_POW, P_UNARY, UnsupportedNode, _Code, _Gen, _ident, _inputs, fill
+from .._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Integral, Inverse,
+                     Mul, Node, Norm, Num, Pattern, Power, Size, Transpose, Unit, Var)
+from ._common import (P_ADD, P_ATOM, P_MUL, P_POW, P_UNARY, PATTERNS, UnsupportedNode, _Code, _Gen, _ident, _inputs,
+                      fill)
 from ._dialect import Dialect, SnippetFailed, execute
 
 DIALECT_NAME = "NumPy function"
@@ -52,6 +53,7 @@ HELPERS = {
     "sigmoid": '''def sigmoid(t):
     """1 / (1 + exp(-t)) as exp(-log(1 + exp(-t))): no overflow, full precision for both signs of t."""
     return np.exp(-np.logaddexp(0, -t))''',
+    **PATTERNS,  # commutation (K) and duplication (D) matrices
 }
 HELPERS.update({name: helper_code(name, "np") for name in FUNCTION_HELPERS})  # eigenvector, ...
 
@@ -174,6 +176,12 @@ class _Gen1(_Gen):
             return _Code(f"{self.expr(node.var, bound).wrap(P_ATOM)}[{at}]")
         if isinstance(node, Var):
             return _Code(_ident(node.name))
+        if isinstance(node, Size):  # a dimension letter as a number: the function reads it off an argument
+            return _Code(self.dim(Dim(1, (node.name,))))
+        if isinstance(node, Pattern):
+            self.used.add(node.which)
+            name = "commutation" if node.which == "K" else "duplication"
+            return _Code(f"{name}({', '.join(self.dim(d) for d in node.dims)})")
         if isinstance(node, Num):
             v = node.value
             return _Code(str(int(v)) if v == int(v) else repr(v))
@@ -365,6 +373,8 @@ class _Gen1(_Gen):
         a = self.expr(arg, bound)
         record = FUNCTIONS.get(fn)
         code = record.code("function") if record else None
+        if isinstance(code, NoCode):  # the record says why plain NumPy cannot (the adjugate)
+            raise _NoFunction(fn)
         if not isinstance(code, Code):
             raise UnsupportedNode(f"the function {fn!r}", self.dialect)
         helper = code.for_argument(kind(arg.shape)).helper
@@ -417,7 +427,7 @@ def _plan(ident: Identity) -> tuple[Node, Node] | None:
     if any(isinstance(n, FnValue) for n in lhs.walk()):
         return None
     for side in sides[1:]:
-        if not any(isinstance(n, (Deriv, Hessian, Differential, FnValue)) for n in side.walk()):
+        if not any(isinstance(n, (Deriv, Hessian, Differential, FnValue, Integral)) for n in side.walk()):
             return lhs, side
     return None
 
