@@ -21,7 +21,7 @@ from matref._latex import latex
 from matref._numeric import concrete
 from matref._tree import Call
 from matref.site import functions_table
-from matref.snippets._common import JAX_HELPERS, _Code, fill
+from matref.snippets._common import _Code, fill
 from matref.snippets.numpy_function import HELPERS
 
 RECORDS = list(FUNCTIONS.values())
@@ -96,8 +96,8 @@ def test_the_jax_evaluation_runs_has_the_parsed_shape_and_is_differentiable(reco
 def _namespace() -> dict:
     ns = {"jax": jax, "jnp": jnp, "np": np, "scipy": scipy}
     exec(HELPERS["sigmoid"], ns)  # noqa: S102 - the function dialect's own helper
-    for text in JAX_HELPERS.values():  # the JAX dialect's own definitions (sqrtm, logm)
-        exec(text, ns)  # noqa: S102
+    for name in ("sqrtm", "logm", "adjugate"):  # the JAX dialect's own definitions
+        exec(helper_code(name, "jnp"), ns)  # noqa: S102 - the registry's own helper
     return ns
 
 

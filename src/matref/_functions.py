@@ -301,6 +301,32 @@ HELPERS = {
     q, r = {xp}.linalg.qr(a)
     d = {xp}.sign({xp}.diag(r))
     return q * d[None, :], d[:, None] * r''',
+    # JAX's own sqrtm has no derivative (it goes through a complex Schur form) and JAX has no logm: these
+    # are the iterations the checker uses (matref._numeric.sqrtm, logm), plain rational functions of X.
+    # Neither JAX nor NumPy has an adjugate.
+    "sqrtm": '''def sqrtm(X):
+    """Principal square root: the product-form Denman-Beavers iteration (differentiable)."""
+    Y, M, I = X, X, {xp}.eye(X.shape[0])
+    for _ in range(10):
+        M_inv = {xp}.linalg.inv(M)
+        Y, M = Y @ (I + M_inv) / 2, (I + (M + M_inv) / 2) / 2
+    return Y''',
+    "logm": '''def logm(X):
+    """Principal logarithm: 6 square roots, then 64 * 2 atanh((R - I)(R + I)^-1) as a series."""
+    I, R = {xp}.eye(X.shape[0]), X
+    for _ in range(6):
+        Y, M = R, R
+        for _ in range(10):
+            M_inv = {xp}.linalg.inv(M)
+            Y, M = Y @ (I + M_inv) / 2, (I + (M + M_inv) / 2) / 2
+        R = Y
+    Z = {xp}.linalg.solve((R + I).T, (R - I).T).T
+    return 128 * sum({xp}.linalg.matrix_power(Z, 2 * k + 1) / (2 * k + 1) for k in range(14))''',
+    "adjugate": '''def adjugate(X):
+    """The adjugate from cofactors (minors), so that it exists for a singular X too."""
+    n = X.shape[0]
+    minor = lambda i, j: {xp}.delete({xp}.delete(X, i, axis=0), j, axis=1)
+    return {xp}.array([[(-1) ** (i + j) * {xp}.linalg.det(minor(i, j)) for i in range(n)] for j in range(n)])''',
 }
 
 

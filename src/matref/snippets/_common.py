@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from .._errors import Unsupported
-from .._functions import DECOMPOSITION, ELEMENTWISE, FUNCTIONS, SCALAR_VALUED, Code, helper_code
+from .._functions import DECOMPOSITION, ELEMENTWISE, FUNCTIONS, HELPERS, SCALAR_VALUED, Code, helper_code
 from .._language import Identity, parse_identity
 from .._shapes import Dim, kind
 from .._tree import (Add, Binary, Block, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Integral,
@@ -71,37 +71,6 @@ UNVECH = '''def unvech(v, n):
     """The symmetric n×n matrix whose lower triangle, column by column, is v."""
     upper = jnp.zeros((n, n)).at[jnp.triu_indices(n)].set(v.ravel())
     return upper + upper.T - jnp.diag(jnp.diag(upper))'''
-
-
-# Definitions a JAX script adds once when a function record's JAX code names them as its helper.
-# JAX's own sqrtm has no derivative (it goes through a complex Schur form) and JAX has no logm: these
-# are the iterations the checker uses (matref._numeric.sqrtm, logm), plain rational functions of X.
-# JAX has no adjugate.
-JAX_HELPERS = {
-    "sqrtm": '''def sqrtm(X):
-    """Principal square root: the product-form Denman-Beavers iteration (differentiable)."""
-    Y, M, I = X, X, jnp.eye(X.shape[0])
-    for _ in range(10):
-        M_inv = jnp.linalg.inv(M)
-        Y, M = Y @ (I + M_inv) / 2, (I + (M + M_inv) / 2) / 2
-    return Y''',
-    "logm": '''def logm(X):
-    """Principal logarithm: 6 square roots, then 64 * 2 atanh((R - I)(R + I)^-1) as a series."""
-    I, R = jnp.eye(X.shape[0]), X
-    for _ in range(6):
-        Y, M = R, R
-        for _ in range(10):
-            M_inv = jnp.linalg.inv(M)
-            Y, M = Y @ (I + M_inv) / 2, (I + (M + M_inv) / 2) / 2
-        R = Y
-    Z = jnp.linalg.solve((R + I).T, (R - I).T).T
-    return 128 * sum(jnp.linalg.matrix_power(Z, 2 * k + 1) / (2 * k + 1) for k in range(14))''',
-    "adjugate": '''def adjugate(X):
-    """The adjugate from cofactors (minors), so that it exists for a singular X too."""
-    n = X.shape[0]
-    minor = lambda i, j: jnp.delete(jnp.delete(X, i, axis=0), j, axis=1)
-    return jnp.array([[(-1) ** (i + j) * jnp.linalg.det(minor(i, j)) for i in range(n)] for j in range(n)])''',
-}
 
 
 # The quadrature an integral's code uses: the checker's rule (matref._numeric.QUAD_NODES points).
@@ -263,15 +232,12 @@ class _Gen:
         code = record.code("jax" if xp == "jnp" else "numpy") if record else None
         if not isinstance(code, Code):
             raise UnsupportedNode(f"the function {node.fn!r}", self.dialect)
-        helper = code.for_argument(kind(node.arg.shape)).helper
-        if helper in JAX_HELPERS and xp == "jnp":
-            self.helpers.add(JAX_HELPERS[helper])
         # A scalar-valued function gives a 0-d scalar; an elementwise one keeps its argument's rank.
         rank = 0 if record.kind == SCALAR_VALUED else a.rank if record.kind == ELEMENTWISE else 2
         if record.kind == DECOMPOSITION and kind(node.shape) == "scalar":  # \lambda_i(X), \sigma_i(X)
             rank = 0
         helper = code.for_argument(kind(node.arg.shape)).helper
-        if helper:
+        if helper in HELPERS:  # a definition the record's code calls (eigenvector, sqrtm, adjugate, ...)
             self.helpers.add(helper_code(helper, xp))
         return fill(code, node, a, self.dim, xp, rank)
 
