@@ -13,14 +13,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from . import _syntax
 from ._catalogue import SYMMETRIC_PROPS
 from ._check import CANNOT, HOLDS, Verdict, check
 from ._declarations import parse_where
 from ._errors import CannotCheck, MatrefError, ShapeClash, Unsupported
-from ._functions import FUNCTIONS
+from ._functions import FUNCTIONS, RESHAPING
 from ._language import parse_identity
 from ._latex import latex
-from ._layouts import _blocks, other_layout_latex, simplify_transpose
+from ._layouts import other_layout_latex, simplify_transpose
 from ._shapes import SCALAR, Shape, kind
 from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Inverse, Mul, Node, Norm, Num, Power,
                     Transpose, Var)
@@ -34,6 +35,7 @@ class Step:
     rule: str
     formula: str
     verdicts: list[Verdict]
+    numerator: str | None = None  # the final step only: the same identity in numerator layout
 
     @property
     def holds(self) -> bool:
@@ -65,7 +67,7 @@ class Derivation:
     def to_dict(self) -> dict:
         return {"expression": self.expression, "wrt": self.wrt, "where": self.where, "status": self.status,
                 "message": self.message, "gradient": self.gradient, "holds": self.holds,
-                "steps": [{"rule": s.rule, "formula": s.formula, "holds": s.holds,
+                "steps": [{"rule": s.rule, "formula": s.formula, "numerator": s.numerator, "holds": s.holds,
                            "verdicts": [v.to_dict() for v in s.verdicts]} for s in self.steps]}
 
 
@@ -95,6 +97,26 @@ def _shaped(node: Node, shape: Shape) -> Node:
 
 def _depends(node: Node) -> bool:
     return any(isinstance(n, Differential) for n in node.walk())
+
+
+def _runs(factors) -> list[list[Node]]:
+    """A product split, left to right, into runs: a 1×1 factor alone, a run whose product is 1×1
+    (xᵀAx inside xᵀAx B), or the rest of the matrix chain. Scalars keep their order."""
+    runs: list[list[Node]] = []
+    current: list[Node] = []
+    for f in factors:
+        if kind(f.shape) == "scalar":
+            runs.append([f])
+            continue
+        current.append(f)
+        if kind((current[0].shape[0], current[-1].shape[1])) == "scalar":
+            runs.append(current)
+            current = []
+    return runs + ([current] if current else [])
+
+
+def _is_scalar(run: list[Node]) -> bool:
+    return kind((run[0].shape[0], run[-1].shape[1])) == "scalar"
 
 
 class Builders:
@@ -180,15 +202,16 @@ class Builders:
             else:
                 flat.append(f)
         value, scalars, chain = 1.0, [], []
-        for block in _blocks(flat):
-            if len(block) == 1 and isinstance(block[0], Num):
-                value *= block[0].value
-            elif kind((block[0].shape[0], block[-1].shape[1])) == "scalar":
-                scalars.append(block[0] if len(block) == 1 else _shaped(Mul(tuple(block)), SCALAR))
+        for run in _runs(flat):
+            if len(run) == 1 and isinstance(run[0], Num):
+                value *= run[0].value
+            elif _is_scalar(run):
+                scalars.append(run[0] if len(run) == 1 else _shaped(Mul(tuple(run)), SCALAR))
             else:
-                chain.extend(block)
+                chain.extend(run)
         if any(not (isinstance(f, Const) and f.which == "I") for f in chain):
             chain = [f for f in chain if not (isinstance(f, Const) and f.which == "I")]
+        chain = self._powers(chain)
         if not chain and len(scalars) == 1 and isinstance(scalars[0], Mul) and value == 1:
             return scalars[0]  # a scalar run on its own (xᵀAx)
         out = ([self.num(value)] if value != 1 or not (scalars or chain) else []) + scalars + chain
@@ -197,12 +220,39 @@ class Builders:
         shape = (chain[0].shape[0], chain[-1].shape[1]) if chain else SCALAR
         return _shaped(Mul(tuple(out)), shape)
 
+    def _powers(self, chain: list[Node]) -> list[Node]:
+        """Equal neighbours in a matrix chain as one power: X X² = X³."""
+        out: list[tuple[Node, int]] = []  # (base, exponent)
+        for f in chain:
+            base, p = (f.x, int(f.p.value)) if isinstance(f, Power) and isinstance(f.p, Num) \
+                and float(f.p.value).is_integer() and f.p.value > 0 else (f, 1)
+            if out and kind(base.shape) == "matrix" and latex(out[-1][0]) == latex(base):
+                out[-1] = (out[-1][0], out[-1][1] + p)
+            else:
+                out.append((base, p))
+        return [self.power(base, p) for base, p in out]
+
+    def factor(self, terms: list[tuple[int, Node]], shape: Shape) -> Node:
+        """The sum, with a matrix factor that every term ends (or starts) with taken out:
+        A x + Aᵀ x = (A + Aᵀ) x."""
+        for end in (-1, 0):
+            factors = [t.factors if isinstance(t, Mul) else (t,) for _, t in terms]
+            if len(terms) < 2 or any(len(f) < 2 for f in factors):
+                break
+            common = factors[0][end]
+            if kind(common.shape) == "scalar" or any(latex(f[end]) != latex(common) for f in factors):
+                continue
+            rest = [(s, self.mul(*(f[:-1] if end == -1 else f[1:]))) for (s, _), f in zip(terms, factors)]
+            inner = self.add(rest, (rest[0][1].shape[0], rest[0][1].shape[1]))
+            return self.mul(inner, common) if end == -1 else self.mul(common, inner)
+        return self.add(terms, shape)
+
 
 # ----- the derivation ------------------------------------------------------------------------------
 class _Derivation:
     def __init__(self, expression: str, wrt: str, where: str, seed: int):
         self.expression, self.wrt_text, self.where, self.seed = expression, wrt, where, seed
-        if "=" in expression:
+        if len(_syntax.parse(expression).children) > 1:  # syntax errors point into the expression itself
             raise CannotCheck("give an expression to differentiate, not an identity (no '=')")
         decls = parse_where(where)
         try:
@@ -320,7 +370,9 @@ class _Derivation:
         record = FUNCTIONS[n.fn]
         if record.differential is None:
             raise Unsupported(f"matref derive has no differential rule for {record.latex} yet")
-        self._rule({"tr": "trace", "det": "determinant"}.get(n.fn, f"chain rule ({record.latex})"))
+        linear = record.kind == RESHAPING  # vec, vech, diag: ∂ f(Y) = f(∂Y)
+        self._rule({"tr": "trace", "det": "determinant"}.get(n.fn, f"{record.latex} is linear" if linear
+                                                              else f"chain rule ({record.latex})"))
         out = []
         for s, t in self.d(n.arg):
             r = record.differential(b, n.arg, t)
@@ -355,15 +407,14 @@ class _Derivation:
     def _gradient_of_product(self, n: Mul, g: Node) -> list[tuple[int, Node]]:
         b = self.b
         (y,) = [f for f in n.factors if _depends(f)]  # the d-rules give terms linear in ∂X
-        blocks = _blocks(n.factors)
-        home = next(blk for blk in blocks if any(f is y for f in blk))
-        is_scalar = lambda blk: kind((blk[0].shape[0], blk[-1].shape[1])) == "scalar"  # noqa: E731
-        coeffs = [b.mul(*blk) for blk in blocks if blk is not home and is_scalar(blk)]
-        chain = [f for blk in blocks if not is_scalar(blk) for f in blk]
-        if is_scalar(home) and chain:  # ⟨g, s C⟩ = s ⟨g, C⟩ for the scalar run s holding ∂X
+        runs = _runs(n.factors)
+        home = next(run for run in runs if any(f is y for f in run))
+        coeffs = [b.mul(*run) for run in runs if run is not home and _is_scalar(run)]
+        chain = [f for run in runs if not _is_scalar(run) for f in run]
+        if _is_scalar(home) and chain:  # ⟨g, s C⟩ = s ⟨g, C⟩ for the scalar run s holding ∂X
             outer, run = b.mul(*coeffs, b.inner(g, b.mul(*chain))), home
         else:
-            outer, run = b.mul(*coeffs, g), (home if is_scalar(home) else chain)
+            outer, run = b.mul(*coeffs, g), (home if _is_scalar(home) else chain)
         i = next(k for k, f in enumerate(run) if f is y)
         left, right = run[:i], run[i + 1:]
         # ⟨g, L Y R⟩ = ⟨Lᵀ g Rᵀ, Y⟩
@@ -371,7 +422,7 @@ class _Derivation:
         return self.gradient_of(y, b.mul(*parts))
 
     # --- steps ---------------------------------------------------------------------------------
-    def _collect(self, terms: list[tuple[int, Node]], shape: Shape) -> Node:
+    def _collect(self, terms: list[tuple[int, Node]]) -> list[tuple[int, Node]]:
         """The signed terms with equal terms merged (x + x = 2x)."""
         order, count = [], {}
         for s, t in terms:
@@ -380,9 +431,8 @@ class _Derivation:
                 order.append((key, t))
                 count[key] = 0
             count[key] += s
-        out = [(1 if count[k] > 0 else -1, t if abs(count[k]) == 1 else self.b.mul(self.b.num(abs(count[k])), t))
-               for k, t in order if count[k] != 0]
-        return self.b.add(out, shape)
+        return [(1 if count[k] > 0 else -1, t if abs(count[k]) == 1 else self.b.mul(self.b.num(abs(count[k])), t))
+                for k, t in order if count[k] != 0]
 
     def _trace_form(self, m: Node) -> Node:
         """⟨Mᵀ, ∂X⟩ written as tr(M ∂X), or M ∂X (∂x M for a row) without the trace."""
@@ -408,26 +458,30 @@ class _Derivation:
         out.steps = self.steps
         if terms and not self._step("differential: " + ", ".join(self.rules), b.add(terms, SCALAR)):
             return self._failed(out)
-        per_term = [(s, [(s2, h) for s2, h in self.gradient_of(t, b.num(1))]) for s, t in terms]
+        try:
+            per_term = [(s, self.gradient_of(t, b.num(1))) for s, t in terms]
+        except MatrefError as e:  # the verified differential is still worth showing
+            out.status, out.message = CANNOT, f"{e}; the differential above is verified"
+            return out
         traces = [(s, self._trace_form(b.t(b.add(hs, self.x.shape)))) for s, hs in per_term]
         if traces and not self._step("each term as tr(M ∂X): tr(AB) = tr(BA), tr(Aᵀ) = tr(A)"
                                      if kind(self.x.shape) == "matrix" else "each term as M ∂x",
                                      b.add(traces, SCALAR)):
             return self._failed(out)
         flat = [(s * s2, h) for s, hs in per_term for s2, h in hs]
+        mt = (self.x.shape[1], self.x.shape[0])
         if len(traces) > 1 and not self._step("terms collected",
-                                              self._trace_form(self._collect([(s, b.t(h)) for s, h in flat],
-                                                                             (self.x.shape[1], self.x.shape[0])))):
+                                              self._trace_form(b.factor(self._collect([(s, b.t(h)) for s, h in flat]), mt))):
             return self._failed(out)
-        grad = self._collect(flat, self.x.shape)
+        grad = b.factor(self._collect(flat), self.x.shape)
         d = _shaped(Deriv(self.f, self.x, "denominator"), self.x.shape)
         formula = f"{latex(d)} = {latex(grad)}"
         sides = parse_identity(formula, self.where, "denominator").equation.sides
         numerator = other_layout_latex(sides, b.symmetric)
         verdicts = [check(formula, self.where, "denominator", seed=self.seed),
                     check(numerator, self.where, "numerator", seed=self.seed)]
-        self.steps.append(Step("identification: ∂f = tr(Gᵀ ∂X) gives ∂f/∂X = G (denominator layout; "
-                               f"numerator layout: {numerator})", formula, verdicts))
+        self.steps.append(Step("identification: ∂f = tr(Gᵀ ∂X) gives ∂f/∂X = G in denominator layout, "
+                               "Gᵀ in numerator layout", formula, verdicts, numerator))
         if not self.steps[-1].holds:
             return self._failed(out)
         out.gradient = latex(grad)
