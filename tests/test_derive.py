@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
+import shlex
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -186,3 +189,28 @@ def test_cli_derive_prints_the_steps_and_json(capsys):
     data = json.loads(capsys.readouterr().out)
     assert data["holds"] and data["gradient"] == r"\left(A + A^T\right) x"
     assert all(s["holds"] for s in data["steps"])
+
+
+def _transcripts() -> list[tuple[list[str], str]]:
+    """(argv, output shown) for every `$ matref derive ...` in a console block of docs/derive.md."""
+    text = (Path(__file__).parent.parent / "docs" / "derive.md").read_text(encoding="utf-8")
+    found = []
+    for block in re.findall(r"```console\n(.*?)```", text, re.DOTALL):
+        for part in re.split(r"^\$ ", block, flags=re.MULTILINE)[1:]:
+            lines = part.splitlines()
+            command, i = lines[0], 0
+            while command.endswith("\\"):
+                i += 1
+                command = command[:-1] + lines[i]
+            found.append((shlex.split(command)[1:], "\n".join(lines[i + 1:]) + "\n"))
+    return found
+
+
+TRANSCRIPTS = _transcripts()
+
+
+@pytest.mark.parametrize("argv,shown", TRANSCRIPTS, ids=[t[0][1] for t in TRANSCRIPTS])
+def test_the_derive_page_shows_what_matref_prints(argv, shown, capsys):
+    main(argv)
+    out = capsys.readouterr()
+    assert out.out + out.err == shown

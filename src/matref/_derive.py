@@ -480,8 +480,10 @@ class _Derivation:
         numerator = other_layout_latex(sides, b.symmetric)
         verdicts = [check(formula, self.where, "denominator", seed=self.seed),
                     check(numerator, self.where, "numerator", seed=self.seed)]
-        self.steps.append(Step("identification: ∂f = tr(Gᵀ ∂X) gives ∂f/∂X = G in denominator layout, "
-                               "Gᵀ in numerator layout", formula, verdicts, numerator))
+        form = {"matrix": "tr(Gᵀ ∂X)", "scalar": "G ∂x"}.get(kind(self.x.shape),
+                                                             "∂x Gᵀ" if self.x.shape[0].is_one else "Gᵀ ∂x")
+        self.steps.append(Step(f"identification: ∂f = {form} gives ∂f/∂{'X' if form[0] == 't' else 'x'} = G "
+                               "in denominator layout, Gᵀ in numerator layout", formula, verdicts, numerator))
         if not self.steps[-1].holds:
             return self._failed(out)
         out.gradient = latex(grad)
