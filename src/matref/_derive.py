@@ -167,6 +167,10 @@ class Builders:
         return _shaped(Add(((1, self.num(1)), (1, x))), SCALAR)
 
     def div(self, a: Node, den: Node) -> Node:
+        """a / den for a scalar den. \\frac{\\partial X}{t} would read as a derivative, so a numerator
+        that starts with a differential is written (1/t) ∂X instead."""
+        if latex(a).startswith(r"\partial"):
+            return self.mul(_shaped(Div(self.num(1), den), SCALAR), a)
         return _shaped(Div(a, den), a.shape)
 
     def hadamard(self, a: Node, b: Node) -> Node:
@@ -270,7 +274,7 @@ class _Derivation:
                               f"{self.f.shape[0]}×{self.f.shape[1]}")
         if any(isinstance(n, (Deriv, Differential)) for n in self.f.walk()):
             raise Unsupported("the expression already contains a derivative or differential")
-        self.decls, self.name = decls, name
+        self.name = name
         self.x = next((n for n in self.f.walk() if isinstance(n, Var) and n.name == name), None)
         if self.x is None:
             raise CannotCheck(f"{wrt} does not occur in {expression}")
@@ -291,7 +295,7 @@ class _Derivation:
     # --- the d-rules: the differential as a list of signed terms, each linear in ∂X -------------
     def d(self, n: Node) -> list[tuple[int, Node]]:
         b = self.b
-        if not any(isinstance(m, Var) and m.name == self.name for m in n.walk()):
+        if not self.d_depends(n):
             return []
         if isinstance(n, Var):
             return [(1, self.dx)]
@@ -327,6 +331,7 @@ class _Derivation:
         raise Unsupported(f"matref derive has no differential rule for {latex(n)}")
 
     def d_depends(self, n: Node) -> bool:
+        """Whether `n` contains the variable of differentiation."""
         return any(isinstance(m, Var) and m.name == self.name for m in n.walk())
 
     def _binary(self, op: str, a: Node, c: Node) -> Node:
