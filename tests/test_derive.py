@@ -86,6 +86,18 @@ CASES = [
     # a quotient whose differential starts with ∂X: written (1/t) ∂X, as \frac{\partial X}{t} reads as a derivative
     (r"\operatorname{tr}(\frac{X}{\operatorname{tr}(X)})", "X", r"X \in \mathbb{R}^{n \times n}", None),
     (r"\log(t)", "t", r"t \in \mathbb{R}_{+}", r"\frac{1}{t}"),
+    # vectors by a vector: ∂f = M ∂x, and ∂f/∂x = Mᵀ in denominator layout (square M: shapes cannot tell)
+    ("A x", "x", r"x \in \mathbb{R}^{n}, A \in \mathbb{R}^{m \times n}", "A^T"),
+    ("A X x", "x", r"x \in \mathbb{R}^{n}, A, X \in \mathbb{R}^{n \times n}", "X^T A^T"),
+    (r"x \odot x", "x", r"x \in \mathbb{R}^{n}", r"2 \operatorname{diag}\left(x\right)"),
+    (r"\exp(x)", "x", r"x \in \mathbb{R}^{n}", r"\operatorname{diag}\left(\exp\left(x\right)\right)"),
+    ("(x^T x) x", "x", r"x \in \mathbb{R}^{n}", None),
+    ("x x^T a", "x", r"x, a \in \mathbb{R}^{n}", r"\left(x^T a\right) I + a x^T"),
+    ("x^T A", "x", r"x \in \mathbb{R}^{n}, A \in \mathbb{R}^{n \times m}", "A"),
+    (r"\frac{x}{\|x\|_2}", "x", r"x \in \mathbb{R}^{n}", None),
+    # by a scalar: a vector's derivative is a row in denominator layout, a matrix's is M in both
+    (r"\sin(t) a", "t", r"a \in \mathbb{R}^{n}, t \in \mathbb{R}", r"\cos\left(t\right) a^T"),
+    ("t A + t^{2} B", "t", r"A, B \in \mathbb{R}^{n \times n}, t \in \mathbb{R}", "A + 2 t B"),
 ]
 
 
@@ -154,7 +166,7 @@ def test_a_wrong_identification_is_caught(monkeypatch):
 # ----- bad input -----------------------------------------------------------------------------------
 BAD = [
     (r"\operatorname{tr}(A X", "X", "ends too early"),
-    ("x^T A", "x", "scalar expressions"),
+    ("X x", "X", "a matrix by a scalar"),
     (r"\operatorname{tr}(A X)", "Y", "Y is not declared"),
     (r"\operatorname{tr}(A X)", "A X", "name one declared variable"),
     (r"\operatorname{tr}(A) = 1", "X", "not an identity"),

@@ -1,12 +1,13 @@
-"""matref derive: the gradient of a scalar expression by matrix differential calculus, every step
-checked before it is shown.
+"""matref derive: derivatives by matrix differential calculus, every step checked before it is shown.
 
 The method is identification: take the differential ∂f with the d-rules (product rule,
 ∂(X⁻¹) = -X⁻¹ ∂X X⁻¹, ∂ tr = tr ∂, Jacobi's formula, and each function record's own rule), write
 every term as tr(M ∂X) (tr(AB) = tr(BA), tr(Aᵀ) = tr(A)), and read off ∂f/∂X = Mᵀ in denominator
-layout. Each step is an identity that `check` verifies, with every symbol but X declared constant,
-before the next one is taken; the result is verified in both layouts. A step that does not hold
-stops the derivation and is reported as it is: nothing unchecked is ever shown as derived.
+layout. A vector f of a column x gives ∂f = M ∂x, and the derivative is Mᵀ in denominator
+layout; anything of a scalar t gives ∂F = M ∂t. Each step is an identity that `check` verifies,
+with every symbol but the variable declared constant, before the next one is taken; the result is
+verified in both layouts. A step that does not hold stops the derivation and is reported as it
+is: nothing unchecked is ever shown as derived.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from ._errors import CannotCheck, MatrefError, ShapeClash, Unsupported
 from ._functions import FUNCTIONS, RESHAPING
 from ._language import parse_identity
 from ._latex import latex
-from ._layouts import other_layout_latex, simplify_transpose
+from ._layouts import layout_dependent, other_layout_latex, simplify_transpose
 from ._shapes import SCALAR, Shape, kind
 from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Inverse, Mul, Node, Norm, Num, Power,
                     Transpose, Var)
@@ -53,7 +54,7 @@ class Derivation:
     status: str
     message: str
     steps: list[Step] = field(default_factory=list)
-    gradient: str | None = None  # ∂f/∂X in denominator layout (the shape of X), once verified
+    gradient: str | None = None  # ∂f/∂X in denominator layout (for a scalar f the shape of X), once verified
 
     @property
     def holds(self) -> bool:
@@ -72,8 +73,8 @@ class Derivation:
 
 
 def derive(expression: str, wrt: str, where: str = "", *, seed: int = 0) -> Derivation:
-    """The gradient ∂f/∂X of the scalar `expression` f with respect to the declared variable `wrt`,
-    derived step by step and every step checked. Never raises for bad input: problems come back as
+    """The derivative ∂f/∂X of `expression` f (a scalar, or a vector or matrix; see the module
+    docstring for which) by the declared variable `wrt`, derived step by step and every step checked. Never raises for bad input: problems come back as
     a Derivation with status "cannot check"."""
     base = dict(expression=expression, wrt=wrt, where=where or "")
     try:
@@ -269,9 +270,6 @@ class _Derivation:
         if "constant" in decls[name].props:
             raise CannotCheck(f"{wrt} is declared constant, so it cannot be the variable of differentiation")
         self.f = parse_identity(f"{expression} = {expression}", where).equation.sides[0]
-        if kind(self.f.shape) != "scalar":
-            raise Unsupported(f"matref derive differentiates scalar expressions; {latex(self.f)} is "
-                              f"{self.f.shape[0]}×{self.f.shape[1]}")
         if any(isinstance(n, (Deriv, Differential)) for n in self.f.walk()):
             raise Unsupported("the expression already contains a derivative or differential")
         self.name = name
@@ -449,7 +447,7 @@ class _Derivation:
         return b.mul(m, dx)
 
     def _step(self, rule: str, rhs: Node) -> bool:
-        formula = f"{latex(_shaped(Differential(self.f), SCALAR))} = {latex(rhs)}"
+        formula = f"{latex(_shaped(Differential(self.f), self.f.shape))} = {latex(rhs)}"
         if self.steps and self.steps[-1].formula == formula:
             return True
         v = check(formula, self.step_where, "denominator", seed=self.seed)
@@ -461,39 +459,139 @@ class _Derivation:
         terms = self.d(self.f)
         out = Derivation(self.expression, self.wrt_text, self.where, HOLDS, "")
         out.steps = self.steps
-        if terms and not self._step("differential: " + ", ".join(self.rules), b.add(terms, SCALAR)):
+        rules = "differential: " + ", ".join(self.rules) if self.rules else "differential (linear)"
+        if terms and not self._step(rules, b.add(terms, self.f.shape)):
             return self._failed(out)
         try:
-            per_term = [(s, self.gradient_of(t, b.num(1))) for s, t in terms]
+            if kind(self.f.shape) == "scalar":
+                found = self._scalar_gradient(terms)
+            else:
+                found = self._linear_map(terms)
         except MatrefError as e:  # the verified differential is still worth showing
             out.status, out.message = CANNOT, f"{e}; the differential above is verified"
             return out
-        traces = [(s, self._trace_form(b.t(b.add(hs, self.x.shape)))) for s, hs in per_term]
-        if traces and not self._step("each term as tr(M ∂X): tr(AB) = tr(BA), tr(Aᵀ) = tr(A)"
-                                     if kind(self.x.shape) == "matrix" else "each term as M ∂x",
-                                     b.add(traces, SCALAR)):
+        if found is None:
             return self._failed(out)
-        flat = [(s * s2, h) for s, hs in per_term for s2, h in hs]
-        mt = (self.x.shape[1], self.x.shape[0])
-        if len(traces) > 1 and not self._step("terms collected",
-                                              self._trace_form(b.factor(self._collect([(s, b.t(h)) for s, h in flat]), mt))):
-            return self._failed(out)
-        grad = b.factor(self._collect(flat), self.x.shape)
-        d = _shaped(Deriv(self.f, self.x, "denominator"), self.x.shape)
+        grad, rule = found
+        d = _shaped(Deriv(self.f, self.x, "denominator"), grad.shape)
         formula = f"{latex(d)} = {latex(grad)}"
         sides = parse_identity(formula, self.where, "denominator").equation.sides
         numerator = other_layout_latex(sides, b.symmetric)
         verdicts = [check(formula, self.where, "denominator", seed=self.seed),
                     check(numerator, self.where, "numerator", seed=self.seed)]
-        form = {"matrix": "tr(Gᵀ ∂X)", "scalar": "G ∂x"}.get(kind(self.x.shape),
-                                                             "∂x Gᵀ" if self.x.shape[0].is_one else "Gᵀ ∂x")
-        self.steps.append(Step(f"identification: ∂f = {form} gives ∂f/∂{'X' if form[0] == 't' else 'x'} = G "
-                               "in denominator layout, Gᵀ in numerator layout", formula, verdicts, numerator))
+        self.steps.append(Step(rule, formula, verdicts, numerator))
         if not self.steps[-1].holds:
             return self._failed(out)
         out.gradient = latex(grad)
-        out.message = f"{len(self.steps)} steps, each verified; the gradient holds in both layouts"
+        out.message = f"{len(self.steps)} steps, each verified; the derivative holds in both layouts"
         return out
+
+    def _scalar_gradient(self, terms) -> tuple[Node, str] | None:
+        """A scalar f: each term as tr(M ∂X), collected, and ∂f/∂X = Mᵀ (None: a step failed)."""
+        b = self.b
+        per_term = [(s, self.gradient_of(t, b.num(1))) for s, t in terms]
+        traces = [(s, self._trace_form(b.t(b.add(hs, self.x.shape)))) for s, hs in per_term]
+        if traces and not self._step("each term as tr(M ∂X): tr(AB) = tr(BA), tr(Aᵀ) = tr(A)"
+                                     if kind(self.x.shape) == "matrix" else "each term as M ∂x",
+                                     b.add(traces, SCALAR)):
+            return None
+        flat = [(s * s2, h) for s, hs in per_term for s2, h in hs]
+        mt = (self.x.shape[1], self.x.shape[0])
+        if len(traces) > 1 and not self._step("terms collected",
+                                              self._trace_form(b.factor(self._collect([(s, b.t(h)) for s, h in flat]), mt))):
+            return None
+        form = {"matrix": "tr(Gᵀ ∂X)", "scalar": "G ∂x"}.get(kind(self.x.shape),
+                                                             "∂x Gᵀ" if self.x.shape[0].is_one else "Gᵀ ∂x")
+        return b.factor(self._collect(flat), self.x.shape), (
+            f"identification: ∂f = {form} gives ∂f/∂{'X' if form[0] == 't' else 'x'} = G "
+            "in denominator layout, Gᵀ in numerator layout")
+
+    def _linear_map(self, terms) -> tuple[Node, str] | None:
+        """A vector or matrix f: ∂f = M ∂x, so the derivative is M or Mᵀ, whichever the layout rule
+        gives (a column f of a column x: the n×m Mᵀ; anything of a scalar t: M or its transpose)."""
+        b, x, f = self.b, self.x, self.f
+        if kind(x.shape) == "scalar":
+            maps = [(s, self._at_one(t)) for s, t in terms]
+            rows = f.shape[0]
+        elif kind(x.shape) == "vector" and x.shape[1].is_one and kind(f.shape) == "vector":
+            # a row f is differentiated as the column fᵀ: the same numbers, so the same derivative
+            column = f.shape[1].is_one
+            maps = [(s * s2, m) for s, t in terms for s2, m in self._jacobian_of(t if column else b.t(t))]
+            rows = f.shape[0] if column else f.shape[1]
+        else:
+            raise Unsupported("matref derive differentiates a scalar by anything, a vector by a scalar or a "
+                              f"column vector, and a matrix by a scalar; {latex(f)} is {f.shape[0]}×{f.shape[1]} "
+                              f"and {latex(x)} is {x.shape[0]}×{x.shape[1]}")
+        m = b.factor(self._collect(maps), (rows, x.shape[0]))
+        shown = b.mul(m, self.dx) if kind(x.shape) == "scalar" or f.shape[1].is_one else b.t(b.mul(m, self.dx))
+        if maps and not self._step("as M ∂t" if kind(x.shape) == "scalar" else "as M ∂x" if f.shape[1].is_one
+                                   else "as (M ∂x)ᵀ", shown):
+            return None
+        # The layout rule says which: a layout-dependent derivative is Mᵀ in denominator layout (M is
+        # the numerator-layout Jacobian), a matrix by a scalar is M in both. Shapes alone cannot tell
+        # for a square M.
+        text = latex(_shaped(Deriv(self.f, x, "denominator"), SCALAR))
+        deriv = parse_identity(f"{text} = {text}", self.where).equation.sides[0]
+        name = "∂x" if kind(x.shape) != "scalar" else "∂t"
+        if not layout_dependent(deriv):
+            return m, f"identification: ∂f = M {name} gives ∂f/{name} = M in both layouts"
+        g = b.t(m)
+        if g.shape != deriv.shape:
+            raise Unsupported(f"matref derive cannot lay out the derivative of {latex(self.f)} by {latex(x)}")
+        return g, f"identification: ∂f = M {name} gives ∂f/{name} = Mᵀ in denominator layout, M in numerator layout"
+
+    def _at_one(self, n: Node) -> Node:
+        """A term linear in the scalar ∂t, with ∂t = 1: its coefficient."""
+        b = self.b
+        if isinstance(n, Differential):
+            return b.num(1)
+        if not _depends(n):
+            return n
+        if isinstance(n, Mul):
+            return b.mul(*(self._at_one(f) for f in n.factors))
+        if isinstance(n, Add):
+            return b.add([(s, self._at_one(t)) for s, t in n.terms], n.shape)
+        if isinstance(n, Transpose):
+            return b.t(self._at_one(n.x))
+        if isinstance(n, Div):
+            return b.div(self._at_one(n.num), n.den)
+        if isinstance(n, Call):
+            return b.call(n.fn, self._at_one(n.arg))
+        if isinstance(n, Binary):
+            return self._binary(n.op, self._at_one(n.left), self._at_one(n.right))
+        raise Unsupported(f"matref derive cannot identify the derivative through {latex(n)}")
+
+    def _jacobian_of(self, n: Node) -> list[tuple[int, Node]]:
+        """Signed M's with n = Σ M ∂x, for a column (or 1×1) `n` linear in the column ∂x."""
+        b = self.b
+        if isinstance(n, Differential):
+            return [(1, b.identity((n.shape[0], n.shape[0])))]
+        if isinstance(n, Add):
+            return [(s * s2, m) for s, term in n.terms for s2, m in self._jacobian_of(term)]
+        if kind(n.shape) == "scalar":  # a scalar s = gᵀ ∂x (the scalar identification)
+            return [(s, b.t(g)) for s, g in self.gradient_of(n, b.num(1))]
+        if isinstance(n, Div) and not _depends(n.den):
+            return [(s, b.div(m, n.den)) for s, m in self._jacobian_of(n.num)]
+        if isinstance(n, Binary) and n.op == "hadamard":  # a ∘ y = diag(a) y
+            y, other = (n.left, n.right) if _depends(n.left) else (n.right, n.left)
+            return [(s, b.mul(b.call("diag", other), m)) for s, m in self._jacobian_of(y)]
+        if isinstance(n, Mul):
+            runs = _runs(n.factors)
+            (y,) = [f for f in n.factors if _depends(f)]
+            home = next(run for run in runs if any(f is y for f in run))
+            coeffs = [b.mul(*run) for run in runs if run is not home and _is_scalar(run)]
+            chain = [f for run in runs if not _is_scalar(run) for f in run]
+            if _is_scalar(home):  # s C with the scalar s = gᵀ ∂x: C gᵀ ∂x
+                s_node = home[0] if len(home) == 1 else _shaped(Mul(tuple(home)), SCALAR)
+                return [(s, b.mul(*coeffs, *chain, m)) for s, m in self._jacobian_of(s_node)]
+            i = next(k for k, f in enumerate(chain) if f is y)
+            left, right = chain[:i], chain[i + 1:]
+            r = b.mul(*right) if right else b.num(1)
+            if kind(r.shape) == "scalar" and y.shape[1].is_one:  # L y r with y = M ∂x
+                return [(s, b.mul(*coeffs, r, *left, m)) for s, m in self._jacobian_of(y)]
+            if y.shape[0].is_one and left:  # L yᵀ R with y = M ∂x a column: L Rᵀ M ∂x
+                return [(s, b.mul(*coeffs, *left, b.t(r), m)) for s, m in self._jacobian_of(b.t(y))]
+        raise Unsupported(f"matref derive cannot identify the derivative through {latex(n)}")
 
     def _failed(self, out: Derivation) -> Derivation:
         bad = next(v for v in self.steps[-1].verdicts if not v.holds)
