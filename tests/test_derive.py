@@ -197,6 +197,12 @@ def test_a_verified_differential_is_shown_when_the_gradient_cannot_be_identified
     assert "Traceback" not in out.err and "✓" in out.out and "cannot identify" in out.out
 
 
+def test_derive_is_part_of_the_python_api():
+    import matref
+    assert matref.derive is derive and "derive" in matref.__all__
+    assert matref.derive("x^T x", "x", r"x \in \mathbb{R}^{n}").gradient == "2 x"
+
+
 def test_cli_derive_prints_the_steps_and_json(capsys):
     where = r"x \in \mathbb{R}^{n}, A \in \mathbb{R}^{n \times n}"
     assert main(["derive", "x^T A x", "--wrt", "x", "--where", where]) == 0
