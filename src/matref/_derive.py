@@ -74,8 +74,9 @@ class Derivation:
 
 def derive(expression: str, wrt: str, where: str = "", *, seed: int = 0) -> Derivation:
     """The derivative ∂f/∂X of `expression` f (a scalar, or a vector or matrix; see the module
-    docstring for which) by the declared variable `wrt`, derived step by step and every step checked. Never raises for bad input: problems come back as
-    a Derivation with status "cannot check"."""
+    docstring for which) by the declared variable `wrt`, derived step by step and every step
+    checked. Never raises for bad input: problems come back as a Derivation with status
+    "cannot check"."""
     base = dict(expression=expression, wrt=wrt, where=where or "")
     try:
         return _Derivation(expression, wrt, where or "", seed).run()
@@ -135,7 +136,7 @@ class Builders:
         return _shaped(Const("I"), shape)
 
     def t(self, x: Node) -> Node:
-        """xᵀ with transposes pushed down ((AB)ᵀ = BᵀAᵀ; scalars and symmetric constants stay)."""
+        """xᵀ with transposes pushed down ((AB)ᵀ = BᵀAᵀ; scalars and matrices declared symmetric stay)."""
         return simplify_transpose(x, self.symmetric)
 
     def inv(self, x: Node) -> Node:
@@ -496,9 +497,8 @@ class _Derivation:
                                      b.add(traces, SCALAR)):
             return None
         flat = [(s * s2, h) for s, hs in per_term for s2, h in hs]
-        mt = (self.x.shape[1], self.x.shape[0])
-        if len(traces) > 1 and not self._step("terms collected",
-                                              self._trace_form(b.factor(self._collect([(s, b.t(h)) for s, h in flat]), mt))):
+        collected = b.factor(self._collect([(s, b.t(h)) for s, h in flat]), (self.x.shape[1], self.x.shape[0]))
+        if len(traces) > 1 and not self._step("terms collected", self._trace_form(collected)):
             return None
         form = {"matrix": "tr(Gᵀ ∂X)", "scalar": "G ∂x"}.get(kind(self.x.shape),
                                                              "∂x Gᵀ" if self.x.shape[0].is_one else "Gᵀ ∂x")
