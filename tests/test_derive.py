@@ -109,6 +109,29 @@ def test_worked_cases(expression, wrt, where, gradient):
         assert result.gradient == gradient
 
 
+HESSIANS = [
+    ("x^T A x", r"x \in \mathbb{R}^{n}, A \in \mathbb{R}^{n \times n}", "A + A^T"),
+    (r"\|x\|_2^2", r"x \in \mathbb{R}^{n}", "2 I"),
+    ("u^T x", r"x, u \in \mathbb{R}^{n}", "0"),
+    (r"\log(1 + \exp(w^T x))", r"x, w \in \mathbb{R}^{n}", None),
+    (r"(x^T x)^{2}", r"x \in \mathbb{R}^{n}", None),
+]
+
+
+@pytest.mark.parametrize("expression,where,hessian", HESSIANS, ids=[h[0] for h in HESSIANS])
+def test_hessians_go_on_from_the_verified_gradient(expression, where, hessian):
+    result = derive(expression, "x", where, hessian=True)
+    assert result.holds, f"{result.status}: {result.message}"
+    assert result.steps[-1].rule.startswith("Hessian") and result.gradient is not None
+    if hessian is not None:
+        assert result.hessian == hessian
+
+
+def test_the_hessian_needs_a_scalar_of_a_column_vector():
+    result = derive(r"\operatorname{tr}(X)", "X", r"X \in \mathbb{R}^{n \times n}", hessian=True)
+    assert result.status == "cannot check" and "column vector" in result.message
+
+
 # ----- every function record's differential rule -------------------------------------------------
 RULED = [r for r in FUNCTIONS.values() if r.differential is not None]
 SCALAR_ARG = r"\frac{w^T w}{1 + w^T w}"  # in (0, 1): inside every function's domain, away from tan's poles

@@ -24,8 +24,8 @@ from ._language import parse_identity
 from ._latex import latex
 from ._layouts import layout_dependent, other_layout_latex, simplify_transpose
 from ._shapes import SCALAR, Shape, kind
-from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Inverse, Mul, Node, Norm, Num, Power,
-                    Transpose, Var)
+from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Hessian, Inverse, Mul, Node, Norm, Num,
+                    Power, Transpose, Var)
 
 
 @dataclass
@@ -55,6 +55,7 @@ class Derivation:
     message: str
     steps: list[Step] = field(default_factory=list)
     gradient: str | None = None  # ∂f/∂X in denominator layout (for a scalar f the shape of X), once verified
+    hessian: str | None = None  # ∂²f/∂x∂xᵀ, when asked for and verified
 
     @property
     def holds(self) -> bool:
@@ -67,19 +68,20 @@ class Derivation:
 
     def to_dict(self) -> dict:
         return {"expression": self.expression, "wrt": self.wrt, "where": self.where, "status": self.status,
-                "message": self.message, "gradient": self.gradient, "holds": self.holds,
+                "message": self.message, "gradient": self.gradient, "hessian": self.hessian, "holds": self.holds,
                 "steps": [{"rule": s.rule, "formula": s.formula, "numerator": s.numerator, "holds": s.holds,
                            "verdicts": [v.to_dict() for v in s.verdicts]} for s in self.steps]}
 
 
-def derive(expression: str, wrt: str, where: str = "", *, seed: int = 0) -> Derivation:
+def derive(expression: str, wrt: str, where: str = "", *, hessian: bool = False, seed: int = 0) -> Derivation:
     """The derivative ∂f/∂X of `expression` f (a scalar, or a vector or matrix; see the module
     docstring for which) by the declared variable `wrt`, derived step by step and every step
-    checked. Never raises for bad input: problems come back as a Derivation with status
-    "cannot check"."""
+    checked. With `hessian`, a scalar f of a column vector x goes on to ∂²f/∂x∂xᵀ: the
+    differential of the gradient, written M ∂x. Never raises for bad input: problems come back as a
+    Derivation with status "cannot check"."""
     base = dict(expression=expression, wrt=wrt, where=where or "")
     try:
-        return _Derivation(expression, wrt, where or "", seed).run()
+        return _Derivation(expression, wrt, where or "", seed, hessian).run()
     except ShapeClash as e:
         return Derivation(**base, status=CANNOT, message=f"the expression does not conform: {e}")
     except MatrefError as e:
@@ -256,7 +258,7 @@ class Builders:
 
 # ----- the derivation ------------------------------------------------------------------------------
 class _Derivation:
-    def __init__(self, expression: str, wrt: str, where: str, seed: int):
+    def __init__(self, expression: str, wrt: str, where: str, seed: int, hessian: bool = False):
         self.expression, self.wrt_text, self.where, self.seed = expression, wrt, where, seed
         if len(_syntax.parse(expression).children) > 1:  # syntax errors point into the expression itself
             raise CannotCheck("give an expression to differentiate, not an identity (no '=')")
@@ -277,6 +279,10 @@ class _Derivation:
         self.x = next((n for n in self.f.walk() if isinstance(n, Var) and n.name == name), None)
         if self.x is None:
             raise CannotCheck(f"{wrt} does not occur in {expression}")
+        self.hessian = hessian
+        if hessian and not (kind(self.f.shape) == "scalar" and kind(self.x.shape) == "vector"
+                            and self.x.shape[1].is_one):
+            raise Unsupported("the Hessian is derived for a scalar expression of a column vector")
         self.dx = _shaped(Differential(self.x), self.x.shape)
         symmetric = frozenset(n for n, d in decls.items() if d.props & SYMMETRIC_PROPS)
         self.b = Builders(symmetric)
@@ -447,8 +453,10 @@ class _Derivation:
             return b.mul(dx, m)
         return b.mul(m, dx)
 
-    def _step(self, rule: str, rhs: Node) -> bool:
-        formula = f"{latex(_shaped(Differential(self.f), self.f.shape))} = {latex(rhs)}"
+    def _step(self, rule: str, rhs: Node, of: Node | None = None) -> bool:
+        """Check `∂(of) = rhs` (of: f by default) and record it; False if it does not hold."""
+        of = self.f if of is None else of
+        formula = f"{latex(_shaped(Differential(of), of.shape))} = {latex(rhs)}"
         if self.steps and self.steps[-1].formula == formula:
             return True
         v = check(formula, self.step_where, "denominator", seed=self.seed)
@@ -484,8 +492,37 @@ class _Derivation:
         if not self.steps[-1].holds:
             return self._failed(out)
         out.gradient = latex(grad)
-        out.message = f"{len(self.steps)} steps, each verified; the derivative holds in both layouts"
+        if self.hessian:
+            try:
+                h = self._hessian(grad)
+            except MatrefError as e:
+                out.status, out.message = CANNOT, f"{e}; the gradient above is verified"
+                return out
+            if h is None:
+                return self._failed(out)
+            out.hessian = latex(h)
+        what = "the gradient and the Hessian hold" if self.hessian else "the derivative holds"
+        out.message = f"{len(self.steps)} steps, each verified; {what} in both layouts"
         return out
+
+    def _hessian(self, grad: Node) -> Node | None:
+        """∂²f/∂x∂xᵀ from the verified gradient g: ∂g = M ∂x, and M is the Hessian (None: a step failed)."""
+        b = self.b
+        self.rules = []
+        terms = self.d(grad)
+        if terms and not self._step("differential of the gradient: " + ", ".join(self.rules) if self.rules
+                                    else "differential of the gradient (linear)", b.add(terms, grad.shape), grad):
+            return None
+        m = b.factor(self._collect([(s * s2, j) for s, t in terms for s2, j in self._jacobian_of(t)]),
+                     (self.x.shape[0], self.x.shape[0]))
+        if terms and not self._step("as M ∂x", b.mul(m, self.dx), grad):
+            return None
+        h = _shaped(Hessian(self.f, self.x, self.x), m.shape)
+        formula = f"{latex(h)} = {latex(m)}"
+        verdicts = [check(formula, self.where, layout, seed=self.seed) for layout in ("denominator", "numerator")]
+        self.steps.append(Step("Hessian: ∂g = M ∂x for the gradient g gives ∂²f/∂x∂xᵀ = M (the same in both "
+                               "layouts)", formula, verdicts))
+        return m if self.steps[-1].holds else None
 
     def _scalar_gradient(self, terms) -> tuple[Node, str] | None:
         """A scalar f: each term as tr(M ∂X), collected, and ∂f/∂X = Mᵀ (None: a step failed)."""

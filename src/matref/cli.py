@@ -70,6 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("expression", help=r"the scalar expression, e.g. '\operatorname{tr}(A X B X^T)'")
     d.add_argument("--wrt", required=True, help="the variable to differentiate with respect to, e.g. X")
     d.add_argument("--where", default="", help=r"declarations, e.g. 'X, A, B \in \mathbb{R}^{n \times n}'")
+    d.add_argument("--hessian", action="store_true",
+                   help="go on to the Hessian (a scalar expression of a column vector)")
     d.add_argument("--json", action="store_true", help="print the derivation as JSON")
     d.add_argument("--seed", type=int, default=0, help="seed for the random inputs of the checks (default 0)")
 
@@ -139,7 +141,7 @@ def cmd_check(args, console: Console) -> int:
 
 def cmd_derive(args, console: Console) -> int:
     from ._derive import derive
-    result = derive(args.expression, args.wrt, args.where, seed=args.seed)
+    result = derive(args.expression, args.wrt, args.where, hessian=args.hessian, seed=args.seed)
     if args.json:
         sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
         return result.exit_code
