@@ -83,6 +83,7 @@ CASES = [
     (r"a^T X^{-1} b", "X", r"X \in \mathbb{R}^{n \times n} \text{ invertible}, a, b \in \mathbb{R}^{n}", None),
     (r"x A x^T", "x", r"x \in \mathbb{R}^{1 \times n}, A \in \mathbb{R}^{n \times n}", None),
     (r"\operatorname{tr}(X - X)", "X", r"X \in \mathbb{R}^{n \times n}", "0"),
+    (r"\|x\|_2 - \|x\|_2", "x", r"x \in \mathbb{R}^{n}", "0"),  # the collected form is 0, not 0 ∂x
     # a quotient whose differential starts with ∂X: written (1/t) ∂X, as \frac{\partial X}{t} reads as a derivative
     (r"\operatorname{tr}(\frac{X}{\operatorname{tr}(X)})", "X", r"X \in \mathbb{R}^{n \times n}", None),
     (r"\log(t)", "t", r"t \in \mathbb{R}_{+}", r"\frac{1}{t}"),

@@ -220,6 +220,10 @@ class Builders:
         if any(not (isinstance(f, Const) and f.which == "I") for f in chain):
             chain = [f for f in chain if not (isinstance(f, Const) and f.which == "I")]
         chain = self._powers(chain)
+        if any(isinstance(f, Const) and f.which == "0" for f in flat):  # 0 ∂x would read as the scalar 0
+            runs = _runs(flat)
+            matrix = [f for run in runs if not _is_scalar(run) for f in run]
+            return _shaped(Const("0"), (matrix[0].shape[0], matrix[-1].shape[1]) if matrix else SCALAR)
         if not chain and len(scalars) == 1 and isinstance(scalars[0], Mul) and value == 1:
             return scalars[0]  # a scalar run on its own (xᵀAx)
         out = ([self.num(value)] if value != 1 or not (scalars or chain) else []) + scalars + chain
@@ -405,8 +409,8 @@ class _Derivation:
         if isinstance(n, Binary) and n.op == "hadamard":  # ⟨g, A ∘ Y⟩ = ⟨g ∘ A, Y⟩
             y, other = (n.left, n.right) if _depends(n.left) else (n.right, n.left)
             return self.gradient_of(y, b.hadamard(g, other) if kind(g.shape) != "scalar" else b.mul(g, other))
-        if isinstance(n, Call) and n.fn == "tr":  # ⟨g, tr Y⟩ = ⟨g I, Y⟩
-            return self.gradient_of(n.arg, b.mul(g, b.identity(n.arg.shape)))
+        if isinstance(n, Call) and n.fn == "tr":  # ⟨g, tr Y⟩ = ⟨g I, Y⟩ (the trace of a scalar is itself)
+            return self.gradient_of(n.arg, g if kind(n.arg.shape) == "scalar" else b.mul(g, b.identity(n.arg.shape)))
         if isinstance(n, Call) and n.fn == "diag":  # diag maps a vector to a matrix and back
             h = b.call("diag", g)
             return self.gradient_of(n.arg, b.t(h) if h.shape != n.arg.shape else h)
@@ -447,6 +451,8 @@ class _Derivation:
     def _trace_form(self, m: Node) -> Node:
         """⟨Mᵀ, ∂X⟩ written as tr(M ∂X), or M ∂X (∂x M for a row) without the trace."""
         b, dx = self.b, self.dx
+        if isinstance(m, Const) and m.which == "0":
+            return _shaped(Const("0"), SCALAR)
         if kind(dx.shape) == "matrix":
             return b.call("tr", b.mul(m, dx))
         if kind(dx.shape) == "vector" and dx.shape[0].is_one:
