@@ -285,6 +285,15 @@ def test_generated_trees_never_reach_an_internal_error(monkeypatch_checks, expre
     assert "internal error" not in result.message, result.message
 
 
+@settings(max_examples=150, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(SCALARS, EXPRESSIONS), st.sampled_from(["X", "x"]))
+def test_no_step_derived_from_a_generated_tree_is_refuted(expression, wrt):
+    """The same trees, checked for real: a derivation may stop (a shape clash, a domain, a missing
+    rule), but no step it takes is ever refuted by the checker."""
+    result = derive(expression, wrt, r"X, A \in \mathbb{R}^{n \times n}, x, u \in \mathbb{R}^{n}")
+    assert result.status != "refuted", "\n".join([result.message, *(s.formula for s in result.steps)])
+
+
 @pytest.fixture(scope="module")
 def monkeypatch_checks():
     from matref import _derive
