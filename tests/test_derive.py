@@ -84,7 +84,7 @@ CASES = [
     (r"x A x^T", "x", r"x \in \mathbb{R}^{1 \times n}, A \in \mathbb{R}^{n \times n}", None),
     (r"\operatorname{tr}(X - X)", "X", r"X \in \mathbb{R}^{n \times n}", "0"),
     (r"\|x\|_2 - \|x\|_2", "x", r"x \in \mathbb{R}^{n}", "0"),  # the collected form is 0, not 0 ∂x
-    # a quotient whose differential starts with ∂X: written (1/t) ∂X, as \frac{\partial X}{t} reads as a derivative
+    # a quotient whose differential starts with ∂X: \frac{\partial X}{t} would read as a derivative
     (r"\operatorname{tr}(\frac{X}{\operatorname{tr}(X)})", "X", r"X \in \mathbb{R}^{n \times n}", None),
     (r"\log(t)", "t", r"t \in \mathbb{R}_{+}", r"\frac{1}{t}"),
     # vectors by a vector: ∂f = M ∂x, and ∂f/∂x = Mᵀ in denominator layout (square M: shapes cannot tell)

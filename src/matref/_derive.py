@@ -171,10 +171,6 @@ class Builders:
         return _shaped(Add(((1, self.num(1)), (1, x))), SCALAR)
 
     def div(self, a: Node, den: Node) -> Node:
-        """a / den for a scalar den. \\frac{\\partial X}{t} would read as a derivative, so a numerator
-        that starts with a differential is written (1/t) ∂X instead."""
-        if latex(a).startswith(r"\partial"):
-            return self.mul(_shaped(Div(self.num(1), den), SCALAR), a)
         return _shaped(Div(a, den), a.shape)
 
     def hadamard(self, a: Node, b: Node) -> Node:

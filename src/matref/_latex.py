@@ -102,7 +102,10 @@ def latex(node: Node) -> str:
     if isinstance(node, Power):
         return _base(node.x) + "^{" + latex(node.p) + "}"
     if isinstance(node, Div):
-        return rf"\frac{{{latex(node.num)}}}{{{latex(node.den)}}}"
+        num = latex(node.num)
+        if num.startswith(r"\partial"):  # \frac{\partial x}{2} would read as a derivative
+            num = rf"\left({num}\right)"
+        return rf"\frac{{{num}}}{{{latex(node.den)}}}"
     if isinstance(node, Call):
         return FUNCTIONS[node.fn].render(latex(node.arg))
     if isinstance(node, Norm):
