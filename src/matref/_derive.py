@@ -171,6 +171,8 @@ class Builders:
         return _shaped(Add(((1, self.num(1)), (1, x))), SCALAR)
 
     def div(self, a: Node, den: Node) -> Node:
+        if isinstance(a, Div):  # (a / s) / t = a / (s t)
+            return _shaped(Div(a.num, self.mul(a.den, den)), a.shape)
         return _shaped(Div(a, den), a.shape)
 
     def hadamard(self, a: Node, b: Node) -> Node:
@@ -222,6 +224,11 @@ class Builders:
             return _shaped(Const("0"), (matrix[0].shape[0], matrix[-1].shape[1]) if matrix else SCALAR)
         if not chain and len(scalars) == 1 and isinstance(scalars[0], Mul) and value == 1:
             return scalars[0]  # a scalar run on its own (xᵀAx)
+        reciprocals = [f for f in scalars if isinstance(f, Div) and isinstance(f.num, Num) and f.num.value == 1]
+        identity_only = len(chain) == 1 and isinstance(chain[0], Const)  # (1/t) I: kept, I drops in a product
+        if len(reciprocals) == 1 and (len(scalars) > 1 or (chain and not identity_only)):  # (1/t) A = A / t
+            rest = [f for f in scalars if f is not reciprocals[0]]
+            return self.div(self.mul(self.num(value), *rest, *chain), reciprocals[0].den)
         out = ([self.num(value)] if value != 1 or not (scalars or chain) else []) + scalars + chain
         if len(out) == 1:
             return out[0]
