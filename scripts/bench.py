@@ -62,6 +62,32 @@ for name, xs in (("cold", cold), ("warm", warm)):
 """
 
 
+PER_DERIVATION = """
+import statistics, time, tomllib
+import matref
+cases = tomllib.load(open("tests/derive_cases.toml", "rb"))["case"]
+matref.derive(cases[0]["expression"], cases[0]["by"], cases[0]["where"])  # warm-up: imports, first compilations
+times, derived = [], 0
+for c in cases:
+    t = time.perf_counter(); r = matref.derive(c["expression"], c["by"], c["where"]); times.append(time.perf_counter() - t)
+    derived += r.holds
+times.sort()
+print(f"{statistics.median(times)} {times[int(0.9 * (len(times) - 1))]} {derived} {len(cases)}")
+"""
+
+
+def derivations() -> None:
+    print("## `matref derive` per derivation, in process after one warm-up (tests/derive_cases.toml), "
+          "beside `import jax`")
+    jax_t = statistics.median(wall([PY, "-c", "import jax"]) for _ in range(3))
+    median, p90, derived, total = _run(PER_DERIVATION, None).split()
+    median, p90 = float(median), float(p90)
+    print(f"python -c 'import jax': {jax_t:.2f} s (median of 3)")
+    print(f"derive: median {median * 1e3:.0f} ms ({median / jax_t:.2f}x import jax), "
+          f"p90 {p90 * 1e3:.0f} ms ({p90 / jax_t:.2f}x); {derived} of {total} derived, every step checked")
+    print()
+
+
 def _run(code: str, src: Path | None) -> str:
     env = {**os.environ, **({"PYTHONPATH": str(src)} if src else {})}
     return subprocess.run([PY, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT).stdout.strip()
@@ -133,6 +159,7 @@ def main() -> None:
     startup()
     with revision(args.before) as before:
         per_identity(before)
+        derivations()
         if not args.quick:
             catalogue(before)
     if not args.quick:

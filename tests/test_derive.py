@@ -8,6 +8,7 @@ import dataclasses
 import json
 import re
 import shlex
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from matref._check import check
 from matref._derive import derive
 from matref._functions import ELEMENTWISE, FUNCTIONS, RESHAPING
 from matref.cli import main
@@ -152,7 +154,7 @@ def _uses(record) -> list[str]:
 
 # A matrix argument to a function derive differentiates for scalars only, and the gradient through
 # vec and vech (which needs an unvec the language does not have), are refused with these reasons.
-REFUSALS = ("of a scalar only", "cannot identify")
+REFUSALS = ("of a scalar or a column vector only", "cannot identify")
 
 
 @pytest.mark.parametrize("record", RULED, ids=[r.name for r in RULED])
@@ -175,7 +177,8 @@ def test_a_wrong_rule_is_caught_by_its_step(monkeypatch):
         b.call("det", y), b.call("tr", b.mul(y, dy))))
     monkeypatch.setitem(FUNCTIONS, "det", wrong)
     result = derive(r"\det(X)", "X", r"X \in \mathbb{R}^{n \times n}")
-    assert result.status == "refuted" and result.exit_code == 1 and result.gradient is None
+    assert result.status == "refuted" and result.exit_code == 2 and result.gradient is None
+    assert result.to_dict()["status"] == "cannot derive"
     assert len(result.steps) == 1 and not result.steps[0].holds
 
 
@@ -208,13 +211,16 @@ def test_bad_input_cannot_be_derived_with_a_reason(expression, wrt, fragment, ca
     result = derive(expression, wrt, where)
     assert result.status == "cannot check" and result.gradient is None
     assert fragment in result.message
-    assert main(["derive", expression, "--wrt", wrt, "--where", where]) == 2
+    assert main(["derive", expression, "--by", wrt, "--where", where]) == 2
     out = capsys.readouterr()
     assert "Traceback" not in out.out + out.err and fragment in out.out
+    assert main(["derive", expression, "--by", wrt, "--where", where, "--json"]) == 2
+    data = json.loads(capsys.readouterr().out)
+    assert data == {"status": "cannot derive", "message": result.message}
 
 
 def test_a_verified_differential_is_shown_when_the_gradient_cannot_be_identified(capsys):
-    args = [r"\left(\operatorname{vec}(X)\right)^T \operatorname{vec}(A)", "--wrt", "X",
+    args = [r"\left(\operatorname{vec}(X)\right)^T \operatorname{vec}(A)", "--by", "X",
             "--where", r"X, A \in \mathbb{R}^{n \times n}"]
     assert main(["derive", *args]) == 2
     out = capsys.readouterr()
@@ -229,13 +235,60 @@ def test_derive_is_part_of_the_python_api():
 
 def test_cli_derive_prints_the_steps_and_json(capsys):
     where = r"x \in \mathbb{R}^{n}, A \in \mathbb{R}^{n \times n}"
-    assert main(["derive", "x^T A x", "--wrt", "x", "--where", where]) == 0
+    assert main(["derive", "x^T A x", "--by", "x", "--where", where]) == 0
     out = capsys.readouterr().out
     assert out.count("✓") >= 3 and r"\left(A + A^T\right) x" in out and "numerator layout" in out
-    assert main(["derive", "x^T A x", "--wrt", "x", "--where", where, "--json"]) == 0
+    assert main(["derive", "x^T A x", "--wrt", "x", "--where", where, "--json"]) == 0  # --wrt: the same option
     data = json.loads(capsys.readouterr().out)
-    assert data["holds"] and data["gradient"] == r"\left(A + A^T\right) x"
-    assert all(s["holds"] for s in data["steps"])
+    assert list(data) == ["status", "result", "steps"] and data["status"] == "derived"
+    assert data["result"] == {"denominator": r"\left(A + A^T\right) x", "numerator": r"x^T \left(A^T + A\right)"}
+    assert all(isinstance(s, str) for s in data["steps"]) and data["steps"][-1].endswith(data["result"]["denominator"])
+    # --layout numerator: the same result, shown first and closing the steps in numerator layout
+    assert main(["derive", "x^T A x", "--by", "x", "--where", where, "--json", "--layout", "numerator"]) == 0
+    numerator = json.loads(capsys.readouterr().out)
+    assert numerator["result"] == data["result"] and numerator["steps"][-1].endswith(data["result"]["numerator"])
+    assert main(["derive", "x^T A x", "--by", "x", "--where", where, "--layout", "numerator"]) == 0
+    out = capsys.readouterr().out
+    assert out.index("numerator layout:") < out.index("denominator layout:")
+
+
+# ----- expressions not from the catalogue: the issue's JSON contract, checked in both layouts ---------
+DATA = tomllib.loads((Path(__file__).parent / "derive_cases.toml").read_text(encoding="utf-8"))["case"]
+
+
+@pytest.mark.parametrize("case", DATA, ids=[f"{c['expression']} by {c['by']}" for c in DATA])
+def test_derived_results_hold_as_the_json_says(case):
+    """`\\frac{\\partial (EXPR)}{\\partial X} = result[layout]` holds in that layout for each case, as
+    the JSON promises; a textbook answer, where the case gives one, equals the derived result."""
+    result = derive(case["expression"], case["by"], case["where"])
+    assert result.holds, f"{result.status}: {result.message}"
+    data = result.to_dict()
+    assert data["status"] == "derived" and set(data["result"]) == {"denominator", "numerator"}
+    for layout, rhs in data["result"].items():
+        formula = rf"\frac{{\partial ({case['expression']})}}{{\partial {case['by']}}} = {rhs}"
+        verdict = check(formula, case["where"], layout)
+        assert verdict.holds, f"{layout}: {formula}: {verdict.message}"
+    if "expected" in case:
+        verdict = check(f"{data['result']['denominator']} = {case['expected']}", case["where"])
+        assert verdict.holds, f"{data['result']['denominator']} vs {case['expected']}: {verdict.message}"
+
+
+def _differentiated(formula: str, where: str, layout: str = "denominator") -> str | None:
+    """The LaTeX of what a formula's left side differentiates (None: it is not a derivative)."""
+    from matref._language import parse_identity
+    from matref._latex import latex
+    from matref._tree import Deriv
+    left = parse_identity(formula, where, layout).equation.sides[0]
+    return latex(left.f) if isinstance(left, Deriv) else None
+
+
+def test_the_data_file_has_forty_expressions_not_from_the_catalogue():
+    from matref._catalogue import load_catalogue
+    catalogue = {_differentiated(e.formula, e.where, e.layout) for e in load_catalogue().entries} - {None}
+    ours = [_differentiated(rf"\frac{{\partial ({c['expression']})}}{{\partial {c['by']}}} = 0", c["where"])
+            for c in DATA]
+    assert len(DATA) >= 40 and len(set(ours)) == len(ours) - 1  # \|A - XY\|_F^2 appears by X and by Y
+    assert catalogue and not set(ours) & catalogue
 
 
 def _transcripts() -> list[tuple[list[str], str]]:

@@ -22,7 +22,7 @@ from ._errors import CannotCheck, MatrefError, ShapeClash, Unsupported
 from ._functions import FUNCTIONS, RESHAPING
 from ._language import parse_identity
 from ._latex import latex
-from ._layouts import layout_dependent, other_layout_latex, simplify_transpose
+from ._layouts import layout_dependent, simplify_transpose
 from ._shapes import SCALAR, Shape, kind
 from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Hessian, Inverse, Mul, Node, Norm, Num,
                     Power, Transpose, Var)
@@ -49,39 +49,61 @@ class Derivation:
     (a step did not hold: a bug of matref's, reported rather than hidden) or "cannot check"."""
 
     expression: str
-    wrt: str
+    by: str
     where: str
     status: str
     message: str
     steps: list[Step] = field(default_factory=list)
     gradient: str | None = None  # ∂f/∂X in denominator layout (for a scalar f the shape of X), once verified
+    numerator: str | None = None  # the same derivative in numerator layout, once verified
     hessian: str | None = None  # ∂²f/∂x∂xᵀ, when asked for and verified
+    layout: str = "denominator"  # the layout shown first (the text) or whose last step is listed (JSON)
 
     @property
     def holds(self) -> bool:
         return self.status == HOLDS
 
     @property
+    def result(self) -> dict[str, str] | None:
+        """The derivative's right side per layout: ∂(EXPR)/∂X = result[layout] holds in that layout."""
+        if not self.holds:
+            return None
+        return {"denominator": self.gradient, "numerator": self.numerator}
+
+    @property
     def exit_code(self) -> int:
-        """0 derived and verified, 1 a step refuted, 2 cannot derive or check."""
-        return {HOLDS: 0, "refuted": 1}.get(self.status, 2)
+        """0 derived and verified, 2 cannot derive (a refuted step included: derive never shows it as derived)."""
+        return 0 if self.holds else 2
+
+    def formulas(self) -> list[str]:
+        """Each step's identity as LaTeX, the identification in `layout`."""
+        return [s.numerator if s.numerator and self.layout == "numerator" else s.formula for s in self.steps]
 
     def to_dict(self) -> dict:
-        return {"expression": self.expression, "wrt": self.wrt, "where": self.where, "status": self.status,
-                "message": self.message, "gradient": self.gradient, "hessian": self.hessian, "holds": self.holds,
-                "steps": [{"rule": s.rule, "formula": s.formula, "numerator": s.numerator, "holds": s.holds,
-                           "verdicts": [v.to_dict() for v in s.verdicts]} for s in self.steps]}
+        """The JSON of `matref derive --json`."""
+        if not self.holds:
+            return {"status": "cannot derive", "message": self.message}
+        result = dict(self.result)
+        if self.hessian is not None:
+            result["hessian"] = self.hessian
+        return {"status": "derived", "result": result, "steps": self.formulas()}
 
 
-def derive(expression: str, wrt: str, where: str = "", *, hessian: bool = False, seed: int = 0) -> Derivation:
+def derive(expression: str, by: str, where: str = "", *, layout: str = "denominator", hessian: bool = False,
+           seed: int = 0) -> Derivation:
     """The derivative ∂f/∂X of `expression` f (a scalar, or a vector or matrix; see the module
-    docstring for which) by the declared variable `wrt`, derived step by step and every step
-    checked. With `hessian`, a scalar f of a column vector x goes on to ∂²f/∂x∂xᵀ: the
-    differential of the gradient, written M ∂x. Never raises for bad input: problems come back as a
-    Derivation with status "cannot check"."""
-    base = dict(expression=expression, wrt=wrt, where=where or "")
+    docstring for which) by the declared variable `by`, derived step by step and every step
+    checked; the result in both layouts (`layout` only says which one is shown first). With
+    `hessian`, a scalar f of a column vector x goes on to ∂²f/∂x∂xᵀ: the differential of the
+    gradient, written M ∂x. Never raises for bad input: problems come back as a Derivation with
+    status "cannot check"."""
+    if layout not in ("denominator", "numerator"):
+        raise ValueError(f"layout must be 'denominator' or 'numerator', not {layout!r}")
+    base = dict(expression=expression, by=by, where=where or "", layout=layout)
     try:
-        return _Derivation(expression, wrt, where or "", seed, hessian).run()
+        out = _Derivation(expression, by, where or "", seed, hessian).run()
+        out.layout = layout
+        return out
     except ShapeClash as e:
         return Derivation(**base, status=CANNOT, message=f"the expression does not conform: {e}")
     except MatrefError as e:
@@ -121,6 +143,19 @@ def _runs(factors) -> list[list[Node]]:
 
 def _is_scalar(run: list[Node]) -> bool:
     return kind((run[0].shape[0], run[-1].shape[1])) == "scalar"
+
+
+def _split_scalars(n: Node) -> tuple[list[Node], Node]:
+    """A non-scalar product s A as ([s], A) when A is one factor; otherwise ([], n)."""
+    if isinstance(n, Mul) and kind(n.shape) != "scalar":
+        rest = [f for f in n.factors if kind(f.shape) != "scalar"]
+        if len(rest) == 1:
+            return [f for f in n.factors if kind(f.shape) == "scalar"], rest[0]
+    return [], n
+
+
+def _column(n: Node) -> bool:
+    return n.shape[1].is_one
 
 
 class Builders:
@@ -164,11 +199,37 @@ class Builders:
             return terms[0][1]
         return _shaped(Add(tuple(terms)), terms[0][1].shape)
 
+    def one(self, like: Node) -> Node:
+        """1 of `like`'s shape: the number, or the ones vector 𝟏 (a matrix of ones has no symbol)."""
+        if kind(like.shape) == "scalar":
+            return self.num(1)
+        self.scalar_or_vector(like, "1")
+        return _shaped(Const("1"), like.shape)
+
+    def square(self, x: Node) -> Node:
+        """x², elementwise: x ∘ x for a vector."""
+        return self.power(x, 2) if kind(x.shape) == "scalar" else self.hadamard(x, x)
+
     def one_minus(self, x: Node) -> Node:
-        return _shaped(Add(((1, self.num(1)), (-1, x))), SCALAR)
+        return _shaped(Add(((1, self.one(x)), (-1, x))), x.shape)
 
     def one_plus(self, x: Node) -> Node:
-        return _shaped(Add(((1, self.num(1)), (1, x))), SCALAR)
+        return _shaped(Add(((1, self.one(x)), (1, x))), x.shape)
+
+    def over(self, y: Node, dy: Node) -> Node:
+        """dy divided by y elementwise: dy / y for a scalar y, diag(y)⁻¹ dy for a column y (the
+        language has no elementwise division)."""
+        if kind(y.shape) == "scalar":
+            return self.div(dy, y)
+        self.scalar_or_vector(y, "1/")
+        return self.mul(self.inv(self.call("diag", y)), dy)
+
+    def scalar_or_vector(self, y: Node, name: str) -> Node:
+        if kind(y.shape) == "matrix" or (kind(y.shape) == "vector" and not y.shape[1].is_one):
+            what = FUNCTIONS[name].latex if name in FUNCTIONS else name
+            raise Unsupported(f"matref derive differentiates {what} of a scalar or a column vector only, "
+                              f"not of {latex(y)}")
+        return y
 
     def div(self, a: Node, den: Node) -> Node:
         if isinstance(a, Div):  # (a / s) / t = a / (s t)
@@ -176,17 +237,29 @@ class Builders:
         return _shaped(Div(a, den), a.shape)
 
     def hadamard(self, a: Node, b: Node) -> Node:
-        return _shaped(Binary("hadamard", a, b), a.shape)
+        """a ∘ b, with scalar factors taken out ((s A) ∘ B = s (A ∘ B)) and 𝟏 ∘ b = b."""
+        sa, a = _split_scalars(a)
+        sb, b = _split_scalars(b)
+        if isinstance(a, Const) and a.which == "1":
+            core = b
+        elif isinstance(b, Const) and b.which == "1":
+            core = a
+        else:
+            core = _shaped(Binary("hadamard", a, b), a.shape)
+        return self.mul(*sa, *sb, core) if sa or sb else core
+
+    def sized_identity(self, like: Node) -> Node:
+        """I of `like`'s row count, written I_{n} (in I ⊗ a nothing else tells its size)."""
+        eye = self.identity((like.shape[0], like.shape[0]))
+        eye.sized = str(like.shape[0])
+        return eye
+
+    def kron(self, a: Node, b: Node) -> Node:
+        return _shaped(Binary("kron", a, b), (a.shape[0] * b.shape[0], a.shape[1] * b.shape[1]))
 
     def elementwise(self, derivative: Node, dy: Node) -> Node:
         """f'(Y) ∘ ∂Y, or the plain product for a scalar Y."""
         return self.mul(derivative, dy) if kind(dy.shape) == "scalar" else self.hadamard(derivative, dy)
-
-    def scalar_only(self, y: Node, name: str) -> Node:
-        if kind(y.shape) != "scalar":
-            raise Unsupported(f"matref derive differentiates {FUNCTIONS[name].latex} of a scalar only, "
-                              f"not of {latex(y)}")
-        return y
 
     def inner(self, a: Node, b: Node) -> Node:
         """⟨a, b⟩ = tr(aᵀb), written without the trace for vectors and scalars."""
@@ -218,6 +291,14 @@ class Builders:
         if any(not (isinstance(f, Const) and f.which == "I") for f in chain):
             chain = [f for f in chain if not (isinstance(f, Const) and f.which == "I")]
         chain = self._powers(chain)
+        scalars = self._scalar_powers(scalars)
+        if value != 1:  # 2 (x / (2 s)) = x / s
+            for group in (scalars, chain):
+                for i, f in enumerate(group):
+                    d, rest = self._leading_number(f.den) if isinstance(f, Div) else (None, None)
+                    if d and (value / d).is_integer():
+                        group[i] = f.num if rest is None else _shaped(Div(f.num, rest), f.shape)
+                        return self.mul(self.num(value / d), *scalars, *chain)
         if any(isinstance(f, Const) and f.which == "0" for f in flat):  # 0 ∂x would read as the scalar 0
             runs = _runs(flat)
             matrix = [f for run in runs if not _is_scalar(run) for f in run]
@@ -234,6 +315,39 @@ class Builders:
             return out[0]
         shape = (chain[0].shape[0], chain[-1].shape[1]) if chain else SCALAR
         return _shaped(Mul(tuple(out)), shape)
+
+    def _leading_number(self, den: Node) -> tuple[float | None, Node | None]:
+        """A denominator's leading number and the rest (None: there is none): 2 s gives (2, s)."""
+        if isinstance(den, Num):
+            return den.value, None
+        if isinstance(den, Mul) and isinstance(den.factors[0], Num):
+            return den.factors[0].value, self.mul(*den.factors[1:])
+        return None, None
+
+    def _scalar_powers(self, scalars: list[Node]) -> list[Node]:
+        """Equal scalar factors as one power: det(X) det(X) = det(X)²."""
+        out: list[tuple[Node, int]] = []
+        for f in scalars:
+            base, p = (f.x, int(f.p.value)) if isinstance(f, Power) and isinstance(f.p, Num) \
+                and float(f.p.value).is_integer() and f.p.value > 0 else (f, 1)
+            same = next((k for k, (g, _) in enumerate(out) if latex(g) == latex(base)), None)
+            if same is None or isinstance(base, Num):
+                out.append((base, p))
+            else:
+                out[same] = (out[same][0], out[same][1] + p)
+        return [self.power(base, p) for base, p in out]
+
+    def collect(self, terms: list[tuple[int, Node]]) -> list[tuple[int, Node]]:
+        """The signed terms with equal terms merged (x + x = 2x)."""
+        order, count = [], {}
+        for s, t in terms:
+            key = latex(t)
+            if key not in count:
+                order.append((key, t))
+                count[key] = 0
+            count[key] += s
+        return [(1 if count[k] > 0 else -1, t if abs(count[k]) == 1 else self.mul(self.num(abs(count[k])), t))
+                for k, t in order if count[k] != 0]
 
     def _powers(self, chain: list[Node]) -> list[Node]:
         """Equal neighbours in a matrix chain as one power: X X² = X³."""
@@ -258,7 +372,7 @@ class Builders:
             if kind(common.shape) == "scalar" or any(latex(f[end]) != latex(common) for f in factors):
                 continue
             rest = [(s, self.mul(*(f[:-1] if end == -1 else f[1:]))) for (s, _), f in zip(terms, factors)]
-            inner = self.add(rest, (rest[0][1].shape[0], rest[0][1].shape[1]))
+            inner = self.add(self.collect(rest), (rest[0][1].shape[0], rest[0][1].shape[1]))
             return self.mul(inner, common) if end == -1 else self.mul(common, inner)
         return self.add(terms, shape)
 
@@ -273,7 +387,7 @@ class _Derivation:
         try:
             (name,) = parse_where(rf"{wrt} \in \mathbb{{R}}")
         except (MatrefError, ValueError):
-            raise CannotCheck(f"--wrt {wrt!r}: name one declared variable, e.g. X or \\mathbf{{x}}") from None
+            raise CannotCheck(f"--by {wrt!r}: name one declared variable, e.g. X or \\mathbf{{x}}") from None
         if name not in decls or decls[name].kind != "var":
             raise CannotCheck(f"{wrt} is not declared; declare it in the where clause "
                               rf"(e.g. {wrt} \in \mathbb{{R}}^{{n \times n}})")
@@ -412,6 +526,8 @@ class _Derivation:
         if isinstance(n, Binary) and n.op == "hadamard":  # ⟨g, A ∘ Y⟩ = ⟨g ∘ A, Y⟩
             y, other = (n.left, n.right) if _depends(n.left) else (n.right, n.left)
             return self.gradient_of(y, b.hadamard(g, other) if kind(g.shape) != "scalar" else b.mul(g, other))
+        if isinstance(n, Binary) and n.op == "kron":
+            return self._gradient_of_kron(n, g)
         if isinstance(n, Call) and n.fn == "tr":  # ⟨g, tr Y⟩ = ⟨g I, Y⟩ (the trace of a scalar is itself)
             return self.gradient_of(n.arg, g if kind(n.arg.shape) == "scalar" else b.mul(g, b.identity(n.arg.shape)))
         if isinstance(n, Call) and n.fn == "diag":  # diag maps a vector to a matrix and back
@@ -420,6 +536,23 @@ class _Derivation:
         if isinstance(n, Mul):
             return self._gradient_of_product(n, g)
         raise Unsupported(f"matref derive cannot identify the gradient through {latex(n)}")
+
+    def _gradient_of_kron(self, n: Binary, g: Node) -> list[tuple[int, Node]]:
+        """⟨g, Y ⊗ B⟩ (or B ⊗ Y) for the cases that need no reshaping: columns, rows, and g = s I."""
+        b = self.b
+        left = _depends(n.left)
+        y, other = (n.left, n.right) if left else (n.right, n.left)
+        if n.shape[0].is_one:  # rows: ⟨g, Yᵀ... ⟩ = ⟨gᵀ, (Y ⊗ B)ᵀ⟩ with (Y ⊗ B)ᵀ = Yᵀ ⊗ Bᵀ
+            return self.gradient_of(b.kron(b.t(n.left), b.t(n.right)), b.t(g))
+        if _column(n):  # Y ⊗ b = (I ⊗ b) Y and b ⊗ Y = (b ⊗ I) Y for columns
+            eye = b.sized_identity(y)
+            m = b.kron(eye, other) if left else b.kron(other, eye)
+            return self.gradient_of(y, b.mul(b.t(m), g))
+        coeffs, core = _split_scalars(g)
+        if isinstance(core, Const) and core.which == "I":  # ⟨s I, Y ⊗ B⟩ = s tr(Y) tr(B) = ⟨s tr(B) I, Y⟩
+            return self.gradient_of(y, b.mul(*coeffs, b.call("tr", other), b.identity(y.shape)))
+        raise Unsupported(f"matref derive cannot identify the gradient through {latex(n)} (a Kronecker product "
+                          "of matrices needs a reshaping the language does not have)")
 
     def _gradient_of_product(self, n: Mul, g: Node) -> list[tuple[int, Node]]:
         b = self.b
@@ -440,16 +573,7 @@ class _Derivation:
 
     # --- steps ---------------------------------------------------------------------------------
     def _collect(self, terms: list[tuple[int, Node]]) -> list[tuple[int, Node]]:
-        """The signed terms with equal terms merged (x + x = 2x)."""
-        order, count = [], {}
-        for s, t in terms:
-            key = latex(t)
-            if key not in count:
-                order.append((key, t))
-                count[key] = 0
-            count[key] += s
-        return [(1 if count[k] > 0 else -1, t if abs(count[k]) == 1 else self.b.mul(self.b.num(abs(count[k])), t))
-                for k, t in order if count[k] != 0]
+        return self.b.collect(terms)
 
     def _trace_form(self, m: Node) -> Node:
         """⟨Mᵀ, ∂X⟩ written as tr(M ∂X), or M ∂X (∂x M for a row) without the trace."""
@@ -492,14 +616,15 @@ class _Derivation:
             return self._failed(out)
         grad, rule = found
         d = _shaped(Deriv(self.f, self.x, "denominator"), grad.shape)
-        formula = f"{latex(d)} = {latex(grad)}"
-        sides = parse_identity(formula, self.where, "denominator").equation.sides
-        numerator = other_layout_latex(sides, b.symmetric)
+        # In numerator layout a layout-dependent derivative is the transpose (Conventions page).
+        numerator = b.t(grad) if layout_dependent(_shaped(Deriv(self.f, self.x, "denominator"), SCALAR)) else grad
+        formula, other = f"{latex(d)} = {latex(grad)}", f"{latex(d)} = {latex(numerator)}"
         verdicts = [check(formula, self.where, "denominator", seed=self.seed),
-                    check(numerator, self.where, "numerator", seed=self.seed)]
-        self.steps.append(Step(rule, formula, verdicts, numerator))
+                    check(other, self.where, "numerator", seed=self.seed)]
+        self.steps.append(Step(rule, formula, verdicts, other))
         if not self.steps[-1].holds:
             return self._failed(out)
+        out.numerator = latex(numerator)
         out.gradient = latex(grad)
         if self.hessian:
             try:
@@ -618,6 +743,12 @@ class _Derivation:
             return [(s, b.t(g)) for s, g in self.gradient_of(n, b.num(1))]
         if isinstance(n, Div) and not _depends(n.den):
             return [(s, b.div(m, n.den)) for s, m in self._jacobian_of(n.num)]
+        if isinstance(n, Binary) and n.op == "kron" and _column(n.left) and _column(n.right):
+            left = _depends(n.left)  # y ⊗ a = (I ⊗ a) y, a ⊗ y = (a ⊗ I) y
+            y, other = (n.left, n.right) if left else (n.right, n.left)
+            eye = b.sized_identity(y)
+            m = b.kron(eye, other) if left else b.kron(other, eye)
+            return [(s, b.mul(m, j)) for s, j in self._jacobian_of(y)]
         if isinstance(n, Binary) and n.op == "hadamard":  # a ∘ y = diag(a) y
             y, other = (n.left, n.right) if _depends(n.left) else (n.right, n.left)
             return [(s, b.mul(b.call("diag", other), m)) for s, m in self._jacobian_of(y)]

@@ -212,7 +212,7 @@ _RECORDS = (
         differential=lambda b, y, dy: b.div(b.mul(y, dy), b.call("abs", y))),  # d|t| = t dt / |t| (t ≠ 0)
     _elementwise_record("log", r"\log", "the natural logarithm, elementwise",
                         commands=("log", "ln"), words=("log", "ln"),
-                        differential=lambda b, y, dy: b.div(dy, b.scalar_only(y, "log"))),
+                        differential=lambda b, y, dy: b.over(y, dy)),
     _elementwise_record("exp", r"\exp", "the exponential, elementwise; `e^{t}` of a scalar is `\\exp(t)`",
                         commands=("exp",), words=("exp",),
                         differential=lambda b, y, dy: b.elementwise(b.call("exp", y), dy)),
@@ -221,25 +221,25 @@ _RECORDS = (
     _elementwise_record("cos", r"\cos", "the cosine, elementwise", commands=("cos",), words=("cos",),
                         differential=lambda b, y, dy: b.neg(b.elementwise(b.call("sin", y), dy))),
     _elementwise_record("tan", r"\tan", "the tangent, elementwise", commands=("tan",), words=("tan",),
-                        # 1 + tan(t)^2, for a scalar t
-                        differential=lambda b, y, dy: b.mul(
-                            b.one_plus(b.power(b.call("tan", b.scalar_only(y, "tan")), 2)), dy)),
+                        # 1 + tan(t)^2, for a scalar or a column t
+                        differential=lambda b, y, dy: b.elementwise(
+                            b.one_plus(b.square(b.call("tan", b.scalar_or_vector(y, "tan")))), dy)),
     _elementwise_record("tanh", r"\tanh", "the hyperbolic tangent, elementwise", commands=("tanh",), words=("tanh",),
-                        # 1 - tanh(t)^2, for a scalar t
-                        differential=lambda b, y, dy: b.mul(
-                            b.one_minus(b.power(b.call("tanh", b.scalar_only(y, "tanh")), 2)), dy)),
+                        # 1 - tanh(t)^2, for a scalar or a column t
+                        differential=lambda b, y, dy: b.elementwise(
+                            b.one_minus(b.square(b.call("tanh", b.scalar_or_vector(y, "tanh")))), dy)),
     _elementwise_record(
         "sigmoid", r"\sigma", r"the logistic sigmoid $1 / (1 + e^{-t})$, elementwise (when $\sigma$ is not declared)",
         greek="sigma", evaluate=lambda a: _jax().nn.sigmoid(a),
         jax=Code("jax.nn.sigmoid({a})"), numpy=Code("1 / (1 + np.exp(-{a_atom}))", binds="product"),
         # exp(-log(1 + exp(-t))): no overflow for either sign of t (the dialect's helper says so)
         function=Code("sigmoid({a})", helper="sigmoid"),
-        # σ(t)(1 - σ(t)), for a scalar t
-        differential=lambda b, y, dy: b.mul(b.call("sigmoid", b.scalar_only(y, "sigmoid")),
-                                            b.one_minus(b.call("sigmoid", y)), dy)),
+        # σ(t)(1 - σ(t)), for a scalar or a column t
+        differential=lambda b, y, dy: b.elementwise(b.elementwise(
+            b.call("sigmoid", b.scalar_or_vector(y, "sigmoid")), b.one_minus(b.call("sigmoid", y))), dy)),
     _elementwise_record("sqrt", r"\sqrt", "the square root, elementwise", commands=("sqrt",), words=("sqrt",),
                         written=(r"\sqrt{#1}",), rendering=r"\sqrt{#1}",
-                        differential=lambda b, y, dy: b.div(dy, b.mul(b.num(2), b.call("sqrt", b.scalar_only(y, "sqrt"))))),
+                        differential=lambda b, y, dy: b.over(b.mul(b.num(2), b.call("sqrt", y)), dy)),
     Function(
         name="vec", kind=RESHAPING, latex=r"\operatorname{vec}", argument="any", words=("vec",),
         meaning="the columns stacked into one column", shape_rule=_vec_shape,

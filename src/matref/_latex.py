@@ -67,6 +67,8 @@ def latex(node: Node) -> str:
     if isinstance(node, Unit):
         return f"J^{{{''.join(node.indices)}}}"
     if isinstance(node, Const):
+        if node.which == "I" and getattr(node, "sized", None):  # I_{n}: a size context cannot give (I ⊗ a)
+            return f"I_{{{node.sized}}}"
         return {"I": "I", "0": "0", "1": r"\mathbf{1}", "pi": r"\pi"}[node.which]
     if isinstance(node, Add):
         out = []

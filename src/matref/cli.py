@@ -62,14 +62,18 @@ def _parser() -> argparse.ArgumentParser:
     _dialect_options(sn, "")
     sn.add_argument("--layout", choices=["denominator", "numerator"], help="default: the entry's own")
 
-    d = sub.add_parser("derive", help="derive the gradient of a scalar expression, every step checked",
-                       description="Derive the gradient of a scalar expression by matrix differential calculus: "
-                                   "the differential, each term as tr(M dX), then the gradient; every step is "
-                                   "checked before the next. Exit status: 0 derived and verified, 1 a step "
-                                   "does not hold, 2 cannot derive.")
-    d.add_argument("expression", help=r"the scalar expression, e.g. '\operatorname{tr}(A X B X^T)'")
-    d.add_argument("--wrt", required=True, help="the variable to differentiate with respect to, e.g. X")
+    d = sub.add_parser("derive", help="derive the derivative of an expression, every step checked",
+                       description="Derive the derivative of an expression by matrix differential calculus: "
+                                   "the differential, each term as tr(M dX) (or M dx), then the derivative in both "
+                                   "layouts; every step is checked before the next. Exit status: 0 derived and "
+                                   "verified, 2 cannot derive.")
+    d.add_argument("expression", help=r"the expression, e.g. '\operatorname{tr}(A X B X^T)'")
+    d.add_argument("--by", "--wrt", dest="by", required=True,
+                   help="the variable to differentiate by, e.g. X (--wrt is the same option)")
     d.add_argument("--where", default="", help=r"declarations, e.g. 'X, A, B \in \mathbb{R}^{n \times n}'")
+    d.add_argument("--layout", choices=["denominator", "numerator"], default="denominator",
+                   help="the layout whose result is shown first (the JSON steps end in it); both are always "
+                        "derived and checked (default: denominator)")
     d.add_argument("--hessian", action="store_true",
                    help="go on to the Hessian (a scalar expression of a column vector)")
     d.add_argument("--json", action="store_true", help="print the derivation as JSON")
@@ -141,18 +145,22 @@ def cmd_check(args, console: Console) -> int:
 
 def cmd_derive(args, console: Console) -> int:
     from ._derive import derive
-    result = derive(args.expression, args.wrt, args.where, hessian=args.hessian, seed=args.seed)
+    result = derive(args.expression, args.by, args.where, layout=args.layout, hessian=args.hessian, seed=args.seed)
     if args.json:
         sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
         return result.exit_code
     for i, step in enumerate(result.steps, 1):
         mark = "holds" if step.holds else next(v.status for v in step.verdicts if not v.holds)
         console.print(Text.assemble((f"{i}. {MARK[mark]} ", STYLE[mark]), (step.rule, "bold")))
+        if step.numerator and args.layout == "numerator":
+            console.print(Text(f"   numerator layout: {step.numerator}"))
+            console.print(Text(f"   denominator layout: {step.formula}"))
+            continue
         console.print(Text(f"   {step.formula}"))
         if step.numerator:
             console.print(Text(f"   numerator layout: {step.numerator}"))
     status = result.status
-    say = "derived" if result.holds else status
+    say = "derived" if result.holds else "cannot derive"
     console.print(Text.assemble((f"{MARK[status]} {say}", STYLE[status]), f": {result.message}"))
     failed = [v for s in result.steps for v in s.verdicts if not v.holds]
     for line in failed[0].details if failed else []:
