@@ -88,6 +88,31 @@ def derivations() -> None:
     print()
 
 
+SHARE = """
+import collections
+from pathlib import Path
+import matref
+from matref.site._derivations import derivations
+records = derivations(matref.load_catalogue(), Path(".cache/matref-site"))  # the site build's cache
+count = collections.Counter(r["status"] for r in records.values())
+print(f"{count['derived']} {len(records)}")
+for why, n in collections.Counter(r["message"].split(" yet")[0][:70] for r in records.values()
+                                  if r["status"] != "derived").most_common(4):
+    print(f"{n}x {why}")
+"""
+
+
+def derivation_share() -> None:
+    print("## Catalogue derivative identities whose row shows a derivation (derived, and agreeing with the entry)")
+    sys.stdout.flush()
+    first, *reasons = _run(SHARE, None).splitlines()
+    shown, total = map(int, first.split())
+    print(f"{shown} of {total} ({shown / total:.0%}; aim 80%); most common reasons derive stops:")
+    for line in reasons:
+        print(f"  {line}")
+    print()
+
+
 def _run(code: str, src: Path | None) -> str:
     env = {**os.environ, **({"PYTHONPATH": str(src)} if src else {})}
     return subprocess.run([PY, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT).stdout.strip()
@@ -160,6 +185,7 @@ def main() -> None:
     with revision(args.before) as before:
         per_identity(before)
         derivations()
+        derivation_share()
         if not args.quick:
             catalogue(before)
     if not args.quick:
