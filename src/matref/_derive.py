@@ -22,9 +22,9 @@ from ._errors import CannotCheck, MatrefError, ShapeClash, Unsupported
 from ._functions import FUNCTIONS, RESHAPING
 from ._language import parse_identity
 from ._latex import latex
-from ._layouts import layout_dependent, simplify_transpose
+from ._layouts import layout_dependent, simplify_transpose, swap_derivatives
 from ._shapes import SCALAR, Shape, kind
-from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Hessian, Inverse, Mul, Node, Norm, Num,
+from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, FnValue, Hessian, Inverse, Mul, Node, Norm, Num,
                     Power, Transpose, Var)
 
 
@@ -452,9 +452,35 @@ class _Derivation:
                    [(s, self._binary(n.op, n.left, t)) for s, t in self.d(n.right)]
         if isinstance(n, Norm):
             return self._d_norm(n)
+        if isinstance(n, FnValue):
+            return self._d_function_symbol(n)
         if isinstance(n, Call):
             return self._d_call(n)
         raise Unsupported(f"matref derive has no differential rule for {latex(n)}")
+
+    def _d_function_symbol(self, n: FnValue) -> list[tuple[int, Node]]:
+        """∂u for a declared function symbol u of the variable itself, through its derivative D =
+        ∂u/∂x (denominator layout): ⟨D, ∂X⟩ for a scalar u, Dᵀ ∂x when D is laid out, D ∂t otherwise."""
+        b, x, dx = self.b, self.x, self.dx
+        if not (isinstance(n.arg, Var) and n.arg.name == self.name):
+            raise Unsupported(f"matref derive differentiates a function symbol of {latex(x)} itself, not {latex(n)}")
+        fk, xk = kind(n.shape), kind(x.shape)
+        probe = _shaped(Deriv(n, x, "denominator"), SCALAR)
+        if not layout_dependent(probe):
+            shape = n.shape
+        elif fk == "scalar":
+            shape = x.shape
+        elif xk == "scalar" and n.shape[1].is_one:
+            shape = (n.shape[1], n.shape[0])
+        elif fk == "vector" and xk == "vector" and n.shape[1].is_one and x.shape[1].is_one:
+            shape = (x.shape[0], n.shape[0])
+        else:
+            raise Unsupported(f"matref derive has no layout for the derivative of {latex(n)} by {latex(x)}")
+        deriv = _shaped(Deriv(n, x, "denominator"), shape)
+        self._rule("function symbol")
+        if fk == "scalar" and xk != "scalar":
+            return [(1, b.inner(deriv, dx))]
+        return [(1, b.mul(b.t(deriv) if layout_dependent(probe) else deriv, dx))]
 
     def d_depends(self, n: Node) -> bool:
         """Whether `n` contains the variable of differentiation."""
@@ -616,8 +642,11 @@ class _Derivation:
             return self._failed(out)
         grad, rule = found
         d = _shaped(Deriv(self.f, self.x, "denominator"), grad.shape)
-        # In numerator layout a layout-dependent derivative is the transpose (Conventions page).
-        numerator = b.t(grad) if layout_dependent(_shaped(Deriv(self.f, self.x, "denominator"), SCALAR)) else grad
+        # In numerator layout a layout-dependent derivative is the transpose (Conventions page), and so
+        # is every layout-dependent derivative inside the result (∂u/∂x of a function symbol u).
+        swapped = swap_derivatives(grad)
+        numerator = b.t(swapped) if layout_dependent(_shaped(Deriv(self.f, self.x, "denominator"), SCALAR)) \
+            else swapped
         formula, other = f"{latex(d)} = {latex(grad)}", f"{latex(d)} = {latex(numerator)}"
         verdicts = [check(formula, self.where, "denominator", seed=self.seed),
                     check(other, self.where, "numerator", seed=self.seed)]

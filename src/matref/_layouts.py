@@ -45,6 +45,11 @@ def other_layout_latex(sides: list[Node], symmetric: frozenset[str] = frozenset(
     return equation_latex(sides)
 
 
+def swap_derivatives(node: Node) -> Node:
+    """`node` read in the other layout: every layout-dependent derivative D in it becomes Dᵀ."""
+    return _swap(node)
+
+
 def _swap(node: Node) -> Node:
     """Replace every layout-dependent derivative D by Dᵀ (inside derivatives too)."""
     node = copy.copy(node)
