@@ -80,6 +80,57 @@ for family in matref.load_catalogue().families:
 """
 
 
+PER_DERIVATION = """
+import statistics, time, tomllib
+import matref
+cases = tomllib.load(open("tests/derive_cases.toml", "rb"))["case"]
+matref.derive(cases[0]["expression"], cases[0]["by"], cases[0]["where"])  # warm-up: imports, first compilations
+times, derived = [], 0
+for c in cases:
+    t = time.perf_counter(); r = matref.derive(c["expression"], c["by"], c["where"]); times.append(time.perf_counter() - t)
+    derived += r.holds
+times.sort()
+print(f"{statistics.median(times)} {times[int(0.9 * (len(times) - 1))]} {derived} {len(cases)}")
+"""
+
+
+def derivations() -> None:
+    print("## `matref derive` per derivation, in process after one warm-up (tests/derive_cases.toml), "
+          "beside `import jax`")
+    jax_t = statistics.median(wall([PY, "-c", "import jax"]) for _ in range(3))
+    median, p90, derived, total = _run(PER_DERIVATION, None).split()
+    median, p90 = float(median), float(p90)
+    print(f"python -c 'import jax': {jax_t:.2f} s (median of 3)")
+    print(f"derive: median {median * 1e3:.0f} ms ({median / jax_t:.2f}x import jax), "
+          f"p90 {p90 * 1e3:.0f} ms ({p90 / jax_t:.2f}x); {derived} of {total} derived, every step checked")
+    print()
+
+
+SHARE = """
+import collections
+from pathlib import Path
+import matref
+from matref.site._derivations import derivations
+records = derivations(matref.load_catalogue(), Path(".cache/matref-site"))  # the site build's cache
+count = collections.Counter(r["status"] for r in records.values())
+print(f"{count['derived']} {len(records)}")
+for why, n in collections.Counter(r["message"].split(" yet")[0][:70] for r in records.values()
+                                  if r["status"] != "derived").most_common(4):
+    print(f"{n}x {why}")
+"""
+
+
+def derivation_share() -> None:
+    print("## Catalogue derivative identities whose row shows a derivation (derived, and agreeing with the entry)")
+    sys.stdout.flush()
+    first, *reasons = _run(SHARE, None).splitlines()
+    shown, total = map(int, first.split())
+    print(f"{shown} of {total} ({shown / total:.0%}; aim 80%); most common reasons derive stops:")
+    for line in reasons:
+        print(f"  {line}")
+    print()
+
+
 def _run(code: str, src: Path | None) -> str:
     env = {**os.environ, **({"PYTHONPATH": str(src)} if src else {})}
     return subprocess.run([PY, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT).stdout.strip()
@@ -158,6 +209,8 @@ def main() -> None:
     startup()
     with revision(args.before) as before:
         per_identity(before)
+        derivations()
+        derivation_share()
         if not args.quick:
             per_family()
             catalogue(before)

@@ -182,6 +182,8 @@ ROUND_TRIP = [
     (r"\frac{\partial u^T v}{\partial x} = \frac{\partial u^T}{\partial x} v + \frac{\partial v^T}{\partial x} u",
      rf"x \in {R}^{{n}}, u, v : {R}^{{n}} \to {R}^{{m}}"),
     (r"\frac{\partial \log \det(X^T A X)}{\partial X} = 2 A X (X^T A X)^{-1}", rf"X \in {R}^{{n \times m}}, A \in \mathbb{{S}}^{{n}}_{{++}}"),
+    # a quotient of a differential: printed as \frac{\partial x}{2} it would read back as a derivative
+    (r"\partial\left(\frac{x}{2}\right) = \frac{(\partial x)}{2}", rf"x \in {R}^{{n}}"),
 ]
 
 

@@ -664,6 +664,29 @@ def test_code_tabs_copy_the_snippet_the_harness_runs_in_every_dialect(browser, b
     context.close()
 
 
+def test_derivation_block_is_collapsed_in_the_panel_with_rendered_steps(browser, base_url, site, catalogue):
+    """A derivative identity that `matref derive` handles shows its derivation in the row's panel,
+    collapsed, every step prerendered; opening it shows the steps."""
+    from matref.site._derivations import derivable
+    fragments = {e.id: (site / "reference" / "_code" / f"{e.id}.html").read_text(encoding="utf-8")
+                 for e in catalogue.entries}
+    derived = [e for e in catalogue.entries if '<details class="matref-derivation">' in fragments[e.id]]
+    assert derived and all(derivable(e) for e in derived)  # only derivative identities carry one
+    entry = derived[0]
+    assert 'class="katex' in fragments[entry.id].split("</details>")[0]
+    page = browser.new_page()
+    page.set_default_timeout(10_000)
+    page.goto(f"{base_url}reference/{entry.family}/", wait_until="load")
+    row = page.locator(f'.matref-entry[data-entry="{entry.id}"]')
+    row.locator("button.matref-more").click()
+    block = row.locator("details.matref-derivation")
+    block.wait_for(state="attached")
+    assert block.get_attribute("open") is None and not row.locator("details.matref-derivation li").first.is_visible()
+    block.locator("summary").click()
+    assert row.locator("details.matref-derivation li .katex").first.is_visible()
+    page.close()
+
+
 # --------------------------------------------------------------------------------------------------
 # Hand-written pages that quote the checker
 # --------------------------------------------------------------------------------------------------

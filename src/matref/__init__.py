@@ -18,9 +18,11 @@ from ._errors import ShapeClash as ShapeClash
 from ._language import Identity as Identity
 from ._language import parse_identity as parse_identity
 
-if TYPE_CHECKING:  # for type checkers; at run time these two load lazily, below
+if TYPE_CHECKING:  # for type checkers; at run time these load lazily, below
     from ._check import Verdict as Verdict
     from ._check import check as check
+    from ._derive import Derivation as Derivation
+    from ._derive import derive as derive
 
 
 def __getattr__(name: str):
@@ -28,12 +30,15 @@ def __getattr__(name: str):
     if name in ("check", "Verdict"):
         from . import _check
         return getattr(_check, name)
+    if name in ("derive", "Derivation"):  # derive checks every step, so it needs JAX too
+        from . import _derive
+        return getattr(_derive, name)
     if name == "__version__":  # read from the package metadata only when asked (~25 ms)
         return _version()
     raise AttributeError(f"module 'matref' has no attribute {name!r}")
 
 
-__all__ = ["check", "Verdict", "parse_identity", "Identity", "load_catalogue", "Catalogue", "Family", "Entry",
+__all__ = ["check", "Verdict", "derive", "Derivation", "parse_identity", "Identity", "load_catalogue", "Catalogue", "Family", "Entry",
            "MatrefError", "CannotCheck", "FormulaSyntaxError", "ShapeClash", "CatalogueError"]
 
 

@@ -90,6 +90,9 @@ class Function:
     letter: str | None = None
     index_range: Callable | None = None  # indexed: (rows, cols) of the argument -> how many values i takes
     marks: tuple[str, ...] = ()  # superscripts read as this function of their base: X^{+}, X^{\dagger}
+    # `matref derive`: (b, Y, dY) -> the differential of this function at Y along dY, built with the
+    # tree builders `b` of matref._derive (so this module needs no tree code); None: derive has no rule.
+    differential: Callable | None = None
 
     def render(self, arg: str, index: str = "i") -> str:
         """The canonical LaTeX of this function applied to the LaTeX `arg` (with `index`, if it takes one)."""
@@ -358,32 +361,50 @@ _RECORDS = (
         name="tr", kind=SCALAR_VALUED, latex=r"\operatorname{tr}", argument="square",
         meaning="the trace", commands=("tr", "Tr"), words=("tr", "Tr", "trace"),
         evaluate=lambda a: _jnp().trace(a).reshape(1, 1),
+        differential=lambda b, y, dy: b.call("tr", dy),
         jax=Code("{xp}.trace({a})"), numpy=Code("{xp}.trace({a})"), function=Code("np.trace({a})")),
     Function(
         name="det", kind=SCALAR_VALUED, latex=r"\det", argument="square",
         meaning="the determinant (bars around a matrix are its determinant)", commands=("det",), words=("det",),
         written=(r"\left|#1\right|", "|#1|"),
         evaluate=lambda a: _jnp().linalg.det(a).reshape(1, 1),
+        # Jacobi's formula, Matrix Cookbook (42)
+        differential=lambda b, y, dy: b.mul(b.call("det", y), b.call("tr", b.mul(b.inv(y), dy))),
         jax=Code("{xp}.linalg.det({a})"), numpy=Code("{xp}.linalg.det({a})"), function=Code("np.linalg.det({a})")),
     _elementwise_record(
         "abs", r"\left|\cdot\right|", "the absolute value of a scalar (the modulus of a complex one)",
-        written=(r"\left|#1\right|", "|#1|"), rendering=r"\left|#1\right|", argument="scalar"),
+        written=(r"\left|#1\right|", "|#1|"), rendering=r"\left|#1\right|", argument="scalar",
+        differential=lambda b, y, dy: b.div(b.mul(y, dy), b.call("abs", y))),  # d|t| = t dt / |t| (real t ≠ 0)
     _elementwise_record("log", r"\log", "the natural logarithm, elementwise",
-                        commands=("log", "ln"), words=("log", "ln")),
+                        commands=("log", "ln"), words=("log", "ln"),
+                        differential=lambda b, y, dy: b.over(y, dy)),
     _elementwise_record("exp", r"\exp", "the exponential, elementwise; `e^{t}` of a scalar is `\\exp(t)`",
-                        commands=("exp",), words=("exp",)),
-    _elementwise_record("sin", r"\sin", "the sine, elementwise", commands=("sin",), words=("sin",)),
-    _elementwise_record("cos", r"\cos", "the cosine, elementwise", commands=("cos",), words=("cos",)),
-    _elementwise_record("tan", r"\tan", "the tangent, elementwise", commands=("tan",), words=("tan",)),
-    _elementwise_record("tanh", r"\tanh", "the hyperbolic tangent, elementwise", commands=("tanh",), words=("tanh",)),
+                        commands=("exp",), words=("exp",),
+                        differential=lambda b, y, dy: b.elementwise(b.call("exp", y), dy)),
+    _elementwise_record("sin", r"\sin", "the sine, elementwise", commands=("sin",), words=("sin",),
+                        differential=lambda b, y, dy: b.elementwise(b.call("cos", y), dy)),
+    _elementwise_record("cos", r"\cos", "the cosine, elementwise", commands=("cos",), words=("cos",),
+                        differential=lambda b, y, dy: b.neg(b.elementwise(b.call("sin", y), dy))),
+    _elementwise_record("tan", r"\tan", "the tangent, elementwise", commands=("tan",), words=("tan",),
+                        # 1 + tan(t)^2, for a scalar or a column t
+                        differential=lambda b, y, dy: b.elementwise(
+                            b.one_plus(b.square(b.call("tan", b.scalar_or_vector(y, "tan")))), dy)),
+    _elementwise_record("tanh", r"\tanh", "the hyperbolic tangent, elementwise", commands=("tanh",), words=("tanh",),
+                        # 1 - tanh(t)^2, for a scalar or a column t
+                        differential=lambda b, y, dy: b.elementwise(
+                            b.one_minus(b.square(b.call("tanh", b.scalar_or_vector(y, "tanh")))), dy)),
     _elementwise_record(
         "sigmoid", r"\sigma", r"the logistic sigmoid $1 / (1 + e^{-t})$, elementwise (when $\sigma$ is not declared)",
         greek="sigma", evaluate=lambda a: _jax().nn.sigmoid(a),
         jax=Code("jax.nn.sigmoid({a})"), numpy=Code("1 / (1 + np.exp(-{a_atom}))", binds="product"),
         # exp(-log(1 + exp(-t))): no overflow for either sign of t (the dialect's helper says so)
-        function=Code("sigmoid({a})", helper="sigmoid")),
+        function=Code("sigmoid({a})", helper="sigmoid"),
+        # σ(t)(1 - σ(t)), for a scalar or a column t
+        differential=lambda b, y, dy: b.elementwise(b.elementwise(
+            b.call("sigmoid", b.scalar_or_vector(y, "sigmoid")), b.one_minus(b.call("sigmoid", y))), dy)),
     _elementwise_record("sqrt", r"\sqrt", "the square root, elementwise", commands=("sqrt",), words=("sqrt",),
-                        written=(r"\sqrt{#1}",), rendering=r"\sqrt{#1}"),
+                        written=(r"\sqrt{#1}",), rendering=r"\sqrt{#1}",
+                        differential=lambda b, y, dy: b.over(b.mul(b.num(2), b.call("sqrt", y)), dy)),
     # Complex values (complex declarations: \mathbb{C}, \mathbb{H}). The conjugate transpose Z^H is the
     # transpose of the conjugate: conj commutes with transposition, so the layout rule needs no new case.
     _elementwise_record(
@@ -404,21 +425,24 @@ _RECORDS = (
         jax=Code("{a_atom}.T.reshape(-1, 1)"), numpy=Code("{a_atom}.T.reshape(-1, 1)"),
         # 1-D vectors there: vec of a vector is the vector itself
         function=Code('{a_atom}.ravel(order="F")', by_kind={"vector": Code("{a}", binds="argument"),
-                                                           "scalar": Code("{a}", binds="argument")})),
+                                                           "scalar": Code("{a}", binds="argument")}),
+        differential=lambda b, y, dy: b.call("vec", dy)),
     Function(
         name="vech", kind=RESHAPING, latex=r"\operatorname{vech}", argument="square", words=("vech",),
         meaning="the lower triangle (diagonal included), column by column: the free entries of a symmetric matrix",
         shape_rule=_vech_shape, evaluate=lambda a: _numeric().vech(a),
         jax=Code("{a_atom}.T[{xp}.triu_indices({n})][:, None]"),
         numpy=Code("{a_atom}.T[{xp}.triu_indices({n})][:, None]"),
-        function=Code("{a_atom}.T[np.triu_indices({n})]")),
+        function=Code("{a_atom}.T[np.triu_indices({n})]"),
+        differential=lambda b, y, dy: b.call("vech", dy)),
     Function(
         name="diag", kind=RESHAPING, latex=r"\operatorname{diag}", argument="vector or square", words=("diag",),
         meaning="the diagonal matrix of a vector, or the diagonal of a square matrix as a column",
         shape_rule=_diag_shape, evaluate=_diag,
         jax=Code("{xp}.diag({a})[:, None]", by_kind={"vector": Code("{xp}.diag({a_atom}.ravel())")}),
         numpy=Code("{xp}.diag({a})[:, None]", by_kind={"vector": Code("{xp}.diag({a_atom}.ravel())")}),
-        function=Code("np.diag({a})")),
+        function=Code("np.diag({a})"),
+        differential=lambda b, y, dy: b.call("diag", dy)),
     Function(
         name="expm", kind=MATRIX, latex=r"\operatorname{expm}", argument="square", words=("expm",),
         meaning="the matrix exponential (its power series); `e^{X}` of a square matrix is `\\operatorname{expm}(X)`",

@@ -88,6 +88,8 @@ def latex(node: Node, sums: bool = False) -> str:
     if isinstance(node, Integral):
         return rf"\int_{{{node.lo_text}}}^{{{node.hi_text}}} {wrap(node.body, PRODUCT)} \, \mathrm{{d}}{node.var}"
     if isinstance(node, Const):
+        if node.which == "I" and getattr(node, "sized", None):  # I_{n}: a size context cannot give (I ⊗ a)
+            return f"I_{{{node.sized}}}"
         return {"I": "I", "0": "0", "1": r"\mathbf{1}", "pi": r"\pi", "i": "i"}[node.which]
     if isinstance(node, Add) and sums and _written_as_sum(node):
         o = node.over
@@ -131,7 +133,10 @@ def latex(node: Node, sums: bool = False) -> str:
     if isinstance(node, Power):
         return _base(node.x, sums) + "^{" + latex(node.p, sums) + "}"
     if isinstance(node, Div):
-        return rf"\frac{{{latex(node.num, sums)}}}{{{latex(node.den, sums)}}}"
+        num = latex(node.num, sums)
+        if num.startswith(r"\partial"):  # \frac{\partial x}{2} would read as a derivative
+            num = rf"\left({num}\right)"
+        return rf"\frac{{{num}}}{{{latex(node.den, sums)}}}"
     if isinstance(node, Call):
         if node.fn == "conj" and isinstance(node.arg, Transpose):  # conj(Xᵀ) = X^H
             return latex(Transpose(Call("conj", node.arg.x)), sums)

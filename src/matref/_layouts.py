@@ -62,6 +62,11 @@ def _over(node: Add, body: Node | None) -> SumOver | None:
     return dataclasses.replace(node.over, body=body)
 
 
+def swap_derivatives(node: Node) -> Node:
+    """`node` read in the other layout: every layout-dependent derivative D in it becomes Dᵀ."""
+    return _swap(node)
+
+
 def _swap(node: Node) -> Node:
     """Replace every layout-dependent derivative D by Dᵀ (inside derivatives too)."""
     node = copy.copy(node)

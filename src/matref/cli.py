@@ -62,6 +62,23 @@ def _parser() -> argparse.ArgumentParser:
     _dialect_options(sn, "")
     sn.add_argument("--layout", choices=["denominator", "numerator"], help="default: the entry's own")
 
+    d = sub.add_parser("derive", help="derive the derivative of an expression, every step checked",
+                       description="Derive the derivative of an expression by matrix differential calculus: "
+                                   "the differential, each term as tr(M dX) (or M dx), then the derivative in both "
+                                   "layouts; every step is checked before the next. Exit status: 0 derived and "
+                                   "verified, 2 cannot derive.")
+    d.add_argument("expression", help=r"the expression, e.g. '\operatorname{tr}(A X B X^T)'")
+    d.add_argument("--by", "--wrt", dest="by", required=True,
+                   help="the variable to differentiate by, e.g. X (--wrt is the same option)")
+    d.add_argument("--where", default="", help=r"declarations, e.g. 'X, A, B \in \mathbb{R}^{n \times n}'")
+    d.add_argument("--layout", choices=["denominator", "numerator"], default="denominator",
+                   help="the layout whose result is shown first (the JSON steps end in it); both are always "
+                        "derived and checked (default: denominator)")
+    d.add_argument("--hessian", action="store_true",
+                   help="go on to the Hessian (a scalar expression of a column vector)")
+    d.add_argument("--json", action="store_true", help="print the derivation as JSON")
+    d.add_argument("--seed", type=int, default=0, help="seed for the random inputs of the checks (default 0)")
+
     v = sub.add_parser("verify", help="verify the catalogue (both layouts, errata, snippets)")
     v.add_argument("--family", help="only this family")
     v.add_argument("--seed", type=int, default=0)
@@ -82,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     console = Console(highlight=False, soft_wrap=True)
     try:
         return {"check": cmd_check, "list": cmd_list, "show": cmd_show, "snippet": cmd_snippet,
-                "verify": cmd_verify}[args.command](args, console)
+                "derive": cmd_derive, "verify": cmd_verify}[args.command](args, console)
     except MatrefError as e:
         Console(stderr=True, highlight=False).print(Text.assemble(("matref:", "bold yellow"), f" {e}"))
         return EXIT_CANNOT
@@ -124,6 +141,31 @@ def cmd_check(args, console: Console) -> int:
         for line in verdict.details:
             console.print(Text(line))
     return verdict.exit_code
+
+
+def cmd_derive(args, console: Console) -> int:
+    from ._derive import derive
+    result = derive(args.expression, args.by, args.where, layout=args.layout, hessian=args.hessian, seed=args.seed)
+    if args.json:
+        sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+        return result.exit_code
+    for i, step in enumerate(result.steps, 1):
+        mark = "holds" if step.holds else next(v.status for v in step.verdicts if not v.holds)
+        console.print(Text.assemble((f"{i}. {MARK[mark]} ", STYLE[mark]), (step.rule, "bold")))
+        if step.numerator and args.layout == "numerator":
+            console.print(Text(f"   numerator layout: {step.numerator}"))
+            console.print(Text(f"   denominator layout: {step.formula}"))
+            continue
+        console.print(Text(f"   {step.formula}"))
+        if step.numerator:
+            console.print(Text(f"   numerator layout: {step.numerator}"))
+    status = result.status
+    say = "derived" if result.holds else "cannot derive"
+    console.print(Text.assemble((f"{MARK[status]} {say}", STYLE[status]), f": {result.message}"))
+    failed = [v for s in result.steps for v in s.verdicts if not v.holds]
+    for line in failed[0].details if failed else []:
+        console.print(Text(line))
+    return result.exit_code
 
 
 def _catalogue():

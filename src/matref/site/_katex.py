@@ -188,7 +188,14 @@ def prerender_pages(pages: dict[str, str], render: Callable[[list[Item]], list[d
 
 
 def _swap_math(text: str, rendered: dict[Item, str]) -> str:
-    """One page with its placeholders replaced by KaTeX's HTML, its styles as the page's classes."""
+    """One page with its placeholders replaced by KaTeX's HTML, its styles as the page's classes.
+
+    A fragment (no <head>: an entry's code and derivation, fetched into its family page, which
+    carries KaTeX's stylesheet) keeps KaTeX's inline styles: page classes would clash with the page's.
+    """
+    if "</head>" not in text:
+        return _ARITHMATEX.sub(lambda m: f'<{m.group(1)} class="arithmatex">'
+                               f'{rendered[(tex_of(m.group(1), m.group(2)), m.group(1) == "div")]}</{m.group(1)}>', text)
     styles = PageStyles()
     shown: list[str] = []
 

@@ -22,7 +22,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.utils import CountHandler, get_relative_url
 
-from . import _checks, _incremental, _katex, _notebooks, _search
+from . import _checks, _derivations, _incremental, _katex, _notebooks, _search
 from ._code import SnippetError
 from ._conventions import FUNCTIONS_MARK, functions_table
 from ._dialects import dialects
@@ -180,7 +180,8 @@ class SiteBuild:
             return False
         status = self._statuses(cat)
         try:
-            fragments = code_fragments(cat.entries, self.dialects, SESSION.fragments)
+            fragments = code_fragments(cat.entries, self.dialects, SESSION.fragments,
+                                       _derivations.derivations(cat, self.cache_dir))
         except SnippetError:
             return False
         pages = generated_pages(cat, status)
@@ -266,7 +267,8 @@ class SiteBuild:
         t0 = time.perf_counter()
         pages = generated_pages(self.cat, self.status)
         try:
-            fragments = code_fragments(self.cat.entries, self.dialects, SESSION.fragments if SESSION.serving else None)
+            fragments = code_fragments(self.cat.entries, self.dialects, SESSION.fragments if SESSION.serving else None,
+                                       _derivations.derivations(self.cat, self.cache_dir))
         except SnippetError as exc:
             raise PluginError(f"matref: {exc}") from exc
         self.pages, self.fragments, self.files = pages, fragments, files

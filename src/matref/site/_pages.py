@@ -6,6 +6,7 @@ from dataclasses import fields
 
 from ._code import code_fragment
 from ._coverage_page import coverage_page
+from ._derivations import derivation_html
 from ._dialects import Dialect
 from ._ledgers import errata_page, pitfalls_page, study_note_page
 from ._reference import code_url, family_page, index_page
@@ -25,20 +26,23 @@ def generated_pages(cat, status=None) -> dict[str, str]:
     return pages
 
 
-def code_fragments(entries, dialects: tuple[Dialect, ...], memo: dict | None = None) -> dict[str, str]:
-    """The code fragment of each entry, keyed by its path in the built site.
+def code_fragments(entries, dialects: tuple[Dialect, ...], memo: dict | None = None,
+                   derivations: dict | None = None) -> dict[str, str]:
+    """The code fragment of each entry, keyed by its path in the built site, with its collapsed
+    Derivation block first where `derivations` (entry id -> `_derivations.derive_entry`'s record) has one.
 
     Highlighting every snippet costs seconds, so `mkdocs serve` passes a memo that lives across its
     rebuilds: an entry whose data did not change keeps its fragment.
     """
+    derivations = derivations or {}
     if memo is None:
-        return {code_url(e.id): code_fragment(e, dialects) for e in entries}
+        return {code_url(e.id): derivation_html(derivations.get(e.id)) + code_fragment(e, dialects) for e in entries}
     out, used = {}, set()
     for e in entries:
         key = (fragment_key(e), tuple(d.name for d in dialects))
         if key not in memo:
             memo[key] = code_fragment(e, dialects)
-        out[code_url(e.id)] = memo[key]
+        out[code_url(e.id)] = derivation_html(derivations.get(e.id)) + memo[key]
         used.add(key)
     for key in set(memo) - used:  # forms edited away: keep the memo the size of the catalogue
         del memo[key]

@@ -1,0 +1,137 @@
+"""The "Derivation" block of a catalogue entry: `matref derive` run on what its left side differentiates.
+
+An entry whose left side is ∂f/∂X of an expression derive handles shows the derivation, collapsed,
+in its row's panel, once the derived result agrees with the entry's right side (the checker confirms
+`derived = right side` in both layouts): two independent witnesses, the autodiff check of the entry
+and the derivation. Deriving costs about half a second per entry, so results are kept on disk
+between builds, keyed by the entry's formula, where-clause and layout and by a hash of the code that
+derives (a change to the d-rules or the function records derives everything afresh).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from ._html import math_div
+from ._katex import digest
+
+LAYOUTS = ("denominator", "numerator")
+LAYOUT_CLASS = {"denominator": "matref-den", "numerator": "matref-num"}  # shown by the layout switch
+
+
+def _code_version() -> str:
+    """A hash of the modules whose change can change a derivation."""
+    import matref
+    root = Path(matref.__file__).parent
+    names = ("_derive.py", "_functions.py", "_layouts.py", "_latex.py", "_check.py")
+    return digest("".join((root / n).read_text(encoding="utf-8") for n in names))
+
+
+def derivable(entry) -> tuple[str, str, str] | None:
+    """(expression, variable, how the derivative is written) when the entry's left side is a
+    derivative of an expression by a declared variable, else None."""
+    from .._errors import MatrefError
+    from .._language import parse_identity
+    from .._latex import latex
+    from .._tree import Deriv, Var
+    try:
+        left = parse_identity(entry.formula, entry.where, entry.layout).equation.sides[0]
+    except MatrefError:
+        return None
+    if not isinstance(left, Deriv) or not isinstance(left.wrt, Var):
+        return None
+    return latex(left.f), latex(left.wrt), left.written
+
+
+def derive_entry(entry) -> dict:
+    """The derivation of a derivable entry, as stored: status "derived" with the steps (rule, formula, the
+    formula in numerator layout for the last)
+    and the result per layout once it agrees with the entry in both layouts, else status and message."""
+    from .._check import check
+    from .._derive import derive
+    expression, by, written = derivable(entry)
+    if written.endswith("-T"):
+        return {"status": "cannot derive", "message": "matref derive differentiates by X, not by its transpose"}
+    d = derive(expression, by, entry.where, layout=entry.layout)
+    if not d.holds:
+        return {"status": "cannot derive", "message": d.message}
+    # ∇f is the gradient in either layout: the denominator-layout result
+    result = {layout: d.result["denominator" if written.startswith("nabla") else layout] for layout in LAYOUTS}
+    for layout in LAYOUTS:  # the second witness: the entry's chain extended by the derived result
+        formula = f"{entry.formula_in(layout)} = {result[layout]}"
+        v = check(formula, entry.where, layout)
+        if not v.holds:
+            return {"status": "disagrees" if v.status == "refuted" else "cannot check",
+                    "message": f"{layout} layout: {formula}: {v.message}"}
+    if written.startswith("nabla"):  # its last step is shown as derived, in denominator layout only
+        return {"status": "derived", "result": result, "layout": entry.layout,
+                "steps": [[s.rule, s.formula, None] for s in d.steps]}
+    return {"status": "derived", "result": result, "layout": entry.layout,
+            "steps": [[s.rule, s.formula, s.numerator] for s in d.steps]}
+
+
+class DerivationCache:
+    """Derivations on disk, one JSON file per version of the deriving code."""
+
+    def __init__(self, directory: Path | None):
+        self.path = directory / f"derivations-{_code_version()}.json" if directory else None
+        try:
+            self.results = json.loads(self.path.read_text(encoding="utf-8")) if self.path else {}
+        except (OSError, ValueError):
+            self.results = {}
+        self.dirty = False
+
+    @staticmethod
+    def key(entry) -> str:
+        return digest("\n".join((entry.formula, entry.where, entry.layout)))
+
+    def get(self, entry) -> dict | None:
+        """The entry's derivation (None: not a derivative identity)."""
+        if not derivable(entry):
+            return None
+        k = self.key(entry)
+        if k not in self.results:
+            self.results[k] = derive_entry(entry)
+            self.dirty = True
+        return self.results[k]
+
+    def save(self) -> None:
+        if self.path is None or not self.dirty:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(self.results, f)
+        os.replace(tmp, self.path)
+        self.dirty = False
+
+
+def derivations(cat, directory: Path | None) -> dict[str, dict]:
+    """Entry id -> its derivation, for every derivative identity of the catalogue (cached in directory)."""
+    cache = DerivationCache(directory)
+    out = {e.id: r for e in cat.entries if (r := cache.get(e)) is not None}
+    cache.save()
+    return out
+
+
+def derivation_html(derivation: dict | None) -> str:
+    """The collapsed "Derivation" block of an entry's panel (empty unless derived and agreeing): the
+    steps, each confirmed by the checker, the last in both layouts. It travels in the entry's code
+    fragment, fetched when the panel opens, so a family page does not carry it (KaTeX's HTML for
+    every step would double a page's weight)."""
+    if not derivation or derivation["status"] != "derived":
+        return ""
+    items = []
+    for rule, formula, numerator in derivation["steps"]:
+        forms = (math_div(formula) if numerator is None or numerator == formula else
+                 f'<div class="{LAYOUT_CLASS["denominator"]}">{math_div(formula)}</div>'
+                 f'<div class="{LAYOUT_CLASS["numerator"]}">{math_div(numerator)}</div>')
+        items.append(f"<li><p>{html.escape(rule, quote=False)}</p>{forms}</li>")
+    return ('<details class="matref-derivation"><summary>Derivation</summary>'
+            '<p>Derived by <a href="../../derive/">matref derive</a>, every step confirmed by the checker; '
+            "the result agrees with this identity in both layouts.</p>"
+            f'<ol>{"".join(items)}</ol></details>')
