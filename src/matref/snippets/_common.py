@@ -263,15 +263,16 @@ class _Gen:
         code = record.code("jax" if xp == "jnp" else "numpy") if record else None
         if not isinstance(code, Code):
             raise UnsupportedNode(f"the function {node.fn!r}", self.dialect)
-        helper = code.for_argument(kind(node.arg.shape)).helper
-        if helper in JAX_HELPERS and xp == "jnp":
-            self.helpers.add(JAX_HELPERS[helper])
         # A scalar-valued function gives a 0-d scalar; an elementwise one keeps its argument's rank.
         rank = 0 if record.kind == SCALAR_VALUED else a.rank if record.kind == ELEMENTWISE else 2
         if record.kind == DECOMPOSITION and kind(node.shape) == "scalar":  # \lambda_i(X), \sigma_i(X)
             rank = 0
+        # The JAX-only helpers (matrix functions JAX lacks) and the shared ones (eigenvectors, QR) are
+        # two tables, one per merged branch; a helper is in exactly one of them.
         helper = code.for_argument(kind(node.arg.shape)).helper
-        if helper:
+        if helper in JAX_HELPERS and xp == "jnp":
+            self.helpers.add(JAX_HELPERS[helper])
+        elif helper:
             self.helpers.add(helper_code(helper, xp))
         return fill(code, node, a, self.dim, xp, rank)
 
