@@ -574,3 +574,36 @@ def test_complex_function_symbols_are_not_analytic(shape):
 ])
 def test_complex_structures_combine(props, test):
     assert all(test(a) for a in _complex_forms(props))
+
+
+# ----- Toeplitz structure ----------------------------------------------------------------------
+
+def test_toeplitz_draws_are_toeplitz_and_symmetric_only_when_declared():
+    for props, symmetric in (({"toeplitz"}, False), ({"toeplitz", "symmetric"}, True)):
+        for t in _forms(props, n=5):
+            assert np.allclose(t[1:, 1:], t[:-1, :-1])  # constant along every diagonal
+            assert np.allclose(t, t.T) == symmetric
+            assert len(np.unique(np.round(t[:, 0], 12))) == 5  # no two diagonals share a value
+
+
+TOEPLITZ = rf"A \in {R}^{{n \times n}}, T \in {R}^{{n \times n}} \text{{ Toeplitz}}"
+SYM_TOEPLITZ = rf"A \in {R}^{{n \times n}}, T \in \mathbb{{S}}^{{n}} \text{{ Toeplitz}}"
+BY_T = r"\frac{\partial \operatorname{tr}(A T)}{\partial \operatorname{toeplitz}(T)} = "
+
+
+@pytest.mark.parametrize("wrong, where", [
+    (BY_T + "A^T", TOEPLITZ),  # the unstructured gradient
+    (BY_T + r"\alpha(A^T)", TOEPLITZ),  # the diagonals of A rather than of A^T
+    (BY_T + r"\alpha(A)", SYM_TOEPLITZ),  # the general rule applied to a symmetric Toeplitz matrix
+    (BY_T + r"\alpha(A) + \alpha(A)^T - \alpha(A) \circ I", TOEPLITZ),  # the symmetric rule applied to a general one
+])
+def test_wrong_toeplitz_structure_is_refuted(wrong, where):
+    assert verdict(wrong, where).status == "refuted"
+
+
+@pytest.mark.parametrize("where", [rf"A \in {R}^{{n \times n}}, T \in {R}^{{n \times n}}",
+                                   rf"A \in {R}^{{n \times n}}, T \in \mathbb{{S}}^{{n}}_{{++}} \text{{ Toeplitz}}",
+                                   rf"A \in {R}^{{n \times n}}, T \in {R}^{{n \times m}} \text{{ Toeplitz}}"])
+def test_a_derivative_by_toeplitz_needs_a_plain_toeplitz_declaration(where):
+    v = verdict(BY_T + r"\alpha(A)", where)
+    assert v.status == "cannot check" and "toeplitz" in v.message.lower(), v

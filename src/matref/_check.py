@@ -12,7 +12,7 @@ import numpy as np
 from ._errors import CannotCheck, FormulaSyntaxError, MatrefError, ShapeClash
 from ._language import Identity, parse_identity
 from ._latex import latex
-from ._numeric import Ctx, complex_normal, concrete, draw_value, evaluate, function_params
+from ._numeric import Ctx, complex_normal, concrete, draw_value, evaluate, function_params, symmetric_variables
 from ._plans import DRAWS_PER_PLAN, Draw
 from ._program import Program
 from ._tree import Add, FnValue, Integral, Var
@@ -116,11 +116,12 @@ def _build(formula: str, where: str, layout: str) -> _Traced:
     # A differential varies every symbol not declared constant, whether or not its own
     # differential is written: d(XY) = dX Y misses X dY, and must be refuted.
     varying = tuple(sorted(v for v in used if "constant" not in decls[v].props))
+    symmetric = symmetric_variables(decls)
 
     def run_one(sides, sizes, values, fns, dirs, indices):
         tape: list = []
         values = {k: jnp.asarray(v) for k, v in values.items()}  # JAX arrays (`.at` needs them)
-        ctx = Ctx(sizes, values, fns, dirs, varying, indices=indices, tape=tape)
+        ctx = Ctx(sizes, values, fns, dirs, varying, indices=indices, tape=tape, symmetric=symmetric)
         outs, terms = [], []
         for side in sides:
             parts = [(sign, evaluate(t, ctx)) for sign, t in (side.terms if isinstance(side, Add) else [(1, side)])]

@@ -23,6 +23,8 @@ PROPERTY_WORDS = {
     "unitary": "unitary", "hermitian": "hermitian",
     # every eigenvalue in the open right half-plane: the principal sqrtm and logm exist (and are real)
     "positivestable": "stable",
+    # constant along each diagonal; with \mathbb{S}^{n}, a symmetric Toeplitz matrix
+    "toeplitz": "toeplitz",
 }
 # Properties that only make sense for real values, and what to declare instead for complex ones.
 REAL_ONLY = {"symmetric": r"\mathbb{H}^{n} (Hermitian)", "spd": r"\mathbb{H}^{n}_{++}", "psd": r"\mathbb{H}^{n}_{+}",
@@ -240,7 +242,11 @@ def _validate(decl: Decl) -> None:
         return
     r, c = decl.shape
     square = {"symmetric", "psd", "spd", "orthogonal", "diagonal", "invertible", "skew", "posdet", "stable",
-              "unitary", "hermitian", "hpd", "hpsd"} & decl.props
+              "unitary", "hermitian", "hpd", "hpsd", "toeplitz"} & decl.props
+    others = decl.props - {"toeplitz", "symmetric", "constant"}
+    if "toeplitz" in decl.props and others:
+        raise CannotCheck(f"{decl.latex}: Toeplitz together with '{sorted(others)[0]}' is not supported "
+                          r"(a Toeplitz matrix may be declared in \mathbb{S}^{n}, or constant)")
     if "unitary" in decl.props and decl.props & {"hermitian", "hpd", "hpsd"}:
         raise CannotCheck(f"{decl.latex}: unitary and Hermitian together are not supported")
     if "complex" in decl.props:

@@ -299,6 +299,16 @@ HELPERS = {
     u, _, vt = {xp}.linalg.svd(a, full_matrices=False)
     sign = {xp}.sign(vt[i][{xp}.argmax({xp}.abs(vt[i]))])
     return u[:, i] * sign, vt[i] * sign''',
+    "toeplitz_of": '''def toeplitz_of(a):
+    """The Toeplitz matrix with the first column and the first row of a square a."""
+    i, j = {xp}.indices(a.shape)
+    return {xp}.where(i >= j, a[i - j, 0], a[0, j - i])''',
+    "diagonal_sums": '''def diagonal_sums(a):
+    """The Toeplitz matrix whose (i, j) entry is the sum of a's diagonal j - i (the Cookbook's alpha)."""
+    n = a.shape[0]
+    sums = {xp}.array([{xp}.trace(a, offset=k) for k in range(1 - n, n)])  # a's diagonal k = a.T's diagonal -k
+    i, j = {xp}.indices(a.shape)
+    return sums[i - j + n - 1]''',
     "qr_positive": '''def qr_positive(a):
     """The thin QR factors of a tall or square a, with R's diagonal positive."""
     q, r = {xp}.linalg.qr(a)
@@ -545,6 +555,19 @@ _SPECTRAL = (
         meaning=r"the thin QR factor $R$ of a tall or square $A = Q R$ (upper triangular, diagonal positive)",
         shape_rule=_r_shape, evaluate=lambda a: _qr(a)[1],
         **_both("qr_positive({a})[1]", helper="qr_positive")),
+    Function(
+        name="toeplitz", kind=RESHAPING, latex=r"\operatorname{toeplitz}", argument="square", words=("toeplitz",),
+        meaning=r"the Toeplitz matrix with the first column and first row of $X$ (so $X$ itself for a Toeplitz $X$). "
+                r"Differentiating by $\operatorname{toeplitz}(T)$, for $T$ declared `\text{Toeplitz}`, is by $T$'s free "
+                r"values, one per diagonal (per pair of diagonals $\pm k$ for a symmetric $T$), laid out as a Toeplitz "
+                r"matrix: the $(i, j)$ entry is the derivative by the value on $T$'s diagonal $i - j$, as in the Cookbook",
+        shape_rule=lambda arg, shape, square: (square(), square()), evaluate=lambda a: _numeric().toeplitz_of(a),
+        **_both("toeplitz_of({a})", helper="toeplitz_of")),
+    Function(
+        name="alpha", kind=MATRIX, latex=r"\alpha", argument="square", greek="alpha",
+        meaning=r"the Cookbook's $\alpha(A)$ (when $\alpha$ is not declared): the Toeplitz matrix whose $(i, j)$ entry is "
+                r"the sum of the diagonal of $A^T$ through $(i, j)$, $\alpha(A)_{ij} = \sum_{q - p = i - j} A_{pq}$",
+        evaluate=lambda a: _numeric().diagonal_sums(a), **_both("diagonal_sums({a})", helper="diagonal_sums")),
     Function(
         name="phi", kind=MATRIX, latex=r"\Phi", argument="square", greek="Phi",
         meaning=r"the lower triangle with the diagonal halved, $\Phi(X)_{ij} = X_{ij}$ ($i > j$), "

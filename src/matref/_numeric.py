@@ -103,10 +103,53 @@ def duplication(n: int) -> np.ndarray:
     return d
 
 
+def _diagonal_map(n: int, to) -> np.ndarray:
+    """The n²×n² 0/1 matrix of a linear map of n×n matrices (row-major vec) that sends entry (r, s)
+    to every (p, q) with to(p, q) == (r, s), or to r - s for a sum over a diagonal. Written as a
+    constant matrix so that the traced program needs only a product."""
+    m = np.zeros((n * n, n * n))
+    for p in range(n):
+        for q in range(n):
+            for r in range(n):
+                for s in range(n):
+                    m[p * n + q, r * n + s] = float(to(p, q, r, s))
+    return m
+
+
+def _linear(a, m: np.ndarray):
+    n = a.shape[0]
+    return (jnp.asarray(m) @ a.reshape(-1)).reshape(n, n)
+
+
+def toeplitz_of(a):
+    """The Toeplitz matrix with the first column and the first row of a square `a`."""
+    first = lambda p, q, r, s: (r, s) == ((p - q, 0) if p >= q else (0, q - p))
+    return _linear(a, _diagonal_map(a.shape[0], first))
+
+
+def diagonal_sums(a):
+    """The Cookbook's alpha(a): the Toeplitz matrix whose (i, j) entry sums a's diagonal j - i
+    (the diagonal of a.T through (i, j))."""
+    return _linear(a, _diagonal_map(a.shape[0], lambda p, q, r, s: s - r == p - q))
+
+
+def toeplitz_sums(e, symmetric: bool):
+    """Each entry replaced by the sum of its diagonal (of its diagonals ±k when `symmetric`): the
+    adjoint of spreading one value per diagonal, so that the gradient by a Toeplitz matrix's free
+    values comes out laid out as a Toeplitz matrix."""
+    same = (lambda p, q, r, s: abs(r - s) == abs(p - q)) if symmetric else (lambda p, q, r, s: r - s == p - q)
+    return _linear(e, _diagonal_map(e.shape[0], same))
+
+
 def unvech(v, n: int):
     """The symmetric n×n matrix whose vech is `v`."""
     upper = jnp.zeros((n, n), dtype=v.dtype).at[jnp.triu_indices(n)].set(v.reshape(-1))
     return upper + upper.T - jnp.diag(jnp.diag(upper))
+
+
+def symmetric_variables(decls) -> frozenset:
+    """The names of the variables declared symmetric (for `Ctx.symmetric`)."""
+    return frozenset(k for k, d in decls.items() if d.props & {"symmetric", "spd", "psd"})
 
 
 @dataclass(frozen=True)
@@ -122,6 +165,9 @@ class Ctx:
     indices: dict = field(default_factory=dict)  # index letter -> its (traced) integer value
     overrides: dict = field(default_factory=dict)
     tape: list | None = None  # intermediate values, and the value of each function differentiated
+    # variables declared symmetric (a symmetric Toeplitz matrix has fewer free values); None where the
+    # caller did not say, so that a derivative by toeplitz(T) cannot silently take the wrong structure
+    symmetric: frozenset | None = None
 
     def with_values(self, **kw) -> "Ctx":
         return replace(self, values={**self.values, **kw}, tape=None)
@@ -275,6 +321,14 @@ def _variable(wrt: Node, ctx: Ctx):
         # the symmetric matrix as a function of its n(n+1)/2 free entries
         x = ctx.values[wrt.arg.name]
         return vech(x), lambda v: ctx.with_values(**{wrt.arg.name: unvech(v, x.shape[0])})
+    if isinstance(wrt, Call) and wrt.fn == "toeplitz" and isinstance(wrt.arg, Var):
+        # a Toeplitz T as a function of one value per diagonal: T + (the diagonal sums of V - T), whose
+        # derivative by V at V = T has in entry (i, j) the derivative by the value on diagonal i - j
+        x = ctx.values[wrt.arg.name]
+        if ctx.symmetric is None:
+            raise TypeError("a derivative by toeplitz(T) needs Ctx.symmetric")  # pragma: no cover
+        sym = wrt.arg.name in ctx.symmetric
+        return x, lambda v: ctx.with_values(**{wrt.arg.name: x + toeplitz_sums(v - x, sym)})
     if isinstance(wrt, Call) and wrt.fn == "diag" and isinstance(wrt.arg, Var):
         # the diagonal entries move, the others stay
         x = ctx.values[wrt.arg.name]
@@ -575,6 +629,12 @@ def draw_value(rng: np.random.Generator, shape: tuple[int, int], props: frozense
         if np.sign(np.linalg.det(q)) != want:
             q[:, 0] = -q[:, 0]
         return q
+    if "toeplitz" in props:
+        # one value per diagonal, of either sign and of the draw's scale (so no two diagonals agree and
+        # a general Toeplitz matrix is never symmetric); a symmetric one mirrors its first column
+        t = rng.uniform(lo, hi, 2 * r - 1) * _signs(rng, 2 * r - 1) / math.sqrt(r)
+        i, j = np.indices((r, r))
+        return t[np.abs(i - j) if "symmetric" in props else i - j + r - 1]
     s = separated(rng, scale, r) if "distinct" in props else rng.uniform(lo, hi, r)
     if "diagonal" in props:
         return np.diag(s if props & {"positive", "spd", "psd"} else s * _signs(rng, r))

@@ -104,6 +104,9 @@ class DerivativesMixin:
             if fn == "vech" and not self.decls[x.name].props & {"symmetric", "spd", "psd"}:
                 raise CannotCheck(rf"\operatorname{{vech}}({x.latex}) parametrises a symmetric matrix: "
                                   rf"declare {x.latex} \in \mathbb{{S}}^{{n}}")
+            if fn == "toeplitz" and "toeplitz" not in self.decls[x.name].props:
+                raise CannotCheck(rf"\operatorname{{toeplitz}}({x.latex}) parametrises a Toeplitz matrix: "
+                                  rf"declare {x.latex} \in \mathbb{{R}}^{{n \times n}} \text{{ Toeplitz}}")
             node = self.call(fn, x)
             flip, power = self._wrt_scripts(following[0].children[1:])
             return node, flip, power, 2

@@ -73,6 +73,17 @@ UNVECH = '''def unvech(v, n):
     return upper + upper.T - jnp.diag(jnp.diag(upper))'''
 
 
+# The variable of a derivative by \operatorname{toeplitz}(T): T + toeplitz_sums(V - T) at V = T moves every
+# entry of a diagonal together, and its gradient in V is laid out as a Toeplitz matrix.
+TOEPLITZ_SUMS = '''def toeplitz_sums(e, symmetric):
+    """Each entry replaced by the sum of its diagonal (of its diagonals +-k when symmetric)."""
+    n = e.shape[0]
+    i, j = np.indices((n, n))
+    k = np.abs(i - j) if symmetric else i - j
+    same = (k.reshape(-1, 1) == k.reshape(1, -1)).astype(float)  # (p, q) and (r, s) on one diagonal
+    return (jnp.asarray(same) @ e.reshape(-1)).reshape(n, n)'''
+
+
 # The quadrature an integral's code uses: the checker's rule (matref._numeric.QUAD_NODES points).
 GAUSS_LEGENDRE = '''def gauss_legendre(k, lo, hi):
     """Nodes and weights of the k-point Gauss-Legendre rule on [lo, hi]."""
@@ -236,6 +247,8 @@ class _Gen:
         rank = 0 if record.kind == SCALAR_VALUED else a.rank if record.kind == ELEMENTWISE else 2
         if record.kind == DECOMPOSITION and kind(node.shape) == "scalar":  # \lambda_i(X), \sigma_i(X)
             rank = 0
+        # The JAX-only helpers (matrix functions JAX lacks) and the shared ones (eigenvectors, QR) are
+        # two tables, one per merged branch; a helper is in exactly one of them.
         helper = code.for_argument(kind(node.arg.shape)).helper
         if helper in HELPERS:  # a definition the record's code calls (eigenvector, sqrtm, adjugate, ...)
             self.helpers.add(helper_code(helper, xp))
@@ -259,7 +272,12 @@ class _Gen:
             X = bound.get(wrt.arg.name, _ident(wrt.arg.name))
             rebuilt = f"(v + 1j * jnp.imag({X}))" if wrt.fn == "real" else f"(jnp.real({X}) + 1j * v)"
             return "v", f"jnp.{wrt.fn}({X})", {**bound, wrt.arg.name: rebuilt}
-        x = wrt.arg  # vec(X), vech(X) or diag(X)
+        x = wrt.arg  # vec(X), vech(X), diag(X) or toeplitz(T)
+        if wrt.fn == "toeplitz":  # one value per diagonal (per pair ±k when symmetric), as the checker does
+            X = self.expr(x, bound).wrap(P_ATOM)
+            sym = bool(self.ident.decls[x.name].props & {"symmetric", "spd", "psd"})
+            self.helpers.add(TOEPLITZ_SUMS)
+            return "v", X, {**bound, x.name: f"({X} + toeplitz_sums(v - {X}, {sym}))"}
         r, c = self.dim(x.shape[0]), self.dim(x.shape[1])
         start = self.expr(wrt, bound).text
         if wrt.fn == "vech":
@@ -436,6 +454,11 @@ def _inputs(ident: Identity, xp: str = "jnp", sizes: dict[str, int] | None = Non
                 lines.append(f"{v} = rng.standard_normal(({r}, {c}))")
                 if "unit" in props:
                     lines.append(f"{v} /= np.linalg.norm({v})")
+        elif "toeplitz" in props:
+            lines.append(f"t_{v} = rng.standard_normal(2 * {r} - 1)  # one value per diagonal")
+            lines.append(f"{v} = t_{v}[np.abs(np.subtract.outer(np.arange({r}), np.arange({r})))]  # symmetric Toeplitz"
+                         if "symmetric" in props else
+                         f"{v} = t_{v}[np.subtract.outer(np.arange({r}), np.arange({r})) + {r} - 1]  # Toeplitz")
         elif "orthogonal" in props:
             lines.append(f"{v}, _ = np.linalg.qr(rng.standard_normal(({r}, {r})))")
         elif "diagonal" in props:

@@ -26,7 +26,7 @@ import numpy as np
 from .._functions import FUNCTIONS, HELPERS as FUNCTION_HELPERS, Code, NoCode, helper_code
 from .._language import Identity, parse_identity, sides_at
 from .._language._sizes import _constant
-from .._numeric import Ctx, concrete, evaluate
+from .._numeric import Ctx, concrete, evaluate, symmetric_variables
 from .._program import Program
 from .._shapes import Dim, kind
 from .._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Integral, Inverse,
@@ -527,7 +527,8 @@ def _reference(ident: Identity, lhs: Node, data: dict, sizes: dict[str, int]) ->
 
     def derivative(args):
         vals, at = args
-        return evaluate(lhs, Ctx(sizes, {k: jnp.asarray(v) for k, v in vals.items()}, {}, {}, (), indices=at))
+        return evaluate(lhs, Ctx(sizes, {k: jnp.asarray(v) for k, v in vals.items()}, {}, {}, (), indices=at,
+                                 symmetric=symmetric_variables(ident.decls)))
 
     return np.asarray(Program(derivative, (values, indices))((values, indices)))
 
