@@ -247,8 +247,6 @@ class _Gen:
         rank = 0 if record.kind == SCALAR_VALUED else a.rank if record.kind == ELEMENTWISE else 2
         if record.kind == DECOMPOSITION and kind(node.shape) == "scalar":  # \lambda_i(X), \sigma_i(X)
             rank = 0
-        # The JAX-only helpers (matrix functions JAX lacks) and the shared ones (eigenvectors, QR) are
-        # two tables, one per merged branch; a helper is in exactly one of them.
         helper = code.for_argument(kind(node.arg.shape)).helper
         if helper in HELPERS:  # a definition the record's code calls (eigenvector, sqrtm, adjugate, ...)
             self.helpers.add(helper_code(helper, xp))
