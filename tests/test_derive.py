@@ -363,24 +363,36 @@ def monkeypatch_checks():
 
 
 # ----- the catalogue: a second witness for every derivative identity derive handles -----------------
-def _derivative_entries():
+# The site build derives every derivative identity of the catalogue and stops when a derived result and
+# its entry disagree (tests/test_site.py's strict build runs it in CI). These tests show that stop works.
+
+def _entry(formula: str):
+    import dataclasses
+
     from matref._catalogue import load_catalogue
-    from matref.site._derivations import derivable
-    return [e for e in load_catalogue().entries if derivable(e)]
+    return dataclasses.replace(load_catalogue().get("trace-grad-xtbx"), formula=formula, other_layout=None)
 
 
-DERIVATIVE_ENTRIES = _derivative_entries()
+@pytest.mark.parametrize("wrong", [r"2 B X", r"B^T X", r"B X - B^T X"])
+def test_a_derivation_that_disagrees_with_its_entry_stops_the_site_build(wrong):
+    """An entry with a wrong right side (its own check would fail too) disagrees with its derivation,
+    and the site's derivations refuse to go on, naming the entry."""
+    from matref.site._derivations import DerivationDisagrees, derivations, derive_entry
+    entry = _entry(r"\frac{\partial \operatorname{tr}(X^T B X)}{\partial X} = " + wrong)
+    assert derive_entry(entry)["status"] == "disagrees"
+
+    class Catalogue:
+        entries = [entry]
+    with pytest.raises(DerivationDisagrees, match="trace-grad-xtbx"):
+        derivations(Catalogue, None)
 
 
-@pytest.mark.parametrize("entry", DERIVATIVE_ENTRIES, ids=[e.id for e in DERIVATIVE_ENTRIES])
-def test_a_derivation_shown_on_the_site_agrees_with_its_entry(entry):
-    """What the site's Derivation block shows: derived, and the checker confirms the entry's chain
-    extended by the derived result (entry = derived) in both layouts; or derive stops with a reason.
-    A derivation that disagrees with its entry (one of the two is wrong) fails."""
-    from matref.site._derivations import derive_entry
-    record = derive_entry(entry)
-    # "cannot check": the agreement could not be evaluated (no block is shown); never "disagrees"
-    assert record["status"] in ("derived", "cannot derive", "cannot check"), record["message"]
-    if record["status"] == "derived":
-        assert record["steps"] and set(record["result"]) == {"denominator", "numerator"}
+def test_a_derivation_that_agrees_is_kept_with_both_layouts():
+    from matref.site._derivations import derivations
+    entry = _entry(r"\frac{\partial \operatorname{tr}(X^T B X)}{\partial X} = B X + B^T X")
 
+    class Catalogue:
+        entries = [entry]
+    record = derivations(Catalogue, None)[entry.id]
+    assert record["status"] == "derived" and record["steps"]
+    assert set(record["result"]) == {"denominator", "numerator"}

@@ -110,11 +110,24 @@ class DerivationCache:
         self.dirty = False
 
 
+class DerivationDisagrees(Exception):
+    """A derivation the checker found to disagree with its entry: derive or the entry is wrong."""
+
+
 def derivations(cat, directory: Path | None) -> dict[str, dict]:
-    """Entry id -> its derivation, for every derivative identity of the catalogue (cached in directory)."""
+    """Entry id -> its derivation, for every derivative identity of the catalogue (cached in directory).
+
+    Raises DerivationDisagrees when a derived result and its entry disagree (a refutation, not a
+    "cannot check"): the site build stops there, so the catalogue's derivative identities carry two
+    witnesses in every build and CI, the autodiff check and the derivation."""
     cache = DerivationCache(directory)
     out = {e.id: r for e in cat.entries if (r := cache.get(e)) is not None}
     cache.save()
+    bad = [f"{i} ({e.location}): {out[i]['message']}" for e in cat.entries if (i := e.id) in out
+           and out[i]["status"] == "disagrees"]
+    if bad:
+        raise DerivationDisagrees("a derivation disagrees with its entry (derive or the entry is wrong): "
+                                  + "; ".join(bad))
     return out
 
 

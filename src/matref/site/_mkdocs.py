@@ -182,7 +182,7 @@ class SiteBuild:
         try:
             fragments = code_fragments(cat.entries, self.dialects, SESSION.fragments,
                                        _derivations.derivations(cat, self.cache_dir))
-        except SnippetError:
+        except (SnippetError, _derivations.DerivationDisagrees):  # the full build says what is wrong
             return False
         pages = generated_pages(cat, status)
         self.cat, self.status = cat, status  # on_page_markdown of a hand-written page reads these
@@ -269,7 +269,7 @@ class SiteBuild:
         try:
             fragments = code_fragments(self.cat.entries, self.dialects, SESSION.fragments if SESSION.serving else None,
                                        _derivations.derivations(self.cat, self.cache_dir))
-        except SnippetError as exc:
+        except (SnippetError, _derivations.DerivationDisagrees) as exc:
             raise PluginError(f"matref: {exc}") from exc
         self.pages, self.fragments, self.files = pages, fragments, files
         for uri, content in {**pages, **fragments}.items():
