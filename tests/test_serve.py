@@ -31,6 +31,7 @@ nav:
   - Study note: study-note.md
 not_in_nav: |
   check.md
+  derive.md
   snippets.md
   api.md
 """

@@ -575,7 +575,8 @@ class _Derivation:
             m = b.kron(eye, other) if left else b.kron(other, eye)
             return self.gradient_of(y, b.mul(b.t(m), g))
         coeffs, core = _split_scalars(g)
-        if isinstance(core, Const) and core.which == "I":  # ⟨s I, Y ⊗ B⟩ = s tr(Y) tr(B) = ⟨s tr(B) I, Y⟩
+        square = all(f.shape[0] == f.shape[1] for f in (y, other))  # tr(Y ⊗ B) = tr(Y) tr(B) needs both
+        if square and isinstance(core, Const) and core.which == "I":  # ⟨s I, Y ⊗ B⟩ = ⟨s tr(B) I, Y⟩
             return self.gradient_of(y, b.mul(*coeffs, b.call("tr", other), b.identity(y.shape)))
         raise Unsupported(f"matref derive cannot identify the gradient through {latex(n)} (a Kronecker product "
                           "of matrices needs a reshaping the language does not have)")

@@ -24,7 +24,7 @@ from ._checks import FAILS, HOLDS, status_html
 from ._html import math_div, math_span, text_html
 from ._katex import ASSETS
 from ._ledgers import misreading_admonition, wrong_admonition
-from ._markdown import source_markdown
+from ._markdown import relink, source_markdown
 
 LAYOUTS = ("denominator", "numerator")
 LAYOUT_CLASS = {"denominator": "matref-den", "numerator": "matref-num"}
@@ -72,8 +72,8 @@ def _panel(entry, catalogue) -> list[str]:
         out += [wrong_admonition(entry, catalogue), ""]
     if entry.kind == "pitfall":
         out += [misreading_admonition(entry, catalogue), ""]
-    if entry.notes:
-        out += [entry.notes.strip(), ""]
+    if entry.notes:  # a link to an entry (#id) may name one on another family page
+        out += [relink(entry.notes.strip(), "", catalogue), ""]
     if entry.tags:
         chips = " ".join(f'<span class="matref-tag">{html.escape(t)}</span>' for t in entry.tags)
         out += [f'<p class="matref-tags" markdown="0">{chips}</p>', ""]
