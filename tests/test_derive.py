@@ -396,3 +396,11 @@ def test_a_derivation_that_agrees_is_kept_with_both_layouts():
     record = derivations(Catalogue, None)[entry.id]
     assert record["status"] == "derived" and record["steps"]
     assert set(record["result"]) == {"denominator", "numerator"}
+
+
+def test_a_complex_variable_is_refused_not_derived_with_real_rules(capsys):
+    """Its d-rules are real calculus (d|t| = t dt/|t|, no conjugates): a complex variable gets a reason."""
+    where = r"Z \in \mathbb{C}^{n \times n}, A \in \mathbb{R}^{n \times n}"
+    assert main(["derive", r"\operatorname{tr}(Z^H A Z)", "--by", "Z", "--where", where]) == 2
+    said = "".join(capsys.readouterr())
+    assert "real variables" in said and "Traceback" not in said

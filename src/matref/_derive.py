@@ -393,6 +393,10 @@ class _Derivation:
                               rf"(e.g. {wrt} \in \mathbb{{R}}^{{n \times n}})")
         if "constant" in decls[name].props:
             raise CannotCheck(f"{wrt} is declared constant, so it cannot be the variable of differentiation")
+        complex_ = sorted(d.latex for d in decls.values() if "complex" in d.props)
+        if complex_:  # its d-rules are those of real calculus (d|t| = t dt/|t|, no conjugates)
+            raise Unsupported(f"matref derive works with real variables; {complex_[0]} is complex "
+                              "(check a complex identity with matref check)")
         self.f = parse_identity(f"{expression} = {expression}", where).equation.sides[0]
         if any(isinstance(n, (Deriv, Differential)) for n in self.f.walk()):
             raise Unsupported("the expression already contains a derivative or differential")
