@@ -69,9 +69,9 @@ def _panel(entry, catalogue) -> list[str]:
     """What opens under a row: notes, the refuted or misread form, tags, and the code (loaded on demand)."""
     out = [f'<div class="matref-panel" id="{entry.id}--more" hidden markdown="1">', ""]
     if entry.kind == "erratum":
-        out += [wrong_admonition(entry, catalogue), ""]
+        out += [wrong_admonition(entry, catalogue, ""), ""]  # "": links to entries on other family pages
     if entry.kind == "pitfall":
-        out += [misreading_admonition(entry, catalogue), ""]
+        out += [misreading_admonition(entry, catalogue, ""), ""]
     if entry.notes:  # a link to an entry (#id) may name one on another family page
         out += [relink(entry.notes.strip(), "", catalogue), ""]
     if entry.tags:
