@@ -21,7 +21,8 @@ function matrefQuery(query) {
   if (/^[0-9]+$/.test(whole)) whole = "mc" + whole;  // a bare number is a Cookbook equation number
   var words = query.split(/\s+/)
     .map(function (w) { return w.toLowerCase().replace(/[^a-z0-9]/g, ""); })
-    .filter(function (w) { return w.length >= 3 && w !== whole; });
+    // a word inside the compacted whole (`cookbook` of `cookbook81`, `log` of `logdet`) only adds noise
+    .filter(function (w) { return w.length >= 3 && whole.indexOf(w) < 0; });
   return [whole].concat(words).filter(function (w, i, all) { return all.indexOf(w) === i; }).join(" ");
 }
 

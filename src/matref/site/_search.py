@@ -60,7 +60,8 @@ def compact_query(query: str) -> str:
     whole = compact(query)
     if whole.isdigit():  # a bare number in a matrix-calculus reference is a Cookbook equation number
         whole = f"mc{whole}"
-    words = [w for w in (re.sub(r"[^a-z0-9]", "", w.lower()) for w in query.split()) if len(w) >= 3 and w != whole]
+    # a word inside the compacted whole (`cookbook` of `cookbook81`, `log` of `logdet`) only adds noise
+    words = [w for w in (re.sub(r"[^a-z0-9]", "", w.lower()) for w in query.split()) if len(w) >= 3 and w not in whole]
     return " ".join(dict.fromkeys([whole, *words]))
 
 
