@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import html
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from ._html import math_div
-from ._katex import digest
+from ._katex import digest, save_json
 
 LAYOUTS = ("denominator", "numerator")
 LAYOUT_CLASS = {"denominator": "matref-den", "numerator": "matref-num"}  # shown by the layout switch
@@ -102,11 +100,7 @@ class DerivationCache:
     def save(self) -> None:
         if self.path is None or not self.dirty:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(self.results, f)
-        os.replace(tmp, self.path)
+        save_json(self.path, self.results)
         self.dirty = False
 
 

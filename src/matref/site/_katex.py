@@ -109,15 +109,19 @@ class RenderCache:
         return [self.results.get(self.key(it)) or fresh[self.key(it)] for it in items]
 
     def save(self) -> None:
-        """Write the cache atomically (a crash mid-write must not leave half a file)."""
         if self.path is None or not self.dirty:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(self.results, f)
-        os.replace(tmp, self.path)
+        save_json(self.path, self.results)
         self.dirty = False
+
+
+def save_json(path: Path, data) -> None:
+    """Write `data` as JSON atomically (a crash mid-write must not leave half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(data, f)
+    os.replace(tmp, path)
 
 
 _ARITHMATEX = re.compile(r'<(span|div) class="arithmatex">(.*?)</\1>', re.DOTALL)
