@@ -378,6 +378,32 @@ def test_no_holds_without_a_draw_that_counts(monkeypatch):
     assert v.status == "cannot check" and "numerically singular" in v.message, v
 
 
+# A differential, derivative or Hessian is only evidence where its function is defined: JAX's tangent
+# of log det X is tr(X⁻¹ dX) even where det X < 0 and log det X is NaN. Each function with a domain
+# below is checked with its true derivative under three operators: outside the declared domain the
+# draws show nothing ("cannot check"); with the domain declared it holds.
+DOMAINS = [  # (f, its true differential, its true derivative, the variable, its domain)
+    (r"\log\det X", r"\operatorname{tr}(X^{-1} \mathrm{d}X)", r"X^{-T}",
+     rf"X \in {R}^{{n \times n}}", r"\det X > 0"),
+    (r"\log(x^T x - 3)", r"\frac{2 x^T \mathrm{d}x}{x^T x - 3}", r"\frac{2 x}{x^T x - 3}",
+     rf"x \in {R}^{{n}}", None),
+    (r"\sqrt{a - 4}", r"\frac{\mathrm{d}a}{2 \sqrt{a - 4}}", r"\frac{1}{2 \sqrt{a - 4}}", rf"a \in {R}", None),
+]
+
+
+@pytest.mark.parametrize("f, differential, derivative, var, domain", DOMAINS)
+def test_no_verdict_from_draws_outside_a_functions_domain(f, differential, derivative, var, domain):
+    name = var.split()[0]
+    for formula in (rf"\mathrm{{d}}({f}) = {differential}", rf"\frac{{\partial {f}}}{{\partial {name}}} = {derivative}"):
+        v = verdict(formula, var)
+        assert v.status == "cannot check" and "not finite" in v.message, (formula, v)
+        if domain:
+            assert verdict(formula, f"{var}, {domain}").holds, (formula, domain)
+    if "R}^{n}" in var:  # the Hessian of a scalar function of a vector
+        v = verdict(rf"\frac{{\partial^2 {f}}}{{\partial {name} \partial {name}^T}} = 0", var)
+        assert v.status == "cannot check" and "not finite" in v.message, v
+
+
 # ----- complex values --------------------------------------------------------------------------
 # A dropped conjugate, or H written where T is meant, changes an identity only through imaginary
 # parts: the draws must be genuinely complex (never real, Hermitian or unitary unless declared) and

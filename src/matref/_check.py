@@ -255,7 +255,7 @@ def check(formula: str, where: str = "", layout: str = "denominator", *, draws: 
         for p, (result, plan_args) in enumerate(zip(results, args)):
             outs, scale, degenerate = _measure(*result)
             bad = next((latex(sides[i]) for i, o in enumerate(outs) if not np.all(np.isfinite(o))),
-                       None if np.isfinite(scale) else "a function inside a derivative")
+                       None if np.isfinite(scale) else "a function inside a derivative or differential")
             if bad is not None:
                 where_ = _sizes_text(plans[p].sizes)
                 quadrature = any(isinstance(n, Integral) for s in sides for n in s.walk())

@@ -486,6 +486,8 @@ def _wirtinger(f, z0, gradient: bool = False):
 
 def _hessian(node: Hessian, ctx: Ctx):
     a0, at_a = _variable(node.a, ctx)
+    if ctx.tape is not None:  # only meaningful where the function is defined (see `_derivative`)
+        ctx.tape.append(evaluate(node.f, replace(ctx, tape=None)))
     if same_variable(node.a, node.b):
         h = jax.hessian(lambda v: evaluate(node.f, at_a(v))[0, 0])(a0)
         n = a0.size
@@ -509,7 +511,11 @@ def _differential(node: Differential, ctx: Ctx):
     def f(*vs):
         return evaluate(node.x, ctx.with_values(**dict(zip(names, vs))))
 
-    _, tangent = jax.jvp(f, tuple(ctx.values[n] for n in names), tuple(ctx.dirs[n] for n in names))
+    value, tangent = jax.jvp(f, tuple(ctx.values[n] for n in names), tuple(ctx.dirs[n] for n in names))
+    if ctx.tape is not None:
+        # JAX's tangent of log det X is tr(X⁻¹ dX) even where det X < 0 and the value is NaN: a
+        # differential is only meaningful where its function is defined (see `_derivative`)
+        ctx.tape.append(value)
     return tangent
 
 
