@@ -296,9 +296,13 @@ def test_the_data_file_has_forty_expressions_not_from_the_catalogue():
     assert catalogue and not set(ours) & catalogue
 
 
-def _transcripts() -> list[tuple[list[str], str]]:
-    """(argv, output shown) for every `$ matref derive ...` in a console block of docs/derive.md."""
-    text = (Path(__file__).parent.parent / "docs" / "derive.md").read_text(encoding="utf-8")
+# The pages whose `$ matref derive ...` transcripts must be what matref prints now.
+TRANSCRIPT_PAGES = ("derive.md", "matrixcalculus-org.md")
+
+
+def _transcripts(page: str) -> list[tuple[list[str], str]]:
+    """(argv, output shown) for every `$ matref derive ...` in a console block of docs/`page`."""
+    text = (Path(__file__).parent.parent / "docs" / page).read_text(encoding="utf-8")
     found = []
     for block in re.findall(r"```console\n(.*?)```", text, re.DOTALL):
         for part in re.split(r"^\$ ", block, flags=re.MULTILINE)[1:]:
@@ -311,11 +315,19 @@ def _transcripts() -> list[tuple[list[str], str]]:
     return found
 
 
-TRANSCRIPTS = _transcripts()
+TRANSCRIPTS = [(page, *t) for page in TRANSCRIPT_PAGES for t in _transcripts(page)]
 
 
-@pytest.mark.parametrize("argv,shown", TRANSCRIPTS, ids=[t[0][1] for t in TRANSCRIPTS])
-def test_the_derive_page_shows_what_matref_prints(argv, shown, capsys):
+@pytest.mark.parametrize("page", TRANSCRIPT_PAGES)
+def test_each_transcript_page_has_derive_transcripts(page):
+    """A page whose blocks stopped parsing (a renamed language tag, a changed prompt) would otherwise
+    drop out of the comparison below silently."""
+    transcripts = _transcripts(page)
+    assert transcripts and all(argv[0] == "derive" for argv, _ in transcripts)
+
+
+@pytest.mark.parametrize("page,argv,shown", TRANSCRIPTS, ids=[f"{t[0]}:{t[1][1]}" for t in TRANSCRIPTS])
+def test_the_pages_show_what_matref_derive_prints(page, argv, shown, capsys):
     main(argv)
     out = capsys.readouterr()
     assert out.out + out.err == shown

@@ -32,6 +32,7 @@ nav:
 not_in_nav: |
   check.md
   derive.md
+  matrixcalculus-org.md
   snippets.md
   api.md
 """
