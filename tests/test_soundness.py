@@ -202,6 +202,29 @@ def test_a_too_coarse_quadrature_says_cannot_check_not_a_verdict(monkeypatch):
     assert verdict(formula, where).holds
 
 
+# ----- function symbols ----------------------------------------------------------------------
+# A declared function u stands for any differentiable function, so an identity about u must fail
+# for the random map drawn in its place unless it holds for every function. Each functional
+# equation below holds for a special class (odd about 0 plus a constant, affine, even, linear) and
+# must be refuted, for a scalar function and for a vector map of a vector.
+SPECIAL_CLASS_EQUATIONS = [
+    "{u}({x}) + {u}(-{x}) = 2 {u}(0 {x})",  # odd plus a constant: the map without its bias
+    r"\frac{{\partial {u}({x})}}{{\partial {x}}} = -\frac{{\partial {u}(-{x})}}{{\partial {x}}}",  # an even derivative
+    "{u}(2 {x}) = 2 {u}({x}) - {u}(0 {x})",  # affine
+    "{u}(-{x}) = {u}({x})",  # even
+    "{u}(0 {x}) = 0 {u}({x})",  # through the origin
+]
+FUNCTION_SYMBOLS = [("f", "t", rf"t \in {R}, f : {R} \to {R}"),
+                    ("u", "x", rf"x \in {R}^{{n}}, u : {R}^{{n}} \to {R}^{{m}}")]
+
+
+@pytest.mark.parametrize("equation", SPECIAL_CLASS_EQUATIONS)
+@pytest.mark.parametrize("u, x, where", FUNCTION_SYMBOLS, ids=["scalar", "vector"])
+def test_an_equation_true_only_for_a_class_of_functions_is_refuted(equation, u, x, where):
+    formula = equation.format(u=u, x=x)
+    assert verdict(formula, where).status == "refuted", formula
+
+
 # ----- scale -------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("k", [6, 12, 24, 40])

@@ -193,13 +193,13 @@ def _eval(node: Node, ctx: Ctx):  # noqa: C901 - one case per node type reads be
         if node.name in ctx.overrides:
             return ctx.overrides[node.name]
         z = vec(evaluate(node.arg, ctx))
-        L, C, W, c = ctx.fns[node.name]
+        L, C, W, b, c = ctx.fns[node.name]
         if L.shape[1] == 2 * z.shape[0]:  # a complex domain: a smooth map of the real and imaginary parts
             z = jnp.concatenate([jnp.real(z), jnp.imag(z)])
         elif jnp.iscomplexobj(z):  # the real map would act on z holomorphically, hiding every ∂/∂z̄ term
             raise CannotCheck(f"{node.latex} is declared on a real space but applied to a complex value; "
                               r"declare its domain \mathbb{C}")
-        out = L @ z + C @ jnp.tanh(W @ z) + c
+        out = L @ z + C @ jnp.tanh(W @ z + b) + c
         if out.shape[0] == 2 * shape[0] * shape[1]:  # a complex codomain: the first half real, the second imaginary
             half = shape[0] * shape[1]
             out = out[:half] + 1j * out[half:]
@@ -692,7 +692,11 @@ def positive_stable(rng: np.random.Generator, n: int, scale=(1.0, 2.0), complex_
 
 
 def function_params(rng: np.random.Generator, d_in: int, d_out: int):
-    """Parameters (L, C, W, c) of the random smooth map z -> L z + C tanh(W z) + c."""
+    """Parameters (L, C, W, b, c) of the random smooth map z -> L z + C tanh(W z + b) + c.
+
+    The bias b keeps the map from being odd about z = 0: without it, u(x) + u(-x) = 2 u(0) held
+    at every draw, though it is false for almost every function."""
     scale = 1.0 / math.sqrt(d_in)
     return (rng.standard_normal((d_out, d_in)) * scale, rng.standard_normal((d_out, HIDDEN)),
-            rng.standard_normal((HIDDEN, d_in)) * scale, rng.standard_normal((d_out, 1)))
+            rng.standard_normal((HIDDEN, d_in)) * scale, rng.standard_normal((HIDDEN, 1)),
+            rng.standard_normal((d_out, 1)))

@@ -494,7 +494,8 @@ def _inputs(ident: Identity, xp: str = "jnp", sizes: dict[str, int] | None = Non
         lines.append(f"# {v}: a random smooth map standing in for any differentiable function"
                      + (" (of the real and imaginary parts: not holomorphic)" if cin or cout else ""))
         lines.append(f"L_{v}, C_{v} = rng.standard_normal(({dout}, {din})), rng.standard_normal(({dout}, 3))")
-        lines.append(f"W_{v}, c_{v} = rng.standard_normal((3, {din})), rng.standard_normal(({dout}, 1))")
+        lines.append(f"W_{v}, b_{v} = rng.standard_normal((3, {din})), rng.standard_normal((3, 1))")
+        lines.append(f"c_{v} = rng.standard_normal(({dout}, 1))")
         lines.append("")
         lines.append("")
         arg = "z"
@@ -505,7 +506,7 @@ def _inputs(ident: Identity, xp: str = "jnp", sizes: dict[str, int] | None = Non
             lines.append("    z = z.T.reshape(-1, 1)  # vec")
         if cin:
             lines.append(f"    z = {xp}.concatenate([{xp}.real(z), {xp}.imag(z)])")
-        out = f"L_{v} @ {arg} + C_{v} @ {xp}.tanh(W_{v} @ {arg}) + c_{v}"
+        out = f"L_{v} @ {arg} + C_{v} @ {xp}.tanh(W_{v} @ {arg} + b_{v}) + c_{v}"
         if cout:
             half = gen.dim(d.shape[0] * d.shape[1])
             lines.append(f"    w = {out}")
