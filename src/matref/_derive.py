@@ -23,6 +23,7 @@ from ._functions import FUNCTIONS, RESHAPING
 from ._language import parse_identity
 from ._latex import latex
 from ._layouts import layout_dependent, simplify_transpose, swap_derivatives
+from ._operators import OPERATORS
 from ._shapes import SCALAR, Shape, kind
 from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, FnValue, Hessian, Inverse, Mul, Node, Norm, Num,
                     Power, Transpose, Var)
@@ -257,6 +258,12 @@ class Builders:
     def kron(self, a: Node, b: Node) -> Node:
         return _shaped(Binary("kron", a, b), (a.shape[0] * b.shape[0], a.shape[1] * b.shape[1]))
 
+    def binary(self, name: str, a: Node, b: Node) -> Node:
+        """a op b for the operator record `name` (its shape by the record's rule)."""
+        if name == "hadamard":  # takes scalars out and drops a 𝟏 factor
+            return self.hadamard(a, b)
+        return _shaped(Binary(name, a, b), OPERATORS[name].shape(a.shape, b.shape, lambda x, y: True))
+
     def elementwise(self, derivative: Node, dy: Node) -> Node:
         """f'(Y) ∘ ∂Y, or the plain product for a scalar Y."""
         return self.mul(derivative, dy) if kind(dy.shape) == "scalar" else self.hadamard(derivative, dy)
@@ -450,10 +457,11 @@ class _Derivation:
                 self._rule("quotient rule")
                 out += [(-s, b.div(b.mul(n.num, t), b.power(n.den, 2))) for s, t in self.d(n.den)]
             return out
-        if isinstance(n, Binary):
+        if isinstance(n, Binary):  # the operator's record: d(A op B) = d_left(dA, B) + d_right(A, dB)
+            op = OPERATORS[n.op]
             self._rule("product rule")
-            return [(s, self._binary(n.op, t, n.right)) for s, t in self.d(n.left)] + \
-                   [(s, self._binary(n.op, n.left, t)) for s, t in self.d(n.right)]
+            return [(s * s2, t2) for s, t in self.d(n.left) for s2, t2 in [op.d_left(b, n.left, n.right, t)]] + \
+                   [(s * s2, t2) for s, t in self.d(n.right) for s2, t2 in [op.d_right(b, n.left, n.right, t)]]
         if isinstance(n, Norm):
             return self._d_norm(n)
         if isinstance(n, FnValue):
@@ -489,11 +497,6 @@ class _Derivation:
     def d_depends(self, n: Node) -> bool:
         """Whether `n` contains the variable of differentiation."""
         return any(isinstance(m, Var) and m.name == self.name for m in n.walk())
-
-    def _binary(self, op: str, a: Node, c: Node) -> Node:
-        if op == "hadamard":
-            return self.b.hadamard(a, c)
-        return _shaped(Binary(op, a, c), (a.shape[0] * c.shape[0], a.shape[1] * c.shape[1]))
 
     def _d_power(self, n: Power) -> list[tuple[int, Node]]:
         b = self.b

@@ -4,6 +4,7 @@ Used for error messages and for writing an identity in the other layout."""
 from __future__ import annotations
 
 from ._functions import FUNCTIONS
+from ._operators import OPERATORS
 from ._shapes import kind
 from ._tree import (Add, Binary, Block, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Integral,
                     Inverse, Mul, Node, Norm, Num, Param, Pattern, Power, Size, Transpose, Unit, Var)
@@ -115,8 +116,7 @@ def latex(node: Node, sums: bool = False) -> str:
             parts.append(text)
         return " ".join(parts)
     if isinstance(node, Binary):
-        op = r"\otimes" if node.op == "kron" else r"\odot"
-        return f"{wrap(node.left, PRODUCT, sums)} {op} {wrap(node.right, PRODUCT, sums)}"
+        return f"{wrap(node.left, PRODUCT, sums)} {OPERATORS[node.op].latex} {wrap(node.right, PRODUCT, sums)}"
     if isinstance(node, Transpose):
         if _conjugate(node.x) is not None:  # the conjugate transpose
             inner = _conjugate(node.x)

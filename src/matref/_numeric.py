@@ -18,6 +18,7 @@ import numpy as np
 
 from ._errors import CannotCheck
 from ._functions import FUNCTIONS
+from ._operators import OPERATORS
 from ._shapes import Shape, kind
 from ._tree import (Add, Binary, Block, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Integral,
                     Inverse, Mul, Node, Norm, Num, Param, Pattern, Power, Size, Transpose, Unit, Var, same_variable)
@@ -251,8 +252,7 @@ def _eval(node: Node, ctx: Ctx):  # noqa: C901 - one case per node type reads be
                 acc = acc @ b
         return acc
     if isinstance(node, Binary):
-        a, b = evaluate(node.left, ctx), evaluate(node.right, ctx)
-        return jnp.kron(a, b) if node.op == "kron" else a * b
+        return OPERATORS[node.op].evaluate(evaluate(node.left, ctx), evaluate(node.right, ctx))
     if isinstance(node, Transpose):
         return evaluate(node.x, ctx).T
     if isinstance(node, Inverse):

@@ -12,6 +12,7 @@ from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, Unex
 
 from ._errors import FormulaSyntaxError
 from ._functions import COMMANDS
+from ._operators import COMMANDS as OPERATOR_COMMANDS  # \otimes, \odot, ...: see _operators
 
 # Inputs beyond these limits are refused before parsing: a formula is a line of mathematics, and
 # these bounds keep every later (recursive) stage far from Python's recursion limit.
@@ -30,7 +31,7 @@ SIMPLE = {
     "begin": "BEGIN", "end": "END", "\\": "ROWSEP",
     "partial": "PARTIAL", "nabla": "NABLA",
     "top": "TOP", "intercal": "TOP", "mathsf": "STYLE",
-    "cdot": "CDOT", "otimes": "OTIMES", "odot": "ODOT", "circ": "CIRC",
+    "cdot": "CDOT",
     "in": "IN", "to": "TO", "rightarrow": "TO", "times": "TIMES",
     "bar": "CONJ", "overline": "CONJ",
     "langle": "LANGLE", "rangle": "RANGLE", "succ": "SUCC", "succeq": "SUCC", "dagger": "DAGGER",
@@ -74,6 +75,8 @@ class _PostLex:
                     kind = "GREEK"
                 elif name in FUNCS:
                     kind = "FUNC"
+                elif name in OPERATOR_COMMANDS:
+                    kind = "KOP"
                 elif name in STYLES:
                     kind = "STYLE"
                 elif name in SIMPLE:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from .._errors import ShapeClash, Unsupported
 from .._functions import FUNCTIONS
 from .._latex import latex
+from .._operators import Operator
 from .._shapes import SCALAR, Dim, Shape, kind, show
 from .._tree import Binary, Call, Const, Differential, Inverse, Mul, Node, Norm, Num, Power, Transpose
 from ._sizes import _constant
@@ -48,14 +49,14 @@ class ProductsMixin:
                                  f"{show(shape)} times {show(fs)}")
         return self._node(Mul(tuple(factors)), shape)
 
-    def binary(self, which: str, a: Node, b: Node) -> Node:
+    def binary(self, op: Operator, a: Node, b: Node) -> Node:
+        """a ⊗ b, a ⊙ b, ...: the operator's record gives the shape, or None when they do not fit."""
         sa, sb = self.u.resolve_shape(a.shape), self.u.resolve_shape(b.shape)
-        if which == "kron":  # sizes of I in I ⊗ X may still be unknown: unification divides them out
-            return self._node(Binary("kron", a, b), (sa[0] * sb[0], sa[1] * sb[1]))
-        if not self.u.unify_shapes(sa, sb):
-            raise ShapeClash(f"the Hadamard product {latex(a)} ⊙ {latex(b)} needs equal shapes; "
+        shape = op.shape(sa, sb, self.u.unify_shapes)
+        if shape is None:
+            raise ShapeClash(f"{op.title} {latex(Binary(op.name, a, b))} needs {op.operands}; "
                              f"they are {show(sa)} and {show(sb)}")
-        return self._node(Binary("hadamard", a, b), sa)
+        return self._node(Binary(op.name, a, b), shape)
 
     def transpose(self, node: Node) -> Node:
         r, c = self.shape(node)

@@ -11,6 +11,7 @@ from .._declarations import BOLD, Decl, symbol_key, tokens, word
 from .._errors import CannotCheck, FormulaSyntaxError, ShapeClash, Unsupported
 from .._functions import GREEK, LETTERS, MARKS, WORDS
 from .._latex import latex
+from .._operators import COMMANDS, OPERATORS
 from .._shapes import ONE, Dim, Unifier, show
 from .._tree import Add, Block, Const, Mul, Node, Num
 from ._derivatives import DerivativesMixin
@@ -106,9 +107,7 @@ class _Resolver(DerivativesMixin, ProductsMixin, IndicesMixin, SymbolsMixin):
     def t_kterm(self, tree: Tree) -> Node:
         node = self.expr(tree.children[0])
         for op, right in zip(tree.children[1::2], tree.children[2::2]):
-            rhs = self.expr(right)
-            which = "kron" if op.children[0].type == "OTIMES" else "hadamard"
-            node = self.binary(which, node, rhs)
+            node = self.binary(OPERATORS[COMMANDS[op.value[1:]]], node, self.expr(right))
         return node
 
     def t_product(self, tree: Tree) -> Node:

@@ -8,6 +8,8 @@ here needs MkDocs except that glue, so `matref.site` imports without the docs ex
 
 from ._conventions import FUNCTIONS_MARK as FUNCTIONS_MARK
 from ._conventions import functions_table as functions_table
+from ._conventions import OPERATORS_MARK as OPERATORS_MARK
+from ._conventions import operators_table as operators_table
 from ._dialects import Dialect as Dialect
 from ._dialects import dialects as dialects
 from ._katex import KatexError as KatexError
@@ -19,4 +21,5 @@ from ._pages import code_fragments as code_fragments
 from ._pages import generated_pages as generated_pages
 
 __all__ = ["Dialect", "dialects", "KatexError", "RenderCache", "prerender_pages", "render_batch", "expand_nav",
-           "generated_pages", "code_fragments", "FUNCTIONS_MARK", "functions_table"]
+           "generated_pages", "code_fragments", "FUNCTIONS_MARK", "functions_table",
+           "OPERATORS_MARK", "operators_table"]

@@ -1,12 +1,15 @@
-"""The Conventions page's table of functions, generated from the function records (`matref._functions`)
-so that the page lists exactly what the parser accepts. `docs/conventions.md` holds FUNCTIONS_MARK where
-the table goes; the MkDocs glue replaces it."""
+"""The Conventions page's tables of functions and operators, generated from their records
+(`matref._functions`, `matref._operators`) so that the page lists exactly what the parser accepts.
+`docs/conventions.md` holds FUNCTIONS_MARK and OPERATORS_MARK where the tables go; the MkDocs glue
+replaces them."""
 
 from __future__ import annotations
 
 from .._functions import FUNCTIONS, Function
+from .._operators import OPERATORS
 
 FUNCTIONS_MARK = "<!-- matref:functions -->"
+OPERATORS_MARK = "<!-- matref:operators -->"
 
 _STYLES = ("operatorname", "mathrm", "text", "textrm")
 
@@ -27,4 +30,13 @@ def functions_table(records=None) -> str:
     rows = ["| You write | Meaning | Kind | Argument |", "|---|---|---|---|"]
     for r in (records if records is not None else FUNCTIONS.values()):
         rows.append(f"| {_written(r)} | {r.meaning} | {r.kind} | {r.argument} |")
+    return "\n".join(rows)
+
+
+def operators_table(records=None) -> str:
+    """The Markdown table of every infix operator of the formula language, one row per record."""
+    rows = ["| You write | Meaning | Operands |", "|---|---|---|"]
+    for op in (records if records is not None else OPERATORS.values()):
+        written = " or ".join(f"`A \\{c} B`" for c in op.commands)
+        rows.append(f"| {written} | {op.meaning} | {op.operands} |")
     return "\n".join(rows)

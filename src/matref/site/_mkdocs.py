@@ -24,7 +24,7 @@ from mkdocs.utils import CountHandler, get_relative_url
 
 from . import _checks, _derivations, _incremental, _katex, _notebooks, _search
 from ._code import SnippetError
-from ._conventions import FUNCTIONS_MARK, functions_table
+from ._conventions import FUNCTIONS_MARK, OPERATORS_MARK, functions_table, operators_table
 from ._dialects import dialects
 from ._pages import code_fragments, expand_nav, generated_pages
 from ._reference import home_families
@@ -328,7 +328,7 @@ class SiteBuild:
         if FAMILIES_MARK in markdown or ENTRY_COUNT_MARK in markdown:
             families, count = self.marks[page.file.src_uri] = self._marks_for(page.url)
             markdown = markdown.replace(FAMILIES_MARK, families).replace(ENTRY_COUNT_MARK, count)
-        return markdown.replace(FUNCTIONS_MARK, functions_table())
+        return markdown.replace(FUNCTIONS_MARK, functions_table()).replace(OPERATORS_MARK, operators_table())
 
     def on_post_page(self, output: str, page, config) -> str:
         # Remember which source page each HTML file came from, for KaTeX error messages.

@@ -19,6 +19,7 @@ from __future__ import annotations
 import html
 import re
 
+from .._operators import OPERATORS
 from ._reference import LAYOUTS
 
 # TeX commands that carry no searchable meaning of their own.
@@ -103,7 +104,9 @@ def entry_keys(entry) -> list[str]:
 # --- TeX as readable text, for result previews -------------------------------------------------
 
 _SYMBOLS = {
-    "partial": "∂", "nabla": "∇", "in": "∈", "times": "×", "otimes": "⊗", "circ": "∘", "odot": "⊙",
+    **{c: op.symbol for op in OPERATORS.values() for c in op.commands},
+    "circ": "∘",  # as written: \circ is the Hadamard product, and reads as ∘
+    "partial": "∂", "nabla": "∇", "in": "∈", "times": "×",
     "cdot": "·", "sum": "Σ", "prod": "Π", "infty": "∞", "to": "→", "approx": "≈", "le": "≤", "ge": "≥",
     "leq": "≤", "geq": "≥", "neq": "≠", "mathbb{R}": "ℝ", "mathbb{S}": "𝕊", "mathbb{C}": "ℂ",
     "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "varepsilon": "ε", "lambda": "λ",

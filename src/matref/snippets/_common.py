@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from .._errors import Unsupported
 from .._functions import DECOMPOSITION, ELEMENTWISE, FUNCTIONS, HELPERS, SCALAR_VALUED, Code, helper_code
 from .._language import Identity, parse_identity
+from .._operators import OPERATORS, Operand
 from .._shapes import Dim, kind
 from .._tree import (Add, Binary, Block, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Integral,
                      Inverse, Mul, Node, Norm, Num, Param, Pattern, Power, Size, Transpose, Unit, Var, same_variable)
@@ -52,6 +53,17 @@ class _Code:
 
     def wrap(self, at_least: int) -> str:
         return f"({self.text})" if self.prec < at_least else self.text
+
+
+def operand(c: _Code, form: str = "matrix") -> Operand:
+    """An operand's code as an operator record takes it (see `_operators.Operand`)."""
+    return Operand(c.text, c.wrap(P_ATOM), c.wrap(P_UNARY), form)
+
+
+def infix(code: tuple[str, str]) -> _Code:
+    """An operator record's (code, binds) as a code object."""
+    text, binds = code
+    return _Code(text, P_MUL if binds == "product" else P_ATOM)
 
 
 def fill(code: Code, node: Call, a: _Code, dim, xp: str, rank: int = 2) -> _Code:
@@ -201,9 +213,7 @@ class _Gen:
             return _Code(text, P_MUL, rank)
         if isinstance(node, Binary):
             a, b = self.expr(node.left, bound), self.expr(node.right, bound)
-            if node.op == "kron":
-                return _Code(f"{xp}.kron({a.text}, {b.text})")
-            return _Code(f"{a.wrap(P_UNARY)} * {b.wrap(P_UNARY)}", P_MUL)
+            return infix(OPERATORS[node.op].code(operand(a), operand(b), xp))
         if isinstance(node, Transpose):
             c = self.expr(node.x, bound)
             return c if c.rank == 0 else _Code(f"{c.wrap(P_ATOM)}.T")

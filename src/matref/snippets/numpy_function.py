@@ -27,12 +27,13 @@ from .._functions import FUNCTIONS, HELPERS as FUNCTION_HELPERS, Code, NoCode, h
 from .._language import Identity, parse_identity, sides_at
 from .._language._sizes import _constant
 from .._numeric import Ctx, concrete, evaluate, symmetric_variables
+from .._operators import OPERATORS
 from .._program import Program
 from .._shapes import Dim, kind
 from .._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Integral, Inverse,
                      Mul, Node, Norm, Num, Pattern, Power, Size, Transpose, Unit, Var)
 from ._common import (P_ADD, P_ATOM, P_MUL, P_POW, P_UNARY, PATTERNS, UnsupportedNode, _Code, _Gen, _ident, _inputs,
-                      fill)
+                      fill, infix, operand)
 from ._dialect import Dialect, SnippetFailed, execute
 
 DIALECT_NAME = "NumPy function"
@@ -327,17 +328,7 @@ class _Gen1(_Gen):
 
     def binary(self, node: Binary) -> _Code:
         a, b = self.expr(node.left, {}), self.expr(node.right, {})
-        fa, fb = _form(node.left), _form(node.right)
-        if node.op != "kron" or "scalar" in (fa, fb):
-            return _Code(f"{a.wrap(P_UNARY)} * {b.wrap(P_UNARY)}", P_MUL)
-        if fa == fb:  # col⊗col and row⊗row stay 1-D
-            return _Code(f"np.kron({a.text}, {b.text})")
-        if (fa, fb) == ("col", "row"):
-            return _Code(f"np.outer({a.text}, {b.text})")
-        if (fa, fb) == ("row", "col"):
-            return _Code(f"np.outer({b.text}, {a.text})")
-        two_d = {"col": "[:, None]", "row": "[None, :]", "matrix": ""}  # np.kron needs the orientation
-        return _Code(f"np.kron({a.wrap(P_ATOM)}{two_d[fa]}, {b.wrap(P_ATOM)}{two_d[fb]})")
+        return infix(OPERATORS[node.op].function(operand(a, _form(node.left)), operand(b, _form(node.right))))
 
     def division(self, node: Div) -> _Code:
         den, k = node.den, 1
