@@ -459,7 +459,7 @@ class _Derivation:
             return out
         if isinstance(n, Binary):  # the operator's record: d(A op B) = d_left(dA, B) + d_right(A, dB)
             op = OPERATORS[n.op]
-            self._rule("product rule")
+            self._rule("product rule" if op.name != "hdiv" else "quotient rule")
             return [(s * s2, t2) for s, t in self.d(n.left) for s2, t2 in [op.d_left(b, n.left, n.right, t)]] + \
                    [(s * s2, t2) for s, t in self.d(n.right) for s2, t2 in [op.d_right(b, n.left, n.right, t)]]
         if isinstance(n, Norm):
@@ -561,6 +561,9 @@ class _Derivation:
             return self.gradient_of(y, b.hadamard(g, other) if kind(g.shape) != "scalar" else b.mul(g, other))
         if isinstance(n, Binary) and n.op == "kron":
             return self._gradient_of_kron(n, g)
+        if isinstance(n, Binary) and n.op == "hdiv" and not _depends(n.right):  # ⟨g, Y ⊘ D⟩ = ⟨g ⊘ D, Y⟩
+            return self.gradient_of(n.left, b.binary("hdiv", g, n.right) if kind(g.shape) != "scalar"
+                                    else b.div(g, n.right))
         if isinstance(n, Call) and n.fn == "tr":  # ⟨g, tr Y⟩ = ⟨g I, Y⟩ (the trace of a scalar is itself)
             return self.gradient_of(n.arg, g if kind(n.arg.shape) == "scalar" else b.mul(g, b.identity(n.arg.shape)))
         if isinstance(n, Call) and n.fn == "diag":  # diag maps a vector to a matrix and back
@@ -789,6 +792,9 @@ class _Derivation:
         if isinstance(n, Binary) and n.op == "hadamard":  # a ∘ y = diag(a) y
             y, other = (n.left, n.right) if _depends(n.left) else (n.right, n.left)
             return [(s, b.mul(b.call("diag", other), m)) for s, m in self._jacobian_of(y)]
+        if isinstance(n, Binary) and n.op == "hdiv" and not _depends(n.right):  # y ⊘ d = diag(𝟏 ⊘ d) y
+            inverse = b.binary("hdiv", b.one(n.right), n.right)
+            return [(s, b.mul(b.call("diag", inverse), m)) for s, m in self._jacobian_of(n.left)]
         if isinstance(n, Mul):
             runs = _runs(n.factors)
             (y,) = [f for f in n.factors if _depends(f)]

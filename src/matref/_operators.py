@@ -1,4 +1,4 @@
-"""One record per infix product of the language (every value `Binary.op` can take): ⊗, ⊙.
+"""One record per infix product of the language (every value `Binary.op` can take): ⊗, ⊙, ⊘.
 
 As with the function records (`_functions`), a record holds everything matref knows about its
 operator: the LaTeX commands the parser reads as it, its shape rule, its JAX evaluation, its code in
@@ -112,6 +112,18 @@ OPERATORS: dict[str, Operator] = {op.name: op for op in (
         function=lambda a, b: (f"{a.factor} * {b.factor}", "product"),
         d_left=lambda b, A, B, dA: (1, b.binary("hadamard", dA, B)),
         d_right=lambda b, A, B, dB: (1, b.binary("hadamard", A, dB)),
+    ),
+    Operator(
+        name="hdiv", commands=("oslash",), symbol="⊘", title="the Hadamard division",
+        meaning="Hadamard (elementwise) division: $(A \\oslash B)_{ij} = a_{ij} / b_{ij}$",
+        operands="operands of one shape",
+        shape=_same_shape,
+        evaluate=lambda a, b: a / b,
+        code=lambda a, b, xp: (f"{a.factor} / {b.atom}", "product"),
+        function=lambda a, b: (f"{a.factor} / {b.atom}", "product"),
+        # d(A ⊘ B) = dA ⊘ B - (A ⊙ dB) ⊘ (B ⊙ B)
+        d_left=lambda b, A, B, dA: (1, b.binary("hdiv", dA, B)),
+        d_right=lambda b, A, B, dB: (-1, b.binary("hdiv", b.binary("hadamard", A, dB), b.binary("hadamard", B, B))),
     ),
 )}
 
