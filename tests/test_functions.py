@@ -26,17 +26,18 @@ from matref.snippets.numpy_function import HELPERS
 
 RECORDS = list(FUNCTIONS.values())
 SIZES = {"n": 3}
-WHERE = r"X \in \mathbb{R}^{n \times n}, P \in \mathbb{S}^{n}_{++}, t \in \mathbb{R}"
+WHERE = r"X \in \mathbb{R}^{n \times n}, P \in \mathbb{S}^{n}_{++}, B \in \mathbb{R}^{n \times n}, t \in \mathbb{R}"
 # Positive entries, so that log and sqrt are real; a random 3×3 matrix, so det and adj are generic
 # (and its eigenvalues and singular values distinct); plus I, so that it is positive stable
 # (eigenvalues 4.1, 1.5, 0.95) and sqrtm and logm are real; P positive definite, for the Cholesky factor.
 _X = np.random.default_rng(0).uniform(0.5, 1.5, (3, 3)) + np.eye(3)
-SAMPLE = {"X": _X, "P": _X @ _X.T + np.eye(3), "t": np.array([[-0.7]])}
+# B has entries in (-1, 1), where arcsin and arccos are real.
+SAMPLE = {"X": _X, "P": _X @ _X.T + np.eye(3), "B": _X / 3 - 0.5, "t": np.array([[-0.7]])}
 INDEX = 1  # the 0-based value of the index i of an indexed function (\lambda_i(X)) in these checks
 
 
 def _arg(record) -> str:
-    return {"scalar": "t", "positive definite": "P"}.get(record.argument, "X")
+    return {"scalar": "t", "positive definite": "P", "entries in [-1, 1]": "B"}.get(record.argument, "X")
 
 
 def _evaluate(record, a):
@@ -165,6 +166,7 @@ def test_the_other_layout_moves_a_transpose_into_an_elementwise_function(record)
 # declares \mathbb{C}), evaluated and coded for complex inputs too. Not the matrix sine and cosine,
 # whose snippets take the imaginary part of expm(iA) and so hold for real A only.
 COMPLEX_SAMPLE = {"X": SAMPLE["X"] + 1j * np.random.default_rng(1).uniform(-1.0, 1.0, (3, 3)),
+                  "B": SAMPLE["B"] + 0.3j * np.random.default_rng(2).uniform(-1.0, 1.0, (3, 3)),
                   "t": np.array([[-0.7 + 0.4j]])}
 COMPLEX_RECORDS = [r for r in RECORDS if r.kind == ELEMENTWISE and r.name != "sigmoid"]
 
@@ -175,7 +177,7 @@ def test_every_dialect_agrees_with_jax_on_complex_arguments(record, dialect):
     code = record.code(dialect)
     if isinstance(code, NoCode):
         pytest.skip(code.reason)
-    where = r"X \in \mathbb{C}^{n \times n}, t \in \mathbb{C}"
+    where = r"X \in \mathbb{C}^{n \times n}, B \in \mathbb{C}^{n \times n}, t \in \mathbb{C}"
     text_in = record.render(_arg(record))
     node = parse_identity(f"{text_in} = {text_in}", where).equation.sides[0]
     xp = {"jax": "jnp", "numpy": "np", "function": "np"}[dialect]
