@@ -154,6 +154,13 @@ def _split_scalars(n: Node) -> tuple[list[Node], Node]:
     return [], n
 
 
+def _sign_out(n: Node) -> tuple[int, Node]:
+    """-A as (-1, A), so that the sign joins the term's (cos' = -sin); anything else as (1, n)."""
+    if isinstance(n, Add) and len(n.terms) == 1:
+        return n.terms[0][0], n.terms[0][1]
+    return 1, n
+
+
 def _column(n: Node) -> bool:
     return n.shape[1].is_one
 
@@ -184,9 +191,10 @@ class Builders:
             return self.num(1) if kind(x.shape) == "scalar" else self.identity(x.shape)
         return x if p == 1 else _shaped(Power(x, self.num(p)), x.shape)
 
-    def call(self, fn: str, x: Node) -> Node:
+    def call(self, fn: str, x: Node, index: str | int | None = None) -> Node:
+        """fn(x), or fn_i(x) with an index (\\lambda_i(X), u_1(X))."""
         shape = FUNCTIONS[fn].shape(x, x.shape, lambda: x.shape[0])
-        return _shaped(Call(fn, x), shape)
+        return _shaped(Call(fn, x, index), shape)
 
     def neg(self, x: Node) -> Node:
         return _shaped(Add(((-1, x),)), x.shape)
@@ -383,7 +391,7 @@ class _Derivation:
         self.expression, self.wrt_text, self.where, self.seed = expression, wrt, where, seed
         if len(_syntax.parse(expression).children) > 1:  # syntax errors point into the expression itself
             raise CannotCheck("give an expression to differentiate, not an identity (no '=')")
-        decls = parse_where(where)
+        decls = self.decls = parse_where(where)
         try:
             (name,) = parse_where(rf"{wrt} \in \mathbb{{R}}")
         except (MatrefError, ValueError):
@@ -516,6 +524,9 @@ class _Derivation:
         return n.p == "F" or (n.p == "2" and kind(n.x.shape) != "matrix")
 
     def _d_norm(self, n: Norm) -> list[tuple[int, Node]]:
+        if n.p == "2" and kind(n.x.shape) == "matrix":  # the spectral norm is σ₁: σ₁'s own rule
+            self._rule("spectral norm (σ₁)")
+            return self._indexed_rule("sval", n.x, 1)
         if not self._euclidean(n):
             raise Unsupported(f"matref derive has no differential rule for {latex(n)} (only the Euclidean "
                               "norm of a vector and the Frobenius norm)")
@@ -528,9 +539,27 @@ class _Derivation:
         if n.fn == "log" and isinstance(inner, Call) and inner.fn == "det":
             self._rule("log-determinant")  # ∂ log|det Y| = tr(Y⁻¹ ∂Y), Matrix Cookbook (43)
             return [(s, b.call("tr", b.mul(b.inv(inner.arg), t))) for s, t in self.d(inner.arg)]
+        if n.fn == "tr" and isinstance(n.arg, Call) and FUNCTIONS[n.arg.fn].derivative is not None:
+            # ∂ tr f(Y) = tr(f'(Y) ∂Y) for a matrix function f: term by term of its series,
+            # tr(Yᵏ⁻¹⁻ʲ ∂Y Yʲ) = tr(Yᵏ⁻¹ ∂Y) by the cyclic property
+            f = FUNCTIONS[n.arg.fn]
+            self._rule(f"trace of a matrix function (∂ tr f(Y) = tr(f'(Y) ∂Y), f = {f.latex})")
+            y = n.arg.arg
+            sign, fp = _sign_out(f.derivative(b, y))
+            return [(sign * s, b.call("tr", b.mul(fp, t))) for s, t in self.d(y)]
         record = FUNCTIONS[n.fn]
+        if record.derivative is not None and self._commutes(n.arg):
+            self._rule(f"matrix function of t A (∂Y commutes with Y: ∂f(Y) = f'(Y) ∂Y, f = {record.latex})")
+            sign, fp = _sign_out(record.derivative(b, n.arg))
+            return [(sign * s, b.mul(fp, t)) for s, t in self.d(n.arg)]
         if record.differential is None:
+            if record.derivative is not None:
+                raise Unsupported(f"matref derive differentiates {record.latex}(Y) only inside a trace or for "
+                                  f"Y = t A with a scalar variable t; {latex(n)} is neither")
             raise Unsupported(f"matref derive has no differential rule for {record.latex} yet")
+        if record.letter:
+            self._rule(f"{record.latex} of a simple {'eigenvalue' if record.name == 'eigval' else 'singular value'}")
+            return self._indexed_rule(record.name, n.arg, n.index)
         linear = record.kind == RESHAPING  # vec, vech, diag: ∂ f(Y) = f(∂Y)
         self._rule({"tr": "trace", "det": "determinant"}.get(n.fn, f"{record.latex} is linear" if linear
                                                               else f"chain rule ({record.latex})"))
@@ -539,6 +568,31 @@ class _Derivation:
             r = record.differential(b, n.arg, t)
             out += [(s * s2, u) for s2, u in r.terms] if isinstance(r, Add) else [(s, r)]
         return out
+
+    def _indexed_rule(self, fn: str, y: Node, index: str | int) -> list[tuple[int, Node]]:
+        """∂ of the indexed function fn_index(Y) by its record's rule. The rule writes eigenvectors
+        or singular vectors with their letters (q, u, v): refused where the where clause gives
+        such a letter another meaning, which the steps would then read instead."""
+        b = self.b
+        out = []
+        for s, t in self.d(y):
+            r = FUNCTIONS[fn].differential(b, y, t, index)
+            for node in r.walk():
+                letter = FUNCTIONS[node.fn].letter if isinstance(node, Call) else None
+                if letter and letter in self.decls:
+                    raise Unsupported(f"the differential of {latex(self.b.call(fn, y, index))} is written with "
+                                      f"{FUNCTIONS[node.fn].latex}(…), but {letter} is declared in the where clause")
+            out.append((s, r))
+        return out
+
+    def _commutes(self, y: Node) -> bool:
+        """Whether Y is t A for the scalar variable t and a matrix A free of it (so ∂Y = ∂t A
+        commutes with Y)."""
+        if kind(self.x.shape) != "scalar" or not self.d_depends(y):
+            return False
+        factors = y.factors if isinstance(y, Mul) else (y,)
+        matrices = [f for f in factors if kind(f.shape) != "scalar"]
+        return len(matrices) == 1 and not self.d_depends(matrices[0])
 
     # --- identification: each linear term as ⟨G, ∂X⟩, G by moving everything off ∂X ------------
     def gradient_of(self, n: Node, g: Node) -> list[tuple[int, Node]]:

@@ -92,7 +92,12 @@ class Function:
     marks: tuple[str, ...] = ()  # superscripts read as this function of their base: X^{+}, X^{\dagger}
     # `matref derive`: (b, Y, dY) -> the differential of this function at Y along dY, built with the
     # tree builders `b` of matref._derive (so this module needs no tree code); None: derive has no rule.
+    # An indexed function's rule takes the index as well: (b, Y, dY, i).
     differential: Callable | None = None
+    # A matrix function f given by a power series (or analytic on the spectrum): (b, Y) -> f'(Y), the
+    # scalar derivative applied to Y. It gives ∂ tr f(Y) = tr(f'(Y) ∂Y), and ∂f(Y) = f'(Y) ∂Y when ∂Y
+    # commutes with Y; the differential of f(Y) itself in general has no closed form.
+    derivative: Callable | None = None
 
     def render(self, arg: str, index: str = "i") -> str:
         """The canonical LaTeX of this function applied to the LaTeX `arg` (with `index`, if it takes one)."""
@@ -457,17 +462,20 @@ _RECORDS = (
         name="expm", kind=MATRIX, latex=r"\operatorname{expm}", argument="square", words=("expm",),
         meaning="the matrix exponential (its power series); `e^{X}` of a square matrix is `\\operatorname{expm}(X)`",
         evaluate=lambda a: _jax().scipy.linalg.expm(a),
+        derivative=lambda b, y: b.call("expm", y),
         jax=Code("jax.scipy.linalg.expm({a})"), numpy=_NO_MATRIX_FUNCTIONS,
         function=Code("scipy.linalg.{fn}({a})", helper="scipy")),
     Function(
         name="sinm", kind=MATRIX, latex=r"\operatorname{sinm}", argument="square", words=("sinm",),
         meaning=r"the matrix sine (its power series; `\sin` stays elementwise)", evaluate=_sin_cos_m("sin"),
+        derivative=lambda b, y: b.call("cosm", y),
         # sin A = Im exp(iA) for a real A
         jax=Code("jax.scipy.linalg.expm(1j * {a_atom}).imag"), numpy=_NO_MATRIX_FUNCTIONS,
         function=Code("scipy.linalg.{fn}({a})", helper="scipy")),
     Function(
         name="cosm", kind=MATRIX, latex=r"\operatorname{cosm}", argument="square", words=("cosm",),
         meaning=r"the matrix cosine (its power series; `\cos` stays elementwise)", evaluate=_sin_cos_m("cos"),
+        derivative=lambda b, y: b.neg(b.call("sinm", y)),
         # cos A = Re exp(iA) for a real A
         jax=Code("jax.scipy.linalg.expm(1j * {a_atom}).real"), numpy=_NO_MATRIX_FUNCTIONS,
         function=Code("scipy.linalg.{fn}({a})", helper="scipy")),
@@ -477,6 +485,7 @@ _RECORDS = (
                 r"for a matrix with no eigenvalue on the closed negative real axis (declare it "
                 r"`\text{positive stable}`); `\sqrt` stays elementwise",
         evaluate=lambda a: _numeric().sqrtm(a),
+        derivative=lambda b, y: b.div(b.inv(b.call("sqrtm", y)), b.num(2)),  # (1/2) Y^{-1/2}
         # JAX's own sqrtm goes through a complex Schur form without a derivative: the snippet defines
         # a differentiable one (the iteration the checker uses)
         jax=Code("sqrtm({a})", helper="sqrtm"), numpy=_NO_ROOT_LOG,
@@ -487,6 +496,7 @@ _RECORDS = (
                 r"$(-\pi, \pi)$: real for a real matrix with no eigenvalue on the closed negative real axis "
                 r"(declare it `\text{positive stable}`); `\log` stays elementwise",
         evaluate=lambda a: _numeric().logm(a),
+        derivative=lambda b, y: b.inv(y),
         jax=Code("logm({a})", helper="logm"), numpy=_NO_ROOT_LOG,
         function=Code("scipy.linalg.{fn}({a})", helper="scipy")),
     Function(
@@ -503,7 +513,10 @@ _SPECTRAL = (
         meaning=r"the $i$-th smallest eigenvalue of a symmetric matrix, $\lambda_1 \le \dots \le \lambda_n$ "
                 r"(of the symmetric part $(X + X^T)/2$ when $X$ is not symmetric)",
         rendering=r"\lambda_{#i}\left(#1\right)", shape_rule=_square_scalar, index_range=lambda r, c: r,
-        evaluate=_eigval, **_both("{xp}.linalg.eigvalsh(({a} + {a_atom}.T) / 2)[{i}]")),
+        evaluate=_eigval, **_both("{xp}.linalg.eigvalsh(({a} + {a_atom}.T) / 2)[{i}]"),
+        # ∂λ_i = q_iᵀ ∂Y q_i for a simple eigenvalue (Magnus & Neudecker ch. 8); λ_i reads the symmetric
+        # part of Y, and q_iᵀ ∂Y q_i = q_iᵀ sym(∂Y) q_i, so the rule holds for any direction ∂Y
+        differential=lambda b, y, dy, i: b.mul(b.t(b.call("eigvec", y, i)), dy, b.call("eigvec", y, i))),
     Function(
         name="eigvals", kind=DECOMPOSITION, latex=r"\lambda", argument="square", greek="lambda",
         meaning=r"the vector of all eigenvalues of a symmetric matrix, ascending: $\lambda(X) = (\lambda_1(X), "
@@ -521,7 +534,9 @@ _SPECTRAL = (
         meaning=r"the $i$-th largest singular value, $\sigma_1 \ge \dots \ge \sigma_{\min(m, n)}$ "
                 r"($\sigma$ without an index stays the sigmoid)",
         rendering=r"\sigma_{#i}\left(#1\right)", shape_rule=_scalar_of_any, index_range=min,
-        evaluate=_sval, **_both("{xp}.linalg.svd({a}, compute_uv=False)[{i}]")),
+        evaluate=_sval, **_both("{xp}.linalg.svd({a}, compute_uv=False)[{i}]"),
+        # ∂σ_i = u_iᵀ ∂Y v_i for a simple nonzero singular value
+        differential=lambda b, y, dy, i: b.mul(b.t(b.call("lsvec", y, i)), dy, b.call("rsvec", y, i))),
     Function(
         name="lsvec", kind=DECOMPOSITION, latex=r"u_i", argument="any", letter="u",
         meaning=r"the left singular vector for $\sigma_i$: $X v_i = \sigma_i u_i$",
