@@ -408,6 +408,10 @@ class _Derivation:
         self.f = parse_identity(f"{expression} = {expression}", where).equation.sides[0]
         if any(isinstance(n, (Deriv, Differential)) for n in self.f.walk()):
             raise Unsupported("the expression already contains a derivative or differential")
+        sized = next((n.over for n in self.f.walk() if isinstance(n, Add) and n.over is not None and n.over.sized), None)
+        if sized is not None:  # its terms were read at one size: a result from them would hold at that size only
+            raise Unsupported(f"matref derive does not differentiate a sum whose number of terms is a size "
+                              f"(\\sum_{{{sized.index}={latex(sized.lower)}}}^{{{latex(sized.upper)}}})")
         self.name = name
         self.x = next((n for n in self.f.walk() if isinstance(n, Var) and n.name == name), None)
         if self.x is None:

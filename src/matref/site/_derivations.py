@@ -22,16 +22,17 @@ LAYOUT_CLASS = {"denominator": "matref-den", "numerator": "matref-num"}  # shown
 
 
 def _code_version() -> str:
-    """A hash of the modules whose change can change a derivation."""
+    """A hash of the modules whose change can change a derivation (this one too: it reads derive's
+    result for an entry)."""
     import matref
     root = Path(matref.__file__).parent
-    names = ("_derive.py", "_functions.py", "_layouts.py", "_latex.py", "_check.py")
+    names = ("_derive.py", "_functions.py", "_layouts.py", "_latex.py", "_check.py", "site/_derivations.py")
     return digest("".join((root / n).read_text(encoding="utf-8") for n in names))
 
 
 def derivable(entry) -> tuple[str, str, str] | None:
     """(expression, variable, how the derivative is written) when the entry's left side is a
-    derivative of an expression by a declared variable, else None."""
+    derivative of an expression by a declared variable (or its transpose), else None."""
     from .._errors import MatrefError
     from .._language import parse_identity
     from .._latex import latex
@@ -42,34 +43,73 @@ def derivable(entry) -> tuple[str, str, str] | None:
         return None
     if not isinstance(left, Deriv) or not isinstance(left.wrt, Var):
         return None
-    return latex(left.f), latex(left.wrt), left.written
+    return latex(left.f, sums=True), latex(left.wrt), left.written  # a \sum as written, not expanded at one size
 
 
 def derive_entry(entry) -> dict:
     """The derivation of a derivable entry, as stored: status "derived" with the steps (rule, formula, the
     formula in numerator layout for the last)
     and the result per layout once it agrees with the entry in both layouts, else status and message."""
-    from .._check import check
     from .._derive import derive
     expression, by, written = derivable(entry)
-    if written.endswith("-T"):
-        return {"status": "cannot derive", "message": "matref derive differentiates by X, not by its transpose"}
     d = derive(expression, by, entry.where, layout=entry.layout)
     if not d.holds:
         return {"status": "cannot derive", "message": d.message}
+    steps = [[s.rule, s.formula, None if written.startswith("nabla") else s.numerator] for s in d.steps]
+    if written.endswith("-T"):  # by Xᵀ: derive's result in the other layout, that step checked as well
+        return _by_transpose(entry, written, d.result, steps)
     # ∇f is the gradient in either layout: the denominator-layout result
     result = {layout: d.result["denominator" if written.startswith("nabla") else layout] for layout in LAYOUTS}
+    return _agreeing(entry, result, steps)
+
+
+def _by_transpose(entry, written: str, derived: dict, steps: list) -> dict:
+    """The derivative by Xᵀ from the derivative by X: in either layout ∂f/∂Xᵀ is (∂f/∂X)ᵀ (the
+    other layout's ∂f/∂X, Conventions page), and ∇_{Xᵀ} f is (∇_X f)ᵀ, the numerator-layout ∂f/∂X.
+    The step is checked in both layouts before it is shown; the result must then agree with the entry."""
+    from .._catalogue import SYMMETRIC_PROPS
+    from .._check import check
+    from .._errors import MatrefError
+    from .._language import parse_identity
+    from .._latex import latex
+    from .._layouts import simplify_transpose
+    ident = parse_identity(entry.formula, entry.where, entry.layout)
+    symmetric = frozenset(n for n, d in ident.decls.items() if d.props & SYMMETRIC_PROPS)
+
+    left = latex(ident.equation.sides[0])
+
+    def transposed(text: str, layout: str) -> str:
+        """textᵀ with transposes pushed to the leaves (read beside the derivative, which sizes an I)."""
+        t = parse_identity(rf"{left} = \left({text}\right)^T", entry.where, layout).equation.sides[1]
+        return latex(simplify_transpose(t.x, symmetric))
+
+    # ∇_{Xᵀ} f read in numerator layout is the numerator-layout ∂f/∂X itself
+    try:
+        result = {layout: derived[layout] if written.startswith("nabla") and layout == "numerator"
+                  else transposed(derived[layout], layout) for layout in LAYOUTS}
+    except MatrefError as e:
+        return {"status": "cannot derive", "message": f"by the transpose: {e}"}
+    formulas = {layout: f"{left} = {result[layout]}" for layout in LAYOUTS}
+    for layout in LAYOUTS:
+        v = check(formulas[layout], entry.where, layout)
+        if not v.holds:
+            return {"status": "cannot derive", "message": f"by the transpose, {layout} layout: {v.message}"}
+    rule = "by the transpose: ∂f/∂Xᵀ = (∂f/∂X)ᵀ" if not written.startswith("nabla") else \
+        "by the transpose: ∇_{Xᵀ} f = (∇_X f)ᵀ"
+    return _agreeing(entry, result, steps + [[rule, formulas["denominator"], formulas["numerator"]]])
+
+
+def _agreeing(entry, result: dict, steps: list) -> dict:
+    """The stored derivation once `result` agrees with the entry in both layouts, else why not."""
+    from .._check import check
     for layout in LAYOUTS:  # the second witness: the entry's chain extended by the derived result
         formula = f"{entry.formula_in(layout)} = {result[layout]}"
         v = check(formula, entry.where, layout)
         if not v.holds:
             return {"status": "disagrees" if v.status == "refuted" else "cannot check",
                     "message": f"{layout} layout: {formula}: {v.message}"}
-    if written.startswith("nabla"):  # its last step is shown as derived, in denominator layout only
-        return {"status": "derived", "result": result, "layout": entry.layout,
-                "steps": [[s.rule, s.formula, None] for s in d.steps]}
-    return {"status": "derived", "result": result, "layout": entry.layout,
-            "steps": [[s.rule, s.formula, s.numerator] for s in d.steps]}
+    # a ∇ entry's steps are shown as derived, in denominator layout only
+    return {"status": "derived", "result": result, "layout": entry.layout, "steps": steps}
 
 
 class DerivationCache:
