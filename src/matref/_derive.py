@@ -12,6 +12,7 @@ is: nothing unchecked is ever shown as derived.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 from . import _syntax
@@ -475,28 +476,48 @@ class _Derivation:
         raise Unsupported(f"matref derive has no differential rule for {latex(n)}")
 
     def _d_function_symbol(self, n: FnValue) -> list[tuple[int, Node]]:
-        """∂u for a declared function symbol u of the variable itself, through its derivative D =
-        ∂u/∂x (denominator layout): ⟨D, ∂X⟩ for a scalar u, Dᵀ ∂x when D is laid out, D ∂t otherwise."""
-        b, x, dx = self.b, self.x, self.dx
-        if not (isinstance(n.arg, Var) and n.arg.name == self.name):
-            raise Unsupported(f"matref derive differentiates a function symbol of {latex(x)} itself, not {latex(n)}")
-        fk, xk = kind(n.shape), kind(x.shape)
-        probe = _shaped(Deriv(n, x, "denominator"), SCALAR)
+        """∂u for a declared function symbol u at its argument Y, by the chain rule through its
+        derivative D = ∂u/∂Y (denominator layout): ⟨D, ∂Y⟩ for a scalar u, Dᵀ ∂Y when D is laid
+        out, D ∂Y otherwise. D is a symbol: see `_argument_variable` for how it is written."""
+        b = self.b
+        y, wrt = n.arg, self._argument_variable(n)
+        fk, yk = kind(n.shape), kind(y.shape)
+        probe = _shaped(Deriv(n, wrt, "denominator"), SCALAR)
         if not layout_dependent(probe):
             shape = n.shape
         elif fk == "scalar":
-            shape = x.shape
-        elif xk == "scalar" and n.shape[1].is_one:
+            shape = y.shape
+        elif yk == "scalar" and n.shape[1].is_one:
             shape = (n.shape[1], n.shape[0])
-        elif fk == "vector" and xk == "vector" and n.shape[1].is_one and x.shape[1].is_one:
-            shape = (x.shape[0], n.shape[0])
+        elif fk == "vector" and yk == "vector" and n.shape[1].is_one and y.shape[1].is_one:
+            shape = (y.shape[0], n.shape[0])
         else:
-            raise Unsupported(f"matref derive has no layout for the derivative of {latex(n)} by {latex(x)}")
-        deriv = _shaped(Deriv(n, x, "denominator"), shape)
-        self._rule("function symbol")
-        if fk == "scalar" and xk != "scalar":
-            return [(1, b.inner(deriv, dx))]
-        return [(1, b.mul(b.t(deriv) if layout_dependent(probe) else deriv, dx))]
+            raise Unsupported(f"matref derive has no layout for the derivative of {latex(n)} by {latex(wrt)}")
+        deriv = _shaped(Deriv(n, wrt, "denominator"), shape)
+        self._rule("function symbol" if isinstance(y, Var) else "chain rule (function symbol)")
+        if fk == "scalar" and yk != "scalar":
+            return [(s, b.inner(deriv, t)) for s, t in self.d(y)]
+        return [(s, b.mul(b.t(deriv) if layout_dependent(probe) else deriv, t)) for s, t in self.d(y)]
+
+    def _argument_variable(self, n: FnValue) -> Node:
+        """What u's derivative is taken by, for u at its argument Y: Y itself when it is the variable or
+        another function symbol's value (∂g(u)/∂u); for Y = C + (the rest) with a declared C found
+        nowhere else in Y, C: moving C moves Y alike, so ∂u(Y)/∂C is u's derivative at Y."""
+        y = n.arg
+        if isinstance(y, Var) and y.name == self.name:
+            return y
+        if isinstance(y, FnValue):  # written bare, ∂f(g(u))/∂g: the language takes no g(u) below the bar
+            bare = copy.copy(y)
+            bare.explicit = False
+            return bare
+        if isinstance(y, Add):
+            for s, term in y.terms:
+                if (s == 1 and isinstance(term, Var) and term.name != self.name and term.shape == y.shape
+                        and sum(isinstance(m, Var) and m.name == term.name for m in y.walk()) == 1):
+                    return term
+        raise Unsupported(f"matref derive differentiates a function symbol of {latex(self.x)}, of another function "
+                          f"symbol, or of Y = C + ... with a symbol C found nowhere else in Y (then ∂u(Y)/∂C is "
+                          f"its derivative), not {latex(n)}")
 
     def d_depends(self, n: Node) -> bool:
         """Whether `n` contains the variable of differentiation."""
