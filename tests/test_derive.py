@@ -85,6 +85,7 @@ CASES = [
     (r"a^T X^{-1} b", "X", r"X \in \mathbb{R}^{n \times n} \text{ invertible}, a, b \in \mathbb{R}^{n}", None),
     (r"x A x^T", "x", r"x \in \mathbb{R}^{1 \times n}, A \in \mathbb{R}^{n \times n}", None),
     (r"\operatorname{tr}(X - X)", "X", r"X \in \mathbb{R}^{n \times n}", "0"),
+    (r"\operatorname{tr}(A)", "X", r"X, A \in \mathbb{R}^{n \times n}", "0"),  # X does not occur: 0
     (r"\|x\|_2 - \|x\|_2", "x", r"x \in \mathbb{R}^{n}", "0"),  # the collected form is 0, not 0 ∂x
     # a quotient whose differential starts with ∂X: \frac{\partial X}{t} would read as a derivative
     (r"\operatorname{tr}(\frac{X}{\operatorname{tr}(X)})", "X", r"X \in \mathbb{R}^{n \times n}", None),
@@ -157,6 +158,12 @@ def _uses(record) -> list[str]:
     return [record.render("X")]
 
 
+# The rules for a simple eigenvalue and a simple singular value hold where the declarations make them
+# simple (the checker draws such matrices), and write q_i, u_i, v_i: those letters stay undeclared.
+SPECTRAL_WHERE = {"eigval": r"X \in \mathbb{S}^{n} \text{ simple spectrum}",
+                  "sval": r"X \in \mathbb{R}^{m \times n} \text{ distinct singular values}"}
+
+
 # A matrix argument to a function derive differentiates for scalars only, and the gradient through
 # vec and vech (which needs an unvec the language does not have), are refused with these reasons.
 REFUSALS = ("of a scalar or a column vector only", "cannot identify")
@@ -166,7 +173,7 @@ REFUSALS = ("of a scalar or a column vector only", "cannot identify")
 def test_every_differential_rule_is_confirmed(record):
     confirmed = False
     for expression in _uses(record):
-        result = derive(expression, "X" if "X" in expression else "w", WHERE)
+        result = derive(expression, "X" if "X" in expression else "w", SPECTRAL_WHERE.get(record.name, WHERE))
         assert result.status != "refuted", f"{expression}: {result.message}"
         if result.steps:  # the differential was taken: its step must hold
             assert result.steps[0].holds, f"{expression}: {result.message}"
@@ -174,6 +181,12 @@ def test_every_differential_rule_is_confirmed(record):
         if not result.holds:
             assert any(r in result.message for r in REFUSALS), f"{expression}: {result.message}"
     assert confirmed, f"no use of {record.latex} reached its differential rule"
+
+
+def test_a_spectral_rule_is_refused_where_its_letters_are_declared():
+    # u is declared a vector: u_1(X) in the steps would read as its entry, not the singular vector
+    result = derive(r"\sigma_1(X)", "X", SPECTRAL_WHERE["sval"] + r", u \in \mathbb{R}^{n}")
+    assert result.status == "cannot check" and "u is declared" in result.message and not result.steps
 
 
 def test_a_wrong_rule_is_caught_by_its_step(monkeypatch):
@@ -202,9 +215,11 @@ BAD = [
     (r"\operatorname{tr}(A X)", "Y", "Y is not declared"),
     (r"\operatorname{tr}(A X)", "A X", "name one declared variable"),
     (r"\operatorname{tr}(A) = 1", "X", "not an identity"),
-    (r"\operatorname{tr}(A)", "X", "does not occur"),
-    (r"\operatorname{tr}(\operatorname{expm}(X))", "X", "no differential rule"),
-    (r"\|X\|_2", "X", "Euclidean"),
+    (r"\operatorname{tr}(\operatorname{adj}(X))", "X", "no differential rule"),
+    # the Fréchet derivative of expm has no closed form: only tr f(X) and f(t A) are derived
+    (r"\operatorname{tr}(A \operatorname{expm}(X))", "X", "only inside a trace"),
+    (r"\|X\|_*", "X", "Euclidean"),
+    (r"\sum_{i=1}^{n} \sigma_i(X)", "X", "a sum whose number of terms is a size"),
     (r"\operatorname{tr}(A X)", "A", "constant"),
     (r"\log\det(X)", "X", "declare its domain"),
 ]

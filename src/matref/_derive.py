@@ -387,6 +387,25 @@ class Builders:
 
 
 # ----- the derivation ------------------------------------------------------------------------------
+def _parse_expression(expression: str, wrt: str, where: str) -> Node:
+    """The expression's tree. A bare function symbol whose argument the declarations leave open (u
+    of a scalar when a and x are scalars) is read as inside ∂/∂wrt, applied to the variable, as a
+    catalogue formula reads it; it is then written with its argument, u(x), so that every step
+    reads the same without that context."""
+    try:
+        return parse_identity(f"{expression} = {expression}", where).equation.sides[0]
+    except CannotCheck as plain:
+        text = rf"\frac{{\partial}}{{\partial {wrt}}} \left({expression}\right)"
+        try:
+            f = parse_identity(f"{text} = {text}", where).equation.sides[0].f
+        except MatrefError:
+            raise plain from None
+    for n in f.walk():
+        if isinstance(n, FnValue):
+            n.explicit = True
+    return f
+
+
 class _Derivation:
     def __init__(self, expression: str, wrt: str, where: str, seed: int, hessian: bool = False):
         self.expression, self.wrt_text, self.where, self.seed = expression, wrt, where, seed
@@ -406,7 +425,7 @@ class _Derivation:
         if complex_:  # its d-rules are those of real calculus (d|t| = t dt/|t|, no conjugates)
             raise Unsupported(f"matref derive works with real variables; {complex_[0]} is complex "
                               "(check a complex identity with matref check)")
-        self.f = parse_identity(f"{expression} = {expression}", where).equation.sides[0]
+        self.f = _parse_expression(expression, wrt, where)
         if any(isinstance(n, (Deriv, Differential)) for n in self.f.walk()):
             raise Unsupported("the expression already contains a derivative or differential")
         sized = next((n.over for n in self.f.walk() if isinstance(n, Add) and n.over is not None and n.over.sized), None)
@@ -415,8 +434,8 @@ class _Derivation:
                               f"(\\sum_{{{sized.index}={latex(sized.lower)}}}^{{{latex(sized.upper)}}})")
         self.name = name
         self.x = next((n for n in self.f.walk() if isinstance(n, Var) and n.name == name), None)
-        if self.x is None:
-            raise CannotCheck(f"{wrt} does not occur in {expression}")
+        if self.x is None:  # a constant: its differential is 0, and so is its derivative
+            self.x = parse_identity(f"{wrt} = {wrt}", where).equation.sides[0]
         self.hessian = hessian
         if hessian and not (kind(self.f.shape) == "scalar" and kind(self.x.shape) == "vector"
                             and self.x.shape[1].is_one):
@@ -714,6 +733,9 @@ class _Derivation:
         rules = "differential: " + ", ".join(self.rules) if self.rules else "differential (linear)"
         if terms and not self._step(rules, b.add(terms, self.f.shape)):
             return self._failed(out)
+        if not terms and not self._step(f"differential: the expression does not depend on {latex(self.x)}",
+                                        b.add([], self.f.shape)):
+            return self._failed(out)
         try:
             if kind(self.f.shape) == "scalar":
                 found = self._scalar_gradient(terms)
@@ -731,6 +753,8 @@ class _Derivation:
         swapped = swap_derivatives(grad)
         numerator = b.t(swapped) if layout_dependent(_shaped(Deriv(self.f, self.x, "denominator"), SCALAR)) \
             else swapped
+        if isinstance(numerator, Mul):  # numbers and scalars back in front: 2 σ vuᵀ, not σ · 2 vuᵀ
+            numerator = b.mul(numerator)
         formula, other = f"{latex(d)} = {latex(grad)}", f"{latex(d)} = {latex(numerator)}"
         verdicts = [check(formula, self.where, "denominator", seed=self.seed),
                     check(other, self.where, "numerator", seed=self.seed)]
