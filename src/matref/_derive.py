@@ -747,13 +747,15 @@ class _Derivation:
         if found is None:
             return self._failed(out)
         grad, rule = found
+        if isinstance(grad, Mul):  # numbers and scalars back in front after a transpose: 2 t uᵀ, not t · 2 uᵀ
+            grad = b.mul(grad)
         d = _shaped(Deriv(self.f, self.x, "denominator"), grad.shape)
         # In numerator layout a layout-dependent derivative is the transpose (Conventions page), and so
         # is every layout-dependent derivative inside the result (∂u/∂x of a function symbol u).
         swapped = swap_derivatives(grad)
         numerator = b.t(swapped) if layout_dependent(_shaped(Deriv(self.f, self.x, "denominator"), SCALAR)) \
             else swapped
-        if isinstance(numerator, Mul):  # numbers and scalars back in front: 2 σ vuᵀ, not σ · 2 vuᵀ
+        if isinstance(numerator, Mul):  # likewise: 2 σ vuᵀ, not σ · 2 vuᵀ
             numerator = b.mul(numerator)
         formula, other = f"{latex(d)} = {latex(grad)}", f"{latex(d)} = {latex(numerator)}"
         verdicts = [check(formula, self.where, "denominator", seed=self.seed),
