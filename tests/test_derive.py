@@ -38,7 +38,8 @@ def _matrix(rng, depth: int) -> str:
 
 def _scalar(rng, depth: int) -> str:
     m = _matrix(rng, depth)
-    forms = [rf"\operatorname{{tr}}({m})", f"u^T {m} v", rf"\|{m}\|_F^2", f"w^T {m}^T {m} w"]
+    forms = [rf"\operatorname{{tr}}({m})", f"u^T {m} v", rf"\|{m}\|_F^2", f"w^T {m}^T {m} w",
+             rf"\operatorname{{tr}}(\operatorname{{sinm}}({m}))", rf"\lambda_{{1}}({m} + {m}^T)"]
     s = forms[rng.integers(len(forms))]
     if rng.random() < 0.4:  # a product or sum of two scalar parts
         other = forms[rng.integers(len(forms))].replace("{m}", "").replace(m, _matrix(rng, 1))
@@ -339,12 +340,15 @@ def test_the_derive_page_shows_what_matref_prints(argv, shown, capsys):
 LEAVES = st.sampled_from(["X", "A", "x", "u", "2", "I", "X^T", "x^T", "u^T"])
 UNARY = [r"({})^T", r"({})^{{-1}}", r"({})^{{2}}", r"\operatorname{{tr}}({})", r"\det({})", r"\log({})",
          r"\exp({})", r"\sigma({})", r"\sqrt{{{}}}", r"\|{}\|_F", r"\|{}\|_2", r"\operatorname{{diag}}({})",
-         r"\operatorname{{vec}}({})", r"\operatorname{{expm}}({})", "-{}"]
+         r"\operatorname{{vec}}({})", r"\operatorname{{expm}}({})", "-{}", r"\lambda_{{1}}({})",
+         r"\operatorname{{sinm}}({})", "g({} + C)"]
 BINARY = ["{} {}", "({} + {})", "({} - {})", r"({} \odot {})", r"({} \otimes {})", r"\frac{{{}}}{{{}}}"]
 EXPRESSIONS = st.recursive(
     LEAVES, lambda inner: st.one_of(
         st.builds(lambda f, a: f.format(a), st.sampled_from(UNARY), inner),
         st.builds(lambda f, a, b: f.format(a, b), st.sampled_from(BINARY), inner, inner)), max_leaves=8)
+GENERATED_WHERE = (r"X, A, C \in \mathbb{R}^{n \times n}, x, u \in \mathbb{R}^{n}, "
+                   r"g : \mathbb{R}^{n \times n} \to \mathbb{R}")
 # Mostly made scalar, so that more of them get past the shape checks to the derivation.
 SCALARS = st.one_of(EXPRESSIONS, EXPRESSIONS.map(r"\operatorname{{tr}}({})".format), EXPRESSIONS.map("u^T {} x".format))
 
@@ -354,7 +358,7 @@ SCALARS = st.one_of(EXPRESSIONS, EXPRESSIONS.map(r"\operatorname{{tr}}({})".form
 def test_generated_trees_never_reach_an_internal_error(monkeypatch_checks, expression):
     """Whatever the parser accepts, the d-rules and the identification either derive or give a
     reason; the checks are stubbed here (the tests above run them), so this explores many trees fast."""
-    result = derive(expression, "X", r"X, A \in \mathbb{R}^{n \times n}, x, u \in \mathbb{R}^{n}")
+    result = derive(expression, "X", GENERATED_WHERE)
     assert "internal error" not in result.message, result.message
 
 
@@ -363,7 +367,7 @@ def test_generated_trees_never_reach_an_internal_error(monkeypatch_checks, expre
 def test_no_step_derived_from_a_generated_tree_is_refuted(expression, wrt):
     """The same trees, checked for real: a derivation may stop (a shape clash, a domain, a missing
     rule), but no step it takes is ever refuted by the checker."""
-    result = derive(expression, wrt, r"X, A \in \mathbb{R}^{n \times n}, x, u \in \mathbb{R}^{n}")
+    result = derive(expression, wrt, GENERATED_WHERE)
     assert result.status != "refuted", "\n".join([result.message, *(s.formula for s in result.steps)])
 
 
