@@ -389,7 +389,9 @@ def _entry(formula: str):
     import dataclasses
 
     from matref._catalogue import load_catalogue
-    return dataclasses.replace(load_catalogue().get("trace-grad-xtbx"), formula=formula, other_layout=None)
+    # a fresh cache of the other layout's form: the catalogue entry's own holds its formula's
+    return dataclasses.replace(load_catalogue().get("trace-grad-xtbx"), formula=formula, other_layout=None,
+                               _forms={})
 
 
 @pytest.mark.parametrize("wrong", [r"2 B X", r"B^T X", r"B X - B^T X"])
@@ -404,6 +406,20 @@ def test_a_derivation_that_disagrees_with_its_entry_stops_the_site_build(wrong):
         entries = [entry]
     with pytest.raises(DerivationDisagrees, match="trace-grad-xtbx"):
         derivations(Catalogue, None)
+
+
+def test_a_derivative_by_the_transpose_is_derived_and_checked_as_a_last_step():
+    """∂f/∂Xᵀ is derived by X and transposed, a step the checker confirms in both layouts; a right
+    side of the right shape but wrong still disagrees."""
+    from matref.site._derivations import derive_entry
+    record = derive_entry(_entry(r"\frac{\partial \operatorname{tr}(X^T B X)}{\partial X^T} = X^T B^T + X^T B"))
+    assert record["status"] == "derived", record
+    rule, formula, numerator = record["steps"][-1]
+    assert rule.startswith("by the transpose") and formula.endswith("= " + record["result"]["denominator"])
+    assert record["result"] == {"denominator": r"X^T \left(B^T + B\right)", "numerator": r"\left(B + B^T\right) X"}
+    assert numerator.endswith("= " + record["result"]["numerator"])
+    wrong = derive_entry(_entry(r"\frac{\partial \operatorname{tr}(X^T B X)}{\partial X^T} = 2 X^T B"))
+    assert wrong["status"] == "disagrees"
 
 
 def test_a_derivation_that_agrees_is_kept_with_both_layouts():
