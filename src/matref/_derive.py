@@ -26,7 +26,7 @@ from ._latex import latex
 from ._layouts import layout_dependent, simplify_transpose, swap_derivatives
 from ._shapes import SCALAR, Shape, kind
 from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, FnValue, Hessian, Inverse, Mul, Node, Norm, Num,
-                    Power, Transpose, Var)
+                    Pattern, Power, Transpose, Var)
 
 
 @dataclass
@@ -59,6 +59,9 @@ class Derivation:
     numerator: str | None = None  # the same derivative in numerator layout, once verified
     hessian: str | None = None  # ∂²f/∂x∂xᵀ, when asked for and verified
     layout: str = "denominator"  # the layout shown first (the text) or whose last step is listed (JSON)
+    # A matrix F (or a vector of a matrix X) has no matrix ∂F/∂X: the result is then the Jacobian's
+    # derivative ∂ vec F/∂ vec X, and this is its LaTeX (None: the result is ∂(EXPR)/∂X itself)
+    derivative: str | None = None
 
     @property
     def holds(self) -> bool:
@@ -87,7 +90,10 @@ class Derivation:
         result = dict(self.result)
         if self.hessian is not None:
             result["hessian"] = self.hessian
-        return {"status": "derived", "result": result, "steps": self.formulas()}
+        out = {"status": "derived", "result": result, "steps": self.formulas()}
+        if self.derivative is not None:  # result[layout] is this derivative, not ∂(EXPR)/∂X
+            out["derivative"] = self.derivative
+        return out
 
 
 def derive(expression: str, by: str, where: str = "", *, layout: str = "denominator", hessian: bool = False,
@@ -262,6 +268,16 @@ class Builders:
         eye = self.identity((like.shape[0], like.shape[0]))
         eye.sized = str(like.shape[0])
         return eye
+
+    def eye(self, dim) -> Node:
+        """I_{dim}, its size written (in A ⊗ I nothing else tells it)."""
+        eye = self.identity((dim, dim))
+        eye.sized = str(dim)
+        return eye
+
+    def commutation(self, m, n) -> Node:
+        """K_{mn}: K_{mn} vec(A) = vec(Aᵀ) for an m×n A."""
+        return _shaped(Pattern("K", (m, n), f"{m}{n}"), (m * n, m * n))
 
     def kron(self, a: Node, b: Node) -> Node:
         return _shaped(Binary("kron", a, b), (a.shape[0] * b.shape[0], a.shape[1] * b.shape[1]))
@@ -449,6 +465,7 @@ class _Derivation:
         self.step_where = f"{where}, {consts} \\text{{ constant}}" if consts else where
         self.rules: list[str] = []
         self.steps: list[Step] = []
+        self.of: tuple[Node, Node] | None = None  # (vec F, vec X) when the result is their derivative
 
     def _rule(self, name: str) -> None:
         if name not in self.rules:
@@ -747,14 +764,14 @@ class _Derivation:
         if found is None:
             return self._failed(out)
         grad, rule = found
+        f, x = self.of or (self.f, self.x)
         if isinstance(grad, Mul):  # numbers and scalars back in front after a transpose: 2 t uᵀ, not t · 2 uᵀ
             grad = b.mul(grad)
-        d = _shaped(Deriv(self.f, self.x, "denominator"), grad.shape)
+        d = _shaped(Deriv(f, x, "denominator"), grad.shape)
         # In numerator layout a layout-dependent derivative is the transpose (Conventions page), and so
         # is every layout-dependent derivative inside the result (∂u/∂x of a function symbol u).
         swapped = swap_derivatives(grad)
-        numerator = b.t(swapped) if layout_dependent(_shaped(Deriv(self.f, self.x, "denominator"), SCALAR)) \
-            else swapped
+        numerator = b.t(swapped) if layout_dependent(_shaped(Deriv(f, x, "denominator"), SCALAR)) else swapped
         if isinstance(numerator, Mul):  # likewise: 2 σ vuᵀ, not σ · 2 vuᵀ
             numerator = b.mul(numerator)
         formula, other = f"{latex(d)} = {latex(grad)}", f"{latex(d)} = {latex(numerator)}"
@@ -765,6 +782,8 @@ class _Derivation:
             return self._failed(out)
         out.numerator = latex(numerator)
         out.gradient = latex(grad)
+        if self.of:
+            out.derivative = latex(_shaped(Deriv(f, x, "denominator"), grad.shape))
         if self.hessian:
             try:
                 h = self._hessian(grad)
@@ -829,9 +848,7 @@ class _Derivation:
             maps = [(s * s2, m) for s, t in terms for s2, m in self._jacobian_of(t if column else b.t(t))]
             rows = f.shape[0] if column else f.shape[1]
         else:
-            raise Unsupported("matref derive differentiates a scalar by anything, a vector by a scalar or a "
-                              f"column vector, and a matrix by a scalar; {latex(f)} is {f.shape[0]}×{f.shape[1]} "
-                              f"and {latex(x)} is {x.shape[0]}×{x.shape[1]}")
+            return self._vec_jacobian(terms)
         m = b.factor(self._collect(maps), (rows, x.shape[0]))
         shown = b.mul(m, self.dx) if kind(x.shape) == "scalar" or f.shape[1].is_one else b.t(b.mul(m, self.dx))
         if maps and not self._step("as M ∂t" if kind(x.shape) == "scalar" else "as M ∂x" if f.shape[1].is_one
@@ -849,6 +866,62 @@ class _Derivation:
         if g.shape != deriv.shape:
             raise Unsupported(f"matref derive cannot lay out the derivative of {latex(self.f)} by {latex(x)}")
         return g, f"identification: ∂f = M {name} gives ∂f/{name} = Mᵀ in denominator layout, M in numerator layout"
+
+    def _vec_jacobian(self, terms) -> tuple[Node, str] | None:
+        """A matrix F of a matrix or vector X (or a vector of a matrix): ∂ vec F = J vec(∂X) (Magnus &
+        Neudecker's identification), so ∂ vec F/∂ vec X is Jᵀ in denominator layout and J in numerator
+        layout. A column is its own vec. None: a step failed."""
+        b, f, x = self.b, self.f, self.x
+        vf, vx = (n if n.shape[1].is_one else b.call("vec", n) for n in (f, x))
+        vdx = self.dx if x.shape[1].is_one else b.call("vec", self.dx)
+        js = self._collect([(s * s2, j) for s, t in terms for s2, j in self._vec_of(t)])
+        m = b.factor(js, (vf.shape[0], vx.shape[0]))
+        if js and not self._step("vectorised: vec(A Y B) = (Bᵀ ⊗ A) vec Y, vec(Yᵀ) = K vec Y", b.mul(m, vdx), vf):
+            return None
+        self.of = (vf, vx)
+        return b.t(m), ("identification: ∂ vec F = J vec(∂X) gives ∂ vec F/∂ vec X = Jᵀ in denominator layout, "
+                        "J in numerator layout")
+
+    def _vec(self, n: Node) -> Node:
+        return n if n.shape[1].is_one else self.b.call("vec", n)
+
+    def _vec_of(self, n: Node) -> list[tuple[int, Node]]:
+        """Signed J's with vec(n) = Σ J vec(∂X), for `n` linear in ∂X."""
+        b = self.b
+        if isinstance(n, Differential):
+            return [(1, b.identity((n.shape[0] * n.shape[1], n.shape[0] * n.shape[1])))]
+        if isinstance(n, Transpose) and isinstance(n.x, Differential):
+            if kind(n.x.shape) == "vector":  # a row's vec is its transpose's
+                return [(1, b.identity((n.shape[0] * n.shape[1], n.shape[0] * n.shape[1])))]
+            return [(1, b.commutation(*n.x.shape))]
+        if isinstance(n, Add):
+            return [(s * s2, j) for s, term in n.terms for s2, j in self._vec_of(term)]
+        if isinstance(n, Div) and not _depends(n.den):
+            return [(s, b.div(j, n.den)) for s, j in self._vec_of(n.num)]
+        if isinstance(n, Call) and n.fn == "vec":
+            return self._vec_of(n.arg)
+        if isinstance(n, Binary) and n.op == "hadamard":  # vec(A ∘ Y) = diag(vec A) vec Y
+            y, other = (n.left, n.right) if _depends(n.left) else (n.right, n.left)
+            return [(s, b.mul(b.call("diag", self._vec(other)), j)) for s, j in self._vec_of(y)]
+        if isinstance(n, Mul):
+            runs = _runs(n.factors)
+            (y,) = [f for f in n.factors if _depends(f)]
+            home = next(run for run in runs if any(f is y for f in run))
+            coeffs = [b.mul(*run) for run in runs if run is not home and _is_scalar(run)]
+            chain = [f for run in runs if not _is_scalar(run) for f in run]
+            if _is_scalar(home):  # s C with s = ⟨G, ∂X⟩ = vec(G)ᵀ vec(∂X): vec(s C) = vec(C) vec(G)ᵀ vec(∂X)
+                s_node = home[0] if len(home) == 1 else _shaped(Mul(tuple(home)), SCALAR)
+                c = self._vec(b.mul(*chain)) if chain else b.num(1)
+                return [(s, b.mul(*coeffs, c, b.t(self._vec(g)))) for s, g in self.gradient_of(s_node, b.num(1))]
+            i = next(k for k, f in enumerate(chain) if f is y)
+            left, right = chain[:i], chain[i + 1:]
+            if not left and not right:
+                return [(s, b.mul(*coeffs, j)) for s, j in self._vec_of(y)]
+            # vec(L Y R) = (Rᵀ ⊗ L) vec Y, with an identity of Y's size for a missing L or R
+            lhs = b.mul(*left) if left else b.eye(y.shape[0])
+            rhs = b.t(b.mul(*right)) if right else b.eye(y.shape[1])
+            return [(s, b.mul(*coeffs, b.kron(rhs, lhs), j)) for s, j in self._vec_of(y)]
+        raise Unsupported(f"matref derive cannot vectorise {latex(n)}")
 
     def _at_one(self, n: Node) -> Node:
         """A term linear in the scalar ∂t, with ∂t = 1: its coefficient."""
