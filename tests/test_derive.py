@@ -439,9 +439,29 @@ def test_a_derivation_that_agrees_is_kept_with_both_layouts():
     assert set(record["result"]) == {"denominator", "numerator"}
 
 
-def test_a_complex_variable_is_refused_not_derived_with_real_rules(capsys):
-    """Its d-rules are real calculus (d|t| = t dt/|t|, no conjugates): a complex variable gets a reason."""
-    where = r"Z \in \mathbb{C}^{n \times n}, A \in \mathbb{R}^{n \times n}"
-    assert main(["derive", r"\operatorname{tr}(Z^H A Z)", "--by", "Z", "--where", where]) == 2
+MATRIX_Z = r"Z \in \mathbb{C}^{n \times n}, A \in \mathbb{R}^{n \times n}"
+VECTOR_Z = r"z, a \in \mathbb{C}^{n}"
+NOT_HOLOMORPHIC = [
+    (r"\operatorname{tr}(Z^H A Z)", "Z", MATRIX_Z, r"\overline{Z}"),
+    (r"|z|^{2}", "z", r"z \in \mathbb{C}", r"\left|z\right|"),
+    (r"\operatorname{Re}(a^T z)", "z", VECTOR_Z, r"\operatorname{Re}"),
+    (r"\|z\|_2", "z", VECTOR_Z, r"\left\|z\right\|_2"),
+    (r"u(z)", "z", r"z \in \mathbb{C}, u : \mathbb{C} \to \mathbb{C}", "u(z)"),  # a general smooth map
+]
+
+
+@pytest.mark.parametrize("expression,by,where,subterm", NOT_HOLOMORPHIC, ids=[c[0] for c in NOT_HOLOMORPHIC])
+def test_a_complex_expression_that_is_not_holomorphic_is_refused_naming_the_subterm(expression, by, where, subterm,
+                                                                                    capsys):
+    """The real d-rules hold for a complex variable only where ∂f/∂Z̄ = 0: a conjugate, a real part, a
+    modulus, a norm or a function symbol of the variable would give a wrong Wirtinger derivative."""
+    assert main(["derive", expression, "--by", by, "--where", where]) == 2
     said = "".join(capsys.readouterr())
-    assert "real variables" in said and "Traceback" not in said
+    assert "holomorphic" in said and subterm in said and "Traceback" not in said
+
+
+def test_a_holomorphic_expression_of_a_complex_variable_gets_its_wirtinger_derivative():
+    where = r"Z \in \mathbb{C}^{n \times n} \text{ invertible}, A \in \mathbb{C}^{n \times n}"
+    result = derive(r"\operatorname{tr}(A Z^{-1})", "Z", where)
+    assert result.holds and result.gradient == "-Z^{-T} A^T Z^{-T}"
+    assert "real variables" in derive(r"\operatorname{tr}(A Z)", "Z", where, hessian=True).message

@@ -437,10 +437,6 @@ class _Derivation:
                               rf"(e.g. {wrt} \in \mathbb{{R}}^{{n \times n}})")
         if "constant" in decls[name].props:
             raise CannotCheck(f"{wrt} is declared constant, so it cannot be the variable of differentiation")
-        complex_ = sorted(d.latex for d in decls.values() if "complex" in d.props)
-        if complex_:  # its d-rules are those of real calculus (d|t| = t dt/|t|, no conjugates)
-            raise Unsupported(f"matref derive works with real variables; {complex_[0]} is complex "
-                              "(check a complex identity with matref check)")
         self.f = _parse_expression(expression, wrt, where)
         if any(isinstance(n, (Deriv, Differential)) for n in self.f.walk()):
             raise Unsupported("the expression already contains a derivative or differential")
@@ -452,6 +448,7 @@ class _Derivation:
         self.x = next((n for n in self.f.walk() if isinstance(n, Var) and n.name == name), None)
         if self.x is None:  # a constant: its differential is 0, and so is its derivative
             self.x = parse_identity(f"{wrt} = {wrt}", where).equation.sides[0]
+        self._holomorphic(decls, hessian)
         self.hessian = hessian
         if hessian and not (kind(self.f.shape) == "scalar" and kind(self.x.shape) == "vector"
                             and self.x.shape[1].is_one):
@@ -466,6 +463,25 @@ class _Derivation:
         self.rules: list[str] = []
         self.steps: list[Step] = []
         self.of: tuple[Node, Node] | None = None  # (vec F, vec X) when the result is their derivative
+
+    def _holomorphic(self, decls, hessian: bool) -> None:
+        """With complex symbols, derive differentiates holomorphic expressions only. There the d-rules
+        (algebraic, and exp, log, det, ...: all holomorphic) hold with a complex ∂X, ∂f has no ∂X̄
+        term, and ∂f = tr(Gᵀ ∂X) gives the Wirtinger derivative ∂f/∂X = G (and ∂f/∂X̄ = 0). A
+        conjugate, a real or imaginary part, a modulus or a norm of the variable breaks that
+        (∂f/∂X̄ ≠ 0), and so does a function symbol, a general smooth map: refused, naming the subterm."""
+        complex_ = sorted(d.latex for d in decls.values() if d.props & {"complex", "complex-domain", "complex-codomain"})
+        if not complex_:
+            return
+        if hessian:
+            raise Unsupported(f"the Hessian is derived for real variables; {complex_[0]} is complex")
+        for n in self.f.walk():
+            if not self.d_depends(n):
+                continue
+            if (isinstance(n, Call) and n.fn in ("conj", "real", "imag", "abs")) or isinstance(n, (Norm, FnValue)):
+                raise Unsupported(f"with the complex {complex_[0]}, matref derive differentiates holomorphic "
+                                  f"expressions only (Wirtinger ∂/∂Z, ∂f/∂Z̄ = 0); {latex(n)} is not holomorphic "
+                                  f"in {latex(self.x)} (check a complex identity with matref check)")
 
     def _rule(self, name: str) -> None:
         if name not in self.rules:
