@@ -248,6 +248,13 @@ def test_a_verified_differential_is_shown_when_the_gradient_cannot_be_identified
     assert "Traceback" not in out.err and "✓" in out.out and "cannot identify" in out.out
 
 
+def test_a_commutation_matrix_the_language_cannot_write_is_refused():
+    # vec(Xᵀ) = K vec(X) for X of size 2n×n: K_{2nn} would be read as three sizes
+    result = derive("X^T", "X", r"X \in \mathbb{R}^{2n \times n}")
+    assert result.status == "cannot check" and "commutation matrix" in result.message
+    assert derive("X^T", "X", r"X \in \mathbb{R}^{m \times n}").gradient == "K_{mn}^T"
+
+
 def test_derive_is_part_of_the_python_api():
     import matref
     assert matref.derive is derive and "derive" in matref.__all__
@@ -447,6 +454,7 @@ NOT_HOLOMORPHIC = [
     (r"\operatorname{Re}(a^T z)", "z", VECTOR_Z, r"\operatorname{Re}"),
     (r"\|z\|_2", "z", VECTOR_Z, r"\left\|z\right\|_2"),
     (r"u(z)", "z", r"z \in \mathbb{C}, u : \mathbb{C} \to \mathbb{C}", "u(z)"),  # a general smooth map
+    (r"\sigma_1(Z)", "Z", MATRIX_Z, r"\sigma_{1}"),  # real-valued, so not holomorphic
 ]
 
 

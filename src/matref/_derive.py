@@ -20,7 +20,7 @@ from ._catalogue import SYMMETRIC_PROPS
 from ._check import CANNOT, HOLDS, Verdict, check
 from ._declarations import parse_where
 from ._errors import CannotCheck, MatrefError, ShapeClash, Unsupported
-from ._functions import FUNCTIONS, RESHAPING
+from ._functions import DECOMPOSITION, FUNCTIONS, RESHAPING
 from ._language import parse_identity
 from ._latex import latex
 from ._layouts import layout_dependent, simplify_transpose, swap_derivatives
@@ -276,8 +276,13 @@ class Builders:
         return eye
 
     def commutation(self, m, n) -> Node:
-        """K_{mn}: K_{mn} vec(A) = vec(Aᵀ) for an m×n A."""
-        return _shaped(Pattern("K", (m, n), f"{m}{n}"), (m * n, m * n))
+        """K_{mn}: K_{mn} vec(A) = vec(Aᵀ) for an m×n A. The language writes its subscript with one
+        letter or digit per size, so other sizes (2n, 10) are refused."""
+        sub = f"{m}{n}"
+        if len(sub) != 2 or "0" in sub:
+            raise Unsupported(f"the commutation matrix for a {m}×{n} matrix cannot be written K_{{mn}} "
+                              "(each size one letter or digit)")
+        return _shaped(Pattern("K", (m, n), sub), (m * n, m * n))
 
     def kron(self, a: Node, b: Node) -> Node:
         return _shaped(Binary("kron", a, b), (a.shape[0] * b.shape[0], a.shape[1] * b.shape[1]))
@@ -468,8 +473,9 @@ class _Derivation:
         """With complex symbols, derive differentiates holomorphic expressions only. There the d-rules
         (algebraic, and exp, log, det, ...: all holomorphic) hold with a complex ∂X, ∂f has no ∂X̄
         term, and ∂f = tr(Gᵀ ∂X) gives the Wirtinger derivative ∂f/∂X = G (and ∂f/∂X̄ = 0). A
-        conjugate, a real or imaginary part, a modulus or a norm of the variable breaks that
-        (∂f/∂X̄ ≠ 0), and so does a function symbol, a general smooth map: refused, naming the subterm."""
+        conjugate, a real or imaginary part, a modulus, a norm or a spectral function of the variable
+        breaks that (∂f/∂X̄ ≠ 0), and so does a function symbol, a general smooth map: refused, naming
+        the subterm."""
         complex_ = sorted(d.latex for d in decls.values() if d.props & {"complex", "complex-domain", "complex-codomain"})
         if not complex_:
             return
@@ -478,7 +484,9 @@ class _Derivation:
         for n in self.f.walk():
             if not self.d_depends(n):
                 continue
-            if (isinstance(n, Call) and n.fn in ("conj", "real", "imag", "abs")) or isinstance(n, (Norm, FnValue)):
+            # the spectral functions (σ_i, λ_i, their vectors, factors) are not holomorphic either
+            if (isinstance(n, Call) and (n.fn in ("conj", "real", "imag", "abs") or FUNCTIONS[n.fn].kind == DECOMPOSITION)
+                    or isinstance(n, (Norm, FnValue))):
                 raise Unsupported(f"with the complex {complex_[0]}, matref derive differentiates holomorphic "
                                   f"expressions only (Wirtinger ∂/∂Z, ∂f/∂Z̄ = 0); {latex(n)} is not holomorphic "
                                   f"in {latex(self.x)} (check a complex identity with matref check)")
