@@ -37,6 +37,7 @@ def derivable(entry) -> tuple[str, str, str, bool] | None:
     from .._errors import MatrefError
     from .._language import parse_identity
     from .._latex import latex
+    from .._shapes import kind
     from .._tree import Call, Deriv, Var
     try:
         left = parse_identity(entry.formula, entry.where, entry.layout).equation.sides[0]
@@ -44,7 +45,10 @@ def derivable(entry) -> tuple[str, str, str, bool] | None:
         return None
     if not isinstance(left, Deriv):
         return None
-    by_vec = isinstance(left.wrt, Call) and left.wrt.fn == "vec" and isinstance(left.wrt.arg, Var)
+    # by vec X of a matrix X: derive gives ∂ vec F/∂ vec X for a matrix or vector F, and a scalar's
+    # gradient, whose vec it is (vec of a vector would be the vector itself: not taken)
+    by_vec = isinstance(left.wrt, Call) and left.wrt.fn == "vec" and isinstance(left.wrt.arg, Var) \
+        and kind(left.wrt.arg.shape) == "matrix"
     if not (isinstance(left.wrt, Var) or by_vec):
         return None
     by = left.wrt.arg if by_vec else left.wrt
