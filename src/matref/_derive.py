@@ -24,7 +24,7 @@ from ._functions import DECOMPOSITION, FUNCTIONS, RESHAPING
 from ._language import parse_identity
 from ._latex import latex
 from ._layouts import layout_dependent, simplify_transpose, swap_derivatives
-from ._shapes import SCALAR, Shape, kind
+from ._shapes import ONE, SCALAR, Shape, kind
 from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, FnValue, Hessian, Inverse, Mul, Node, Norm, Num,
                     Pattern, Power, Transpose, Var)
 
@@ -215,11 +215,15 @@ class Builders:
         return _shaped(Add(tuple(terms)), terms[0][1].shape)
 
     def one(self, like: Node) -> Node:
-        """1 of `like`'s shape: the number, or the ones vector 𝟏 (a matrix of ones has no symbol)."""
+        """1 of `like`'s shape: the number, the ones vector 𝟏, 𝟏ᵀ for a row, and 𝟏𝟏ᵀ for a matrix (a
+        matrix of ones has no symbol of its own)."""
         if kind(like.shape) == "scalar":
             return self.num(1)
-        self.scalar_or_vector(like, "1")
-        return _shaped(Const("1"), like.shape)
+        rows, cols = like.shape
+        if cols.is_one:
+            return _shaped(Const("1"), like.shape)
+        row = _shaped(Transpose(_shaped(Const("1"), (cols, ONE))), (ONE, cols))
+        return row if rows.is_one else _shaped(Mul((_shaped(Const("1"), (rows, ONE)), row)), like.shape)
 
     def square(self, x: Node) -> Node:
         """x², elementwise: x ∘ x for a vector."""

@@ -401,22 +401,22 @@ _RECORDS = (
     _elementwise_record("cos", r"\cos", "the cosine, elementwise", commands=("cos",), words=("cos",),
                         differential=lambda b, y, dy: b.neg(b.elementwise(b.call("sin", y), dy))),
     _elementwise_record("tan", r"\tan", "the tangent, elementwise", commands=("tan",), words=("tan",),
-                        # 1 + tan(t)^2, for a scalar or a column t
+                        # 1 + tan(t)^2, elementwise (1 is 𝟏 or 𝟏𝟏ᵀ for a vector or matrix t)
                         differential=lambda b, y, dy: b.elementwise(
-                            b.one_plus(b.square(b.call("tan", b.scalar_or_vector(y, "tan")))), dy)),
+                            b.one_plus(b.square(b.call("tan", y))), dy)),
     _elementwise_record("tanh", r"\tanh", "the hyperbolic tangent, elementwise", commands=("tanh",), words=("tanh",),
-                        # 1 - tanh(t)^2, for a scalar or a column t
+                        # 1 - tanh(t)^2, elementwise
                         differential=lambda b, y, dy: b.elementwise(
-                            b.one_minus(b.square(b.call("tanh", b.scalar_or_vector(y, "tanh")))), dy)),
+                            b.one_minus(b.square(b.call("tanh", y))), dy)),
     _elementwise_record(
         "sigmoid", r"\sigma", r"the logistic sigmoid $1 / (1 + e^{-t})$, elementwise (when $\sigma$ is not declared)",
         greek="sigma", evaluate=lambda a: _jax().nn.sigmoid(a),
         jax=Code("jax.nn.sigmoid({a})"), numpy=Code("1 / (1 + np.exp(-{a_atom}))", binds="product"),
         # exp(-log(1 + exp(-t))): no overflow for either sign of t (the dialect's helper says so)
         function=Code("sigmoid({a})", helper="sigmoid"),
-        # σ(t)(1 - σ(t)), for a scalar or a column t
+        # σ(t)(1 - σ(t)), elementwise
         differential=lambda b, y, dy: b.elementwise(b.elementwise(
-            b.call("sigmoid", b.scalar_or_vector(y, "sigmoid")), b.one_minus(b.call("sigmoid", y))), dy)),
+            b.call("sigmoid", y), b.one_minus(b.call("sigmoid", y))), dy)),
     _elementwise_record("sqrt", r"\sqrt", "the square root, elementwise", commands=("sqrt",), words=("sqrt",),
                         written=(r"\sqrt{#1}",), rendering=r"\sqrt{#1}",
                         differential=lambda b, y, dy: b.over(b.mul(b.num(2), b.call("sqrt", y)), dy)),
