@@ -156,13 +156,17 @@ def _uses(record) -> list[str]:
         if record.name == "diag":
             return [f"u^T {record.render('X')}"]
         return [rf"\left({record.render('X')}\right)^T {record.render('A')}"]
+    if record.name in ("chol", "phi"):  # matrix-valued: inside a trace, to reach a gradient
+        return [rf"\operatorname{{tr}}(A {record.render('X')})"]
     return [record.render("X")]
 
 
 # The rules for a simple eigenvalue and a simple singular value hold where the declarations make them
 # simple (the checker draws such matrices), and write q_i, u_i, v_i: those letters stay undeclared.
+# The Cholesky factor needs a positive definite argument.
 SPECTRAL_WHERE = {"eigval": r"X \in \mathbb{S}^{n} \text{ simple spectrum}",
-                  "sval": r"X \in \mathbb{R}^{m \times n} \text{ distinct singular values}"}
+                  "sval": r"X \in \mathbb{R}^{m \times n} \text{ distinct singular values}",
+                  "chol": r"X \in \mathbb{S}^{n}_{++}, A \in \mathbb{R}^{n \times n}"}
 
 
 # A matrix argument to a function derive differentiates for scalars only, and the gradient through

@@ -703,6 +703,8 @@ class _Derivation:
             return self._gradient_of_kron(n, g)
         if isinstance(n, Call) and n.fn == "tr":  # ⟨g, tr Y⟩ = ⟨g I, Y⟩ (the trace of a scalar is itself)
             return self.gradient_of(n.arg, g if kind(n.arg.shape) == "scalar" else b.mul(g, b.identity(n.arg.shape)))
+        if isinstance(n, Call) and n.fn == "phi":  # Φ masks entries, so it is self-adjoint: ⟨g, Φ(Y)⟩ = ⟨Φ(g), Y⟩
+            return self.gradient_of(n.arg, b.call("phi", g))
         if isinstance(n, Call) and n.fn == "diag":  # diag maps a vector to a matrix and back
             h = b.call("diag", g)
             return self.gradient_of(n.arg, b.t(h) if h.shape != n.arg.shape else h)

@@ -559,7 +559,12 @@ _SPECTRAL = (
         meaning=r"the Cholesky factor: lower triangular $L$ with positive diagonal and $L L^T = X$ "
                 r"(of the symmetric part of $X$)",
         shape_rule=_square_same, evaluate=lambda a: _jnp().linalg.cholesky(a),
-        **_both("{xp}.linalg.cholesky(({a} + {a_atom}.T) / 2)")),
+        **_both("{xp}.linalg.cholesky(({a} + {a_atom}.T) / 2)"),
+        # ∂L = L Φ(L⁻¹ ∂S L⁻ᵀ) for L = chol(Y) and ∂S = (∂Y + ∂Yᵀ)/2: chol reads the symmetric part
+        # of Y, so the rule holds for every direction ∂Y, symmetric or not
+        differential=lambda b, y, dy: b.mul(b.call("chol", y), b.call("phi", b.mul(
+            b.inv(b.call("chol", y)), b.div(b.add([(1, dy), (1, b.t(dy))], dy.shape), b.num(2)),
+            b.t(b.inv(b.call("chol", y))))))),
     Function(
         name="qr_q", kind=DECOMPOSITION, latex=r"\operatorname{Q}", argument="any", words=("Q",),
         meaning=r"the thin QR factor $Q$ of a tall or square $A = Q R$ (orthonormal columns; $R$'s diagonal positive)",
@@ -587,7 +592,8 @@ _SPECTRAL = (
         name="phi", kind=MATRIX, latex=r"\Phi", argument="square", greek="Phi",
         meaning=r"the lower triangle with the diagonal halved, $\Phi(X)_{ij} = X_{ij}$ ($i > j$), "
                 r"$X_{ii}/2$ ($i = j$), $0$ ($i < j$), as in the Cholesky derivative (when $\Phi$ is not declared)",
-        evaluate=_phi, **_both("({xp}.tril({a}, -1) + {xp}.diag({xp}.diag({a})) / 2)")),
+        evaluate=_phi, **_both("({xp}.tril({a}, -1) + {xp}.diag({xp}.diag({a})) / 2)"),
+        differential=lambda b, y, dy: b.call("phi", dy)),  # linear: an entrywise mask
 )
 _RECORDS = _RECORDS + _SPECTRAL
 
