@@ -20,7 +20,7 @@ from ._catalogue import SYMMETRIC_PROPS
 from ._check import CANNOT, HOLDS, Verdict, check
 from ._declarations import parse_where
 from ._errors import CannotCheck, MatrefError, ShapeClash, Unsupported
-from ._functions import DECOMPOSITION, FUNCTIONS, RESHAPING
+from ._functions import DECOMPOSITION, ELEMENTWISE, FUNCTIONS, RESHAPING, SCALAR_VALUED
 from ._language import parse_identity
 from ._latex import latex
 from ._layouts import layout_dependent, simplify_transpose, swap_derivatives
@@ -62,6 +62,9 @@ class Derivation:
     # A matrix F (or a vector of a matrix X) has no matrix ∂F/∂X: the result is then the Jacobian's
     # derivative ∂ vec F/∂ vec X, and this is its LaTeX (None: the result is ∂(EXPR)/∂X itself)
     derivative: str | None = None
+    # With a complex variable whose expression is not holomorphic: the other Wirtinger derivative
+    # ∂f/∂X̄ per layout, verified like the result (∂f/∂X)
+    conjugate: dict[str, str] | None = None
 
     @property
     def holds(self) -> bool:
@@ -93,6 +96,8 @@ class Derivation:
         out = {"status": "derived", "result": result, "steps": self.formulas()}
         if self.derivative is not None:  # result[layout] is this derivative, not ∂(EXPR)/∂X
             out["derivative"] = self.derivative
+        if self.conjugate is not None:  # ∂(EXPR)/∂X̄ = conjugate[layout]
+            out["conjugate"] = dict(self.conjugate)
         return out
 
 
@@ -168,6 +173,18 @@ def _sign_out(n: Node) -> tuple[int, Node]:
     return 1, n
 
 
+def _conjugate_leaf(n: Node) -> bool:
+    """Whether n is ∂X̄, the conjugate of the differential (Wirtinger calculus), or its transpose
+    written conj(∂Xᵀ) (the conjugate commutes with the transpose)."""
+    return isinstance(n, Call) and n.fn == "conj" and (isinstance(n.arg, Differential) or (
+        isinstance(n.arg, Transpose) and isinstance(n.arg.x, Differential)))
+
+
+def _in_conjugate(n: Node) -> bool:
+    """Whether the term n is linear in ∂X̄ rather than ∂X."""
+    return any(_conjugate_leaf(m) for m in n.walk())
+
+
 def _column(n: Node) -> bool:
     return n.shape[1].is_one
 
@@ -176,8 +193,9 @@ class Builders:
     """The small algebra the d-rules are written in (the function records' `differential` rules get
     an instance): products that keep scalars in front, transposes pushed to the leaves."""
 
-    def __init__(self, symmetric: frozenset[str]):
+    def __init__(self, symmetric: frozenset[str], real: frozenset[str] = frozenset()):
         self.symmetric = symmetric
+        self.real = real  # symbols declared real: x̄ = x, and ∂x̄ = ∂x
 
     def num(self, value: float) -> Node:
         text = str(int(value)) if float(value).is_integer() else repr(float(value))
@@ -202,6 +220,34 @@ class Builders:
         """fn(x), or fn_i(x) with an index (\\lambda_i(X), u_1(X))."""
         shape = FUNCTIONS[fn].shape(x, x.shape, lambda: x.shape[0])
         return _shaped(Call(fn, x, index), shape)
+
+    def conj(self, x: Node) -> Node:
+        """x̄ with the conjugate pushed to the leaves: conj(AB) = ĀB̄, conj(Aᵀ) = Āᵀ, conj(f(A)) = f(Ā)
+        for the functions with real coefficients; numbers, I, 𝟏 and real-valued parts stay."""
+        if isinstance(x, (Num, Const, Norm)) or (isinstance(x, Call) and x.fn in ("abs", "real", "imag")):
+            return x
+        if isinstance(x, Call) and x.fn == "conj":
+            return x.arg
+        if isinstance(x, (Var, Differential)) and (x.name if isinstance(x, Var) else getattr(x.x, "name", None)) \
+                in self.real:
+            return x
+        if isinstance(x, Mul):
+            return _shaped(Mul(tuple(self.conj(f) for f in x.factors)), x.shape)
+        if isinstance(x, Add):
+            return _shaped(Add(tuple((s, self.conj(t)) for s, t in x.terms)), x.shape)
+        if isinstance(x, Transpose):
+            return self.t(self.conj(x.x))
+        if isinstance(x, Inverse):
+            return self.inv(self.conj(x.x))
+        if isinstance(x, Div):
+            return _shaped(Div(self.conj(x.num), self.conj(x.den)), x.shape)
+        if isinstance(x, Power):
+            return _shaped(Power(self.conj(x.x), x.p), x.shape)
+        if isinstance(x, Binary):
+            return _shaped(Binary(x.op, self.conj(x.left), self.conj(x.right)), x.shape)
+        if isinstance(x, Call) and x.index is None and FUNCTIONS[x.fn].kind in (ELEMENTWISE, SCALAR_VALUED, RESHAPING):
+            return self.call(x.fn, self.conj(x.arg))
+        return _shaped(Call("conj", x), x.shape)
 
     def neg(self, x: Node) -> Node:
         return _shaped(Add(((-1, x),)), x.shape)
@@ -457,14 +503,15 @@ class _Derivation:
         self.x = next((n for n in self.f.walk() if isinstance(n, Var) and n.name == name), None)
         if self.x is None:  # a constant: its differential is 0, and so is its derivative
             self.x = parse_identity(f"{wrt} = {wrt}", where).equation.sides[0]
-        self._holomorphic(decls, hessian)
+        self._complex(decls, hessian)
         self.hessian = hessian
         if hessian and not (kind(self.f.shape) == "scalar" and kind(self.x.shape) == "vector"
                             and self.x.shape[1].is_one):
             raise Unsupported("the Hessian is derived for a scalar expression of a column vector")
         self.dx = _shaped(Differential(self.x), self.x.shape)
         symmetric = frozenset(n for n, d in decls.items() if d.props & SYMMETRIC_PROPS)
-        self.b = Builders(symmetric)
+        real = frozenset(n for n, d in decls.items() if not d.props & {"complex", "complex-codomain"})
+        self.b = Builders(symmetric, real)
         used = sorted({n.name for n in self.f.walk() if isinstance(n, Var)} - {name})
         # In a differential every symbol not declared constant varies: only X may vary here.
         consts = ", ".join(decls[n].latex for n in used)
@@ -472,28 +519,28 @@ class _Derivation:
         self.rules: list[str] = []
         self.steps: list[Step] = []
         self.of: tuple[Node, Node] | None = None  # (vec F, vec X) when the result is their derivative
+        self.conjugate: Node | None = None  # ∂f/∂X̄ of a Wirtinger derivation, once identified
 
-    def _holomorphic(self, decls, hessian: bool) -> None:
-        """With complex symbols, derive differentiates holomorphic expressions only. There the d-rules
-        (algebraic, and exp, log, det, ...: all holomorphic) hold with a complex ∂X, ∂f has no ∂X̄
-        term, and ∂f = tr(Gᵀ ∂X) gives the Wirtinger derivative ∂f/∂X = G (and ∂f/∂X̄ = 0). A
-        conjugate, a real or imaginary part, a modulus, a norm or a spectral function of the variable
-        breaks that (∂f/∂X̄ ≠ 0), and so does a function symbol, a general smooth map: refused, naming
-        the subterm."""
-        complex_ = sorted(d.latex for d in decls.values() if d.props & {"complex", "complex-domain", "complex-codomain"})
-        if not complex_:
+    def _complex(self, decls, hessian: bool) -> None:
+        """With complex symbols, derive uses Wirtinger calculus: Z and Z̄ vary as if independent, the
+        d-rules hold with a complex ∂Z, a conjugate gives ∂Z̄ (∂ conj(Y) = conj(∂Y)), and
+        ∂f = tr(Gᵀ ∂Z) + tr(Hᵀ ∂Z̄) gives ∂f/∂Z = G and ∂f/∂Z̄ = H. Refused, naming the subterm: a
+        function symbol (a general map, with no ∂u/∂z̄ of its own here), the spectral functions and
+        the imaginary part of the variable; and the Hessian."""
+        self.complex = any(d.props & {"complex", "complex-domain", "complex-codomain"} for d in decls.values())
+        if not self.complex:
             return
         if hessian:
-            raise Unsupported(f"the Hessian is derived for real variables; {complex_[0]} is complex")
+            raise Unsupported("the Hessian is derived for real variables; a complex symbol is declared")
         for n in self.f.walk():
             if not self.d_depends(n):
                 continue
-            # the spectral functions (σ_i, λ_i, their vectors, factors) are not holomorphic either
-            if (isinstance(n, Call) and (n.fn in ("conj", "real", "imag", "abs") or FUNCTIONS[n.fn].kind == DECOMPOSITION)
-                    or isinstance(n, (Norm, FnValue))):
-                raise Unsupported(f"with the complex {complex_[0]}, matref derive differentiates holomorphic "
-                                  f"expressions only (Wirtinger ∂/∂Z, ∂f/∂Z̄ = 0); {latex(n)} is not holomorphic "
-                                  f"in {latex(self.x)} (check a complex identity with matref check)")
+            if (isinstance(n, Call) and (n.fn == "imag" or FUNCTIONS[n.fn].kind == DECOMPOSITION)) \
+                    or isinstance(n, FnValue) or (isinstance(n, Norm) and not self._euclidean(n)):
+                raise Unsupported(f"with complex symbols, matref derive differentiates by Wirtinger calculus "
+                                  f"products, inverses, traces, determinants, conjugates, real parts, moduli, "
+                                  f"Euclidean norms and the elementwise functions; not {latex(n)} "
+                                  "(check a complex identity with matref check)")
 
     def _rule(self, name: str) -> None:
         if name not in self.rules:
@@ -598,8 +645,14 @@ class _Derivation:
             raise Unsupported(f"matref derive differentiates integer powers only, not {latex(n)}")
         p = int(n.p.value)
         if kind(n.x.shape) == "scalar":
+            if self.complex and p == 2 and isinstance(n.x, Call) and n.x.fn == "abs":
+                self._rule("squared modulus")  # ∂|t|² = ∂(t t̄) = t̄ ∂t + t ∂t̄
+                y = n.x.arg
+                return [(s, b.mul(u, v)) for s, t in self.d(y) for u, v in ((b.conj(y), t), (y, b.conj(t)))]
             if isinstance(n.x, Norm) and p == 2 and self._euclidean(n.x):
-                self._rule("squared norm")  # ∂‖Y‖² = 2⟨Y, ∂Y⟩
+                self._rule("squared norm")  # ∂‖Y‖² = 2⟨Y, ∂Y⟩; for a complex Y, ⟨Ȳ, ∂Y⟩ + ⟨Y, ∂Ȳ⟩
+                if self.complex:
+                    return [(s, u) for s, t in self.d(n.x.x) for u in self._re_inner(n.x.x, t)]
                 return [(s, b.mul(b.num(2), b.inner(n.x.x, t))) for s, t in self.d(n.x.x)]
             self._rule("power rule")
             return [(s, b.mul(b.num(p), b.power(n.x, p - 1), t)) for s, t in self.d(n.x)]
@@ -619,13 +672,32 @@ class _Derivation:
         if not self._euclidean(n):
             raise Unsupported(f"matref derive has no differential rule for {latex(n)} (only the Euclidean "
                               "norm of a vector and the Frobenius norm)")
-        self._rule("norm")  # ∂‖Y‖ = ⟨Y, ∂Y⟩ / ‖Y‖
+        self._rule("norm")  # ∂‖Y‖ = ⟨Y, ∂Y⟩ / ‖Y‖; for a complex Y, (⟨Ȳ, ∂Y⟩ + ⟨Y, ∂Ȳ⟩) / (2‖Y‖)
+        if self.complex:
+            b = self.b
+            return [(s, b.div(u, b.mul(b.num(2), n))) for s, t in self.d(n.x) for u in self._re_inner(n.x, t)]
         return [(s, self.b.div(self.b.inner(n.x, t), n)) for s, t in self.d(n.x)]
+
+    def _re_inner(self, y: Node, dy: Node) -> list[Node]:
+        """The two terms of ∂ tr(Yᴴ Y) = tr(Ȳᵀ ∂Y) + tr(Yᵀ ∂Ȳ)."""
+        b = self.b
+        return [b.inner(b.conj(y), dy), b.inner(y, b.conj(dy))]
 
     def _d_call(self, n: Call) -> list[tuple[int, Node]]:
         b = self.b
         inner = n.arg.arg if isinstance(n.arg, Call) and n.arg.fn == "abs" else n.arg
-        if n.fn == "log" and isinstance(inner, Call) and inner.fn == "det":
+        if n.fn == "conj":
+            self._rule("conjugate")  # ∂ conj(Y) = conj(∂Y): for a complex variable, a term in ∂Z̄
+            return [(s, b.conj(t)) for s, t in self.d(n.arg)]
+        if n.fn == "real":  # Re Y = (Y + Ȳ)/2
+            self._rule("real part")
+            return [(s, b.div(u, b.num(2))) for s, t in self.d(n.arg) for u in (t, b.conj(t))]
+        if n.fn == "abs" and self.complex:  # |t| = (t t̄)^{1/2}: ∂|t| = (t̄ ∂t + t ∂t̄) / (2|t|)
+            self._rule("modulus")
+            return [(s, b.div(b.mul(u, v), b.mul(b.num(2), n))) for s, t in self.d(n.arg)
+                    for u, v in ((b.conj(n.arg), t), (n.arg, b.conj(t)))]
+        if n.fn == "log" and isinstance(inner, Call) and inner.fn == "det" and not (self.complex and inner is not n.arg):
+            # (log|det Y| of a complex Y is not holomorphic: the modulus's own rule then)
             self._rule("log-determinant")  # ∂ log|det Y| = tr(Y⁻¹ ∂Y), Matrix Cookbook (43)
             return [(s, b.call("tr", b.mul(b.inv(inner.arg), t))) for s, t in self.d(inner.arg)]
         if n.fn == "tr" and isinstance(n.arg, Call) and FUNCTIONS[n.arg.fn].derivative is not None:
@@ -687,7 +759,9 @@ class _Derivation:
     def gradient_of(self, n: Node, g: Node) -> list[tuple[int, Node]]:
         """Signed G's with ⟨g, n⟩ = Σ ⟨G, ∂X⟩, for `n` linear in ∂X and `g` of n's shape."""
         b = self.b
-        if isinstance(n, Differential):
+        if _conjugate_leaf(n) and isinstance(n.arg, Transpose):  # ⟨g, conj(∂Xᵀ)⟩ = ⟨gᵀ, ∂X̄⟩
+            return self.gradient_of(_shaped(Call("conj", n.arg.x), n.arg.x.shape), b.t(g))
+        if isinstance(n, Differential) or _conjugate_leaf(n):  # ∂X, or ∂X̄ in a Wirtinger term
             return [(1, g)]
         if isinstance(n, Transpose):
             return self.gradient_of(n.x, b.t(g))
@@ -751,9 +825,10 @@ class _Derivation:
     def _collect(self, terms: list[tuple[int, Node]]) -> list[tuple[int, Node]]:
         return self.b.collect(terms)
 
-    def _trace_form(self, m: Node) -> Node:
-        """⟨Mᵀ, ∂X⟩ written as tr(M ∂X), or M ∂X (∂x M for a row) without the trace."""
-        b, dx = self.b, self.dx
+    def _trace_form(self, m: Node, dx: Node | None = None) -> Node:
+        """⟨Mᵀ, ∂X⟩ written as tr(M ∂X), or M ∂X (∂x M for a row) without the trace (∂X̄ for `dx`
+        in a Wirtinger term)."""
+        b, dx = self.b, dx or self.dx
         if isinstance(m, Const) and m.which == "0":
             return _shaped(Const("0"), SCALAR)
         if kind(dx.shape) == "matrix":
@@ -784,6 +859,9 @@ class _Derivation:
                                         b.add([], self.f.shape)):
             return self._failed(out)
         try:
+            if kind(self.f.shape) != "scalar" and any(_in_conjugate(t) for _, t in terms):
+                raise Unsupported(f"matref derive identifies a Wirtinger derivative (terms in ∂{latex(self.x)} and "
+                                  f"its conjugate) for a scalar only; {latex(self.f)} is not a scalar")
             if kind(self.f.shape) == "scalar":
                 found = self._scalar_gradient(terms)
             else:
@@ -812,6 +890,11 @@ class _Derivation:
             return self._failed(out)
         out.numerator = latex(numerator)
         out.gradient = latex(grad)
+        if self.conjugate is not None:
+            conjugate = self._conjugate_step(f, x)
+            if conjugate is None:
+                return self._failed(out)
+            out.conjugate = conjugate
         if self.of:
             out.derivative = latex(_shaped(Deriv(f, x, "denominator"), grad.shape))
         if self.hessian:
@@ -826,6 +909,20 @@ class _Derivation:
         what = "the gradient and the Hessian hold" if self.hessian else "the derivative holds"
         out.message = f"{len(self.steps)} steps, each verified; {what} in both layouts"
         return out
+
+    def _conjugate_step(self, f: Node, x: Node) -> dict[str, str] | None:
+        """The other Wirtinger derivative, ∂f/∂X̄ = H, checked in both layouts as a step of its own:
+        H per layout (None: the step did not hold)."""
+        b, h = self.b, self.conjugate
+        d = _shaped(Deriv(f, _shaped(Call("conj", x), x.shape), "denominator"), h.shape)
+        numerator = b.t(swap_derivatives(h))
+        formula, other = f"{latex(d)} = {latex(h)}", f"{latex(d)} = {latex(numerator)}"
+        verdicts = [check(formula, self.where, "denominator", seed=self.seed),
+                    check(other, self.where, "numerator", seed=self.seed)]
+        self.steps.append(Step("and the other Wirtinger derivative, ∂f/∂Z̄ = H", formula, verdicts, other))
+        if not self.steps[-1].holds:
+            return None
+        return {"denominator": latex(h), "numerator": latex(numerator)}
 
     def _hessian(self, grad: Node) -> Node | None:
         """∂²f/∂x∂xᵀ from the verified gradient g: ∂g = M ∂x, and M is the Hessian (None: a step failed)."""
@@ -849,6 +946,8 @@ class _Derivation:
     def _scalar_gradient(self, terms) -> tuple[Node, str] | None:
         """A scalar f: each term as tr(M ∂X), collected, and ∂f/∂X = Mᵀ (None: a step failed)."""
         b = self.b
+        if any(_in_conjugate(t) for _, t in terms):
+            return self._wirtinger_gradient(terms)
         per_term = [(s, self.gradient_of(t, b.num(1))) for s, t in terms]
         traces = [(s, self._trace_form(b.t(b.add(hs, self.x.shape)))) for s, hs in per_term]
         if traces and not self._step("each term as tr(M ∂X): tr(AB) = tr(BA), tr(Aᵀ) = tr(A)"
@@ -864,6 +963,25 @@ class _Derivation:
         return b.factor(self._collect(flat), self.x.shape), (
             f"identification: ∂f = {form} gives ∂f/∂{'X' if form[0] == 't' else 'x'} = G "
             "in denominator layout, Gᵀ in numerator layout")
+
+    def _wirtinger_gradient(self, terms) -> tuple[Node, str] | None:
+        """A scalar f with terms in ∂Z and in ∂Z̄: ∂f = tr(Gᵀ ∂Z) + tr(Hᵀ ∂Z̄), collected apart, gives
+        the Wirtinger derivatives ∂f/∂Z = G (the result) and ∂f/∂Z̄ = H (kept for its own step)."""
+        b, shape = self.b, self.x.shape
+        dzb = _shaped(Call("conj", self.dx), self.dx.shape)
+        parts = [(s, self.gradient_of(t, b.num(1)), dzb if _in_conjugate(t) else None) for s, t in terms]
+        traces = [(s, self._trace_form(b.t(b.add(hs, shape)), leaf)) for s, hs, leaf in parts]
+        if not self._step("each term as tr(M ∂Z) or tr(N ∂Z̄): tr(AB) = tr(BA), tr(Aᵀ) = tr(A)"
+                          if kind(shape) == "matrix" else "each term as M ∂z or N ∂z̄", b.add(traces, SCALAR)):
+            return None
+        g, h = (b.factor(self._collect([(s * s2, x) for s, hs, leaf in parts if (leaf is None) == plain
+                                        for s2, x in hs]), shape) for plain in (True, False))
+        if len(traces) > 1 and not self._step("terms collected", b.add(
+                [(1, self._trace_form(b.t(g))), (1, self._trace_form(b.t(h), dzb))], SCALAR)):
+            return None
+        self.conjugate = h
+        return g, ("identification (Wirtinger): ∂f = tr(Gᵀ ∂Z) + tr(Hᵀ ∂Z̄) gives ∂f/∂Z = G and ∂f/∂Z̄ = H in "
+                   "denominator layout, Gᵀ and Hᵀ in numerator layout")
 
     def _linear_map(self, terms) -> tuple[Node, str] | None:
         """A vector or matrix f: ∂f = M ∂x, so the derivative is M or Mᵀ, whichever the layout rule

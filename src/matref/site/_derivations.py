@@ -69,11 +69,27 @@ def derive_entry(entry) -> dict:
         g = rf"\operatorname{{vec}}\left({d.result['denominator']}\right)"
         return _restated(entry, {"denominator": g, "numerator": rf"\left({g}\right)^T"},
                          "by vec X: ∂f/∂ vec X = vec(∂f/∂X), the denominator-layout gradient", steps)
+    if written.startswith("nabla") and d.conjugate is not None:  # a complex variable: ∇_Z f = 2 ∂f/∂Z̄
+        return _complex_gradient(entry, d.conjugate["denominator"], steps)
     if written.endswith("-T"):  # by Xᵀ: derive's result transposed, that step checked as well
         return _by_transpose(entry, written, d.result, steps)
     # ∇f is the gradient in either layout: the denominator-layout result
     result = {layout: d.result["denominator" if written.startswith("nabla") else layout] for layout in LAYOUTS}
     return _agreeing(entry, result, steps)
+
+
+def _complex_gradient(entry, conjugate: str, steps: list) -> dict:
+    """∇_Z f = 2 ∂f/∂Z̄ (the Conventions page's complex gradient), the same in both layouts, from
+    derive's other Wirtinger derivative; its step checked like the others."""
+    from .._errors import MatrefError
+    from .._language import parse_identity
+    from .._latex import latex
+    try:  # read beside the derivative, so that 2 (A z) is written 2 A z
+        left = latex(parse_identity(entry.formula, entry.where, entry.layout).equation.sides[0])
+        g = latex(parse_identity(rf"{left} = 2 \left({conjugate}\right)", entry.where, entry.layout).equation.sides[1])
+    except MatrefError as e:
+        return {"status": "cannot derive", "message": f"the complex gradient: {e}"}
+    return _restated(entry, {"denominator": g, "numerator": g}, "the complex gradient: ∇_Z f = 2 ∂f/∂Z̄", steps)
 
 
 def _by_transpose(entry, written: str, derived: dict, steps: list) -> dict:
