@@ -392,6 +392,25 @@ def test_no_step_derived_from_a_generated_tree_is_refuted(expression, wrt):
     assert result.status != "refuted", "\n".join([result.message, *(s.formula for s in result.steps)])
 
 
+# Complex trees: conjugates, real parts and moduli of complex symbols, derived by Wirtinger calculus.
+COMPLEX_TREES = st.recursive(
+    LEAVES, lambda inner: st.one_of(
+        st.builds(lambda f, a: f.format(a), st.sampled_from(
+            UNARY[:8] + [r"\overline{{{}}}", r"({})^H", r"\operatorname{{Re}}({})", r"|{}|^{{2}}", r"\|{}\|_F"]), inner),
+        st.builds(lambda f, a, b: f.format(a, b), st.sampled_from(BINARY[:4]), inner, inner)), max_leaves=6)
+COMPLEX_WHERE = r"X, A \in \mathbb{C}^{n \times n}, x, u \in \mathbb{C}^{n}"
+
+
+@settings(max_examples=100, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(COMPLEX_TREES.map(r"\operatorname{{tr}}({})".format), COMPLEX_TREES.map("u^H {} x".format),
+                 COMPLEX_TREES), st.sampled_from(["X", "x"]))
+def test_no_wirtinger_step_from_a_generated_complex_tree_is_refuted(expression, wrt):
+    """Complex trees, checked for real: the checker takes ∂f/∂Z and ∂f/∂Z̄ from the real and
+    imaginary partials, so a wrong conjugate rule or a term put on the wrong differential is refuted."""
+    result = derive(expression, wrt, COMPLEX_WHERE)
+    assert result.status != "refuted", "\n".join([result.message, *(s.formula for s in result.steps)])
+
+
 @pytest.fixture(scope="module")
 def monkeypatch_checks():
     from matref import _derive
