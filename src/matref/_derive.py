@@ -696,8 +696,8 @@ class _Derivation:
             self._rule("modulus")
             return [(s, b.div(b.mul(u, v), b.mul(b.num(2), n))) for s, t in self.d(n.arg)
                     for u, v in ((b.conj(n.arg), t), (n.arg, b.conj(t)))]
+        # log|det Y| of a complex Y is Re log det Y, not holomorphic: the modulus's own rule applies there
         if n.fn == "log" and isinstance(inner, Call) and inner.fn == "det" and not (self.complex and inner is not n.arg):
-            # (log|det Y| of a complex Y is not holomorphic: the modulus's own rule then)
             self._rule("log-determinant")  # ∂ log|det Y| = tr(Y⁻¹ ∂Y), Matrix Cookbook (43)
             return [(s, b.call("tr", b.mul(b.inv(inner.arg), t))) for s, t in self.d(inner.arg)]
         if n.fn == "tr" and isinstance(n.arg, Call) and FUNCTIONS[n.arg.fn].derivative is not None:
