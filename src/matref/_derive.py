@@ -537,9 +537,9 @@ class _Derivation:
                 continue
             if (isinstance(n, Call) and (n.fn == "imag" or FUNCTIONS[n.fn].kind == DECOMPOSITION)) \
                     or isinstance(n, FnValue) or (isinstance(n, Norm) and not self._euclidean(n)):
-                raise Unsupported(f"with complex symbols, matref derive differentiates by Wirtinger calculus "
-                                  f"products, inverses, traces, determinants, conjugates, real parts, moduli, "
-                                  f"Euclidean norms and the elementwise functions; not {latex(n)} "
+                raise Unsupported(f"with complex symbols, matref derive applies Wirtinger calculus to products, "
+                                  f"inverses, traces, determinants, conjugates, real parts, moduli, Euclidean "
+                                  f"norms and the elementwise functions, not to {latex(n)} "
                                   "(check a complex identity with matref check)")
 
     def _rule(self, name: str) -> None:
