@@ -38,7 +38,8 @@ def _matrix(rng, depth: int) -> str:
 
 def _scalar(rng, depth: int) -> str:
     m = _matrix(rng, depth)
-    forms = [rf"\operatorname{{tr}}({m})", f"u^T {m} v", rf"\|{m}\|_F^2", f"w^T {m}^T {m} w"]
+    forms = [rf"\operatorname{{tr}}({m})", f"u^T {m} v", rf"\|{m}\|_F^2", f"w^T {m}^T {m} w",
+             rf"\operatorname{{tr}}(\operatorname{{sinm}}({m}))", rf"\lambda_{{1}}({m} + {m}^T)"]
     s = forms[rng.integers(len(forms))]
     if rng.random() < 0.4:  # a product or sum of two scalar parts
         other = forms[rng.integers(len(forms))].replace("{m}", "").replace(m, _matrix(rng, 1))
@@ -85,6 +86,7 @@ CASES = [
     (r"a^T X^{-1} b", "X", r"X \in \mathbb{R}^{n \times n} \text{ invertible}, a, b \in \mathbb{R}^{n}", None),
     (r"x A x^T", "x", r"x \in \mathbb{R}^{1 \times n}, A \in \mathbb{R}^{n \times n}", None),
     (r"\operatorname{tr}(X - X)", "X", r"X \in \mathbb{R}^{n \times n}", "0"),
+    (r"\operatorname{tr}(A)", "X", r"X, A \in \mathbb{R}^{n \times n}", "0"),  # X does not occur: 0
     (r"\|x\|_2 - \|x\|_2", "x", r"x \in \mathbb{R}^{n}", "0"),  # the collected form is 0, not 0 ∂x
     # a quotient whose differential starts with ∂X: \frac{\partial X}{t} would read as a derivative
     (r"\operatorname{tr}(\frac{X}{\operatorname{tr}(X)})", "X", r"X \in \mathbb{R}^{n \times n}", None),
@@ -154,7 +156,17 @@ def _uses(record) -> list[str]:
         if record.name == "diag":
             return [f"u^T {record.render('X')}"]
         return [rf"\left({record.render('X')}\right)^T {record.render('A')}"]
+    if record.name in ("chol", "phi"):  # matrix-valued: inside a trace, to reach a gradient
+        return [rf"\operatorname{{tr}}(A {record.render('X')})"]
     return [record.render("X")]
+
+
+# The rules for a simple eigenvalue and a simple singular value hold where the declarations make them
+# simple (the checker draws such matrices), and write q_i, u_i, v_i: those letters stay undeclared.
+# The Cholesky factor needs a positive definite argument.
+SPECTRAL_WHERE = {"eigval": r"X \in \mathbb{S}^{n} \text{ simple spectrum}",
+                  "sval": r"X \in \mathbb{R}^{m \times n} \text{ distinct singular values}",
+                  "chol": r"X \in \mathbb{S}^{n}_{++}, A \in \mathbb{R}^{n \times n}"}
 
 
 # A matrix argument to a function derive differentiates for scalars only, and the gradient through
@@ -166,7 +178,7 @@ REFUSALS = ("of a scalar or a column vector only", "cannot identify")
 def test_every_differential_rule_is_confirmed(record):
     confirmed = False
     for expression in _uses(record):
-        result = derive(expression, "X" if "X" in expression else "w", WHERE)
+        result = derive(expression, "X" if "X" in expression else "w", SPECTRAL_WHERE.get(record.name, WHERE))
         assert result.status != "refuted", f"{expression}: {result.message}"
         if result.steps:  # the differential was taken: its step must hold
             assert result.steps[0].holds, f"{expression}: {result.message}"
@@ -174,6 +186,12 @@ def test_every_differential_rule_is_confirmed(record):
         if not result.holds:
             assert any(r in result.message for r in REFUSALS), f"{expression}: {result.message}"
     assert confirmed, f"no use of {record.latex} reached its differential rule"
+
+
+def test_a_spectral_rule_is_refused_where_its_letters_are_declared():
+    # u is declared a vector: u_1(X) in the steps would read as its entry, not the singular vector
+    result = derive(r"\sigma_1(X)", "X", SPECTRAL_WHERE["sval"] + r", u \in \mathbb{R}^{n}")
+    assert result.status == "cannot check" and "u is declared" in result.message and not result.steps
 
 
 def test_a_wrong_rule_is_caught_by_its_step(monkeypatch):
@@ -198,13 +216,15 @@ def test_a_wrong_identification_is_caught(monkeypatch):
 # ----- bad input -----------------------------------------------------------------------------------
 BAD = [
     (r"\operatorname{tr}(A X", "X", "ends too early"),
-    ("X x", "X", "a matrix by a scalar"),
+    (r"x^T \otimes X", "X", "cannot vectorise x^T \\otimes \\partial X"),
     (r"\operatorname{tr}(A X)", "Y", "Y is not declared"),
     (r"\operatorname{tr}(A X)", "A X", "name one declared variable"),
     (r"\operatorname{tr}(A) = 1", "X", "not an identity"),
-    (r"\operatorname{tr}(A)", "X", "does not occur"),
-    (r"\operatorname{tr}(\operatorname{expm}(X))", "X", "no differential rule"),
-    (r"\|X\|_2", "X", "Euclidean"),
+    (r"\operatorname{tr}(\operatorname{adj}(X))", "X", "no differential rule"),
+    # the Fréchet derivative of expm has no closed form: only tr f(X) and f(t A) are derived
+    (r"\operatorname{tr}(A \operatorname{expm}(X))", "X", "only inside a trace"),
+    (r"\|X\|_*", "X", "Euclidean"),
+    (r"\sum_{i=1}^{n} \sigma_i(X)", "X", "a sum whose number of terms is a size"),
     (r"\operatorname{tr}(A X)", "A", "constant"),
     (r"\log\det(X)", "X", "declare its domain"),
 ]
@@ -230,6 +250,13 @@ def test_a_verified_differential_is_shown_when_the_gradient_cannot_be_identified
     assert main(["derive", *args]) == 2
     out = capsys.readouterr()
     assert "Traceback" not in out.err and "✓" in out.out and "cannot identify" in out.out
+
+
+def test_a_commutation_matrix_the_language_cannot_write_is_refused():
+    # vec(Xᵀ) = K vec(X) for X of size 2n×n: K_{2nn} would be read as three sizes
+    result = derive("X^T", "X", r"X \in \mathbb{R}^{2n \times n}")
+    assert result.status == "cannot check" and "commutation matrix" in result.message
+    assert derive("X^T", "X", r"X \in \mathbb{R}^{m \times n}").gradient == "K_{mn}^T"
 
 
 def test_derive_is_part_of_the_python_api():
@@ -264,13 +291,20 @@ DATA = tomllib.loads((Path(__file__).parent / "derive_cases.toml").read_text(enc
 @pytest.mark.parametrize("case", DATA, ids=[f"{c['expression']} by {c['by']}" for c in DATA])
 def test_derived_results_hold_as_the_json_says(case):
     """`\\frac{\\partial (EXPR)}{\\partial X} = result[layout]` holds in that layout for each case, as
-    the JSON promises; a textbook answer, where the case gives one, equals the derived result."""
+    the JSON promises (for a matrix of a matrix, JSON's `derivative`, ∂ vec F/∂ vec X, in place of
+    that derivative); a textbook answer, where the case gives one, equals the derived result."""
     result = derive(case["expression"], case["by"], case["where"])
     assert result.holds, f"{result.status}: {result.message}"
     data = result.to_dict()
     assert data["status"] == "derived" and set(data["result"]) == {"denominator", "numerator"}
+    assert ("derivative" in data) == bool(case.get("jacobian")), data.get("derivative")
+    left = data.get("derivative", rf"\frac{{\partial ({case['expression']})}}{{\partial {case['by']}}}")
     for layout, rhs in data["result"].items():
-        formula = rf"\frac{{\partial ({case['expression']})}}{{\partial {case['by']}}} = {rhs}"
+        formula = f"{left} = {rhs}"
+        verdict = check(formula, case["where"], layout)
+        assert verdict.holds, f"{layout}: {formula}: {verdict.message}"
+    for layout, rhs in data.get("conjugate", {}).items():  # a complex variable: ∂(EXPR)/∂X̄ as well
+        formula = rf"\frac{{\partial ({case['expression']})}}{{\partial \overline{{{case['by']}}}}} = {rhs}"
         verdict = check(formula, case["where"], layout)
         assert verdict.holds, f"{layout}: {formula}: {verdict.message}"
     if "expected" in case:
@@ -290,7 +324,10 @@ def _differentiated(formula: str, where: str, layout: str = "denominator") -> st
 def test_the_data_file_has_forty_expressions_not_from_the_catalogue():
     from matref._catalogue import load_catalogue
     catalogue = {_differentiated(e.formula, e.where, e.layout) for e in load_catalogue().entries} - {None}
-    ours = [_differentiated(rf"\frac{{\partial ({c['expression']})}}{{\partial {c['by']}}} = 0", c["where"])
+    # a Jacobian case is what its vec is differentiated for: vec F by vec X, as the catalogue writes it
+    ours = [_differentiated(rf"\frac{{\partial \operatorname{{vec}}({c['expression']})}}{{\partial "
+                            rf"\operatorname{{vec}}({c['by']})}} = 0" if c.get("jacobian") else
+                            rf"\frac{{\partial ({c['expression']})}}{{\partial {c['by']}}} = 0", c["where"])
             for c in DATA]
     assert len(DATA) >= 40 and len(set(ours)) == len(ours) - 1  # \|A - XY\|_F^2 appears by X and by Y
     assert catalogue and not set(ours) & catalogue
@@ -336,12 +373,15 @@ def test_the_pages_show_what_matref_derive_prints(page, argv, shown, capsys):
 LEAVES = st.sampled_from(["X", "A", "x", "u", "2", "I", "X^T", "x^T", "u^T"])
 UNARY = [r"({})^T", r"({})^{{-1}}", r"({})^{{2}}", r"\operatorname{{tr}}({})", r"\det({})", r"\log({})",
          r"\exp({})", r"\sigma({})", r"\sqrt{{{}}}", r"\|{}\|_F", r"\|{}\|_2", r"\operatorname{{diag}}({})",
-         r"\operatorname{{vec}}({})", r"\operatorname{{expm}}({})", "-{}"]
+         r"\operatorname{{vec}}({})", r"\operatorname{{expm}}({})", "-{}", r"\lambda_{{1}}({})",
+         r"\operatorname{{sinm}}({})", "g({} + C)"]
 BINARY = ["{} {}", "({} + {})", "({} - {})", r"({} \odot {})", r"({} \otimes {})", r"\frac{{{}}}{{{}}}"]
 EXPRESSIONS = st.recursive(
     LEAVES, lambda inner: st.one_of(
         st.builds(lambda f, a: f.format(a), st.sampled_from(UNARY), inner),
         st.builds(lambda f, a, b: f.format(a, b), st.sampled_from(BINARY), inner, inner)), max_leaves=8)
+GENERATED_WHERE = (r"X, A, C \in \mathbb{R}^{n \times n}, x, u \in \mathbb{R}^{n}, "
+                   r"g : \mathbb{R}^{n \times n} \to \mathbb{R}")
 # Mostly made scalar, so that more of them get past the shape checks to the derivation.
 SCALARS = st.one_of(EXPRESSIONS, EXPRESSIONS.map(r"\operatorname{{tr}}({})".format), EXPRESSIONS.map("u^T {} x".format))
 
@@ -351,7 +391,7 @@ SCALARS = st.one_of(EXPRESSIONS, EXPRESSIONS.map(r"\operatorname{{tr}}({})".form
 def test_generated_trees_never_reach_an_internal_error(monkeypatch_checks, expression):
     """Whatever the parser accepts, the d-rules and the identification either derive or give a
     reason; the checks are stubbed here (the tests above run them), so this explores many trees fast."""
-    result = derive(expression, "X", r"X, A \in \mathbb{R}^{n \times n}, x, u \in \mathbb{R}^{n}")
+    result = derive(expression, "X", GENERATED_WHERE)
     assert "internal error" not in result.message, result.message
 
 
@@ -360,7 +400,26 @@ def test_generated_trees_never_reach_an_internal_error(monkeypatch_checks, expre
 def test_no_step_derived_from_a_generated_tree_is_refuted(expression, wrt):
     """The same trees, checked for real: a derivation may stop (a shape clash, a domain, a missing
     rule), but no step it takes is ever refuted by the checker."""
-    result = derive(expression, wrt, r"X, A \in \mathbb{R}^{n \times n}, x, u \in \mathbb{R}^{n}")
+    result = derive(expression, wrt, GENERATED_WHERE)
+    assert result.status != "refuted", "\n".join([result.message, *(s.formula for s in result.steps)])
+
+
+# Complex trees: conjugates, real parts and moduli of complex symbols, derived by Wirtinger calculus.
+COMPLEX_TREES = st.recursive(
+    LEAVES, lambda inner: st.one_of(
+        st.builds(lambda f, a: f.format(a), st.sampled_from(
+            UNARY[:8] + [r"\overline{{{}}}", r"({})^H", r"\operatorname{{Re}}({})", r"|{}|^{{2}}", r"\|{}\|_F"]), inner),
+        st.builds(lambda f, a, b: f.format(a, b), st.sampled_from(BINARY[:4]), inner, inner)), max_leaves=6)
+COMPLEX_WHERE = r"X, A \in \mathbb{C}^{n \times n}, x, u \in \mathbb{C}^{n}"
+
+
+@settings(max_examples=100, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(COMPLEX_TREES.map(r"\operatorname{{tr}}({})".format), COMPLEX_TREES.map("u^H {} x".format),
+                 COMPLEX_TREES), st.sampled_from(["X", "x"]))
+def test_no_wirtinger_step_from_a_generated_complex_tree_is_refuted(expression, wrt):
+    """Complex trees, checked for real: the checker takes ∂f/∂Z and ∂f/∂Z̄ from the real and
+    imaginary partials, so a wrong conjugate rule or a term put on the wrong differential is refuted."""
+    result = derive(expression, wrt, COMPLEX_WHERE)
     assert result.status != "refuted", "\n".join([result.message, *(s.formula for s in result.steps)])
 
 
@@ -382,7 +441,9 @@ def _entry(formula: str):
     import dataclasses
 
     from matref._catalogue import load_catalogue
-    return dataclasses.replace(load_catalogue().get("trace-grad-xtbx"), formula=formula, other_layout=None)
+    # a fresh cache of the other layout's form: the catalogue entry's own holds its formula's
+    return dataclasses.replace(load_catalogue().get("trace-grad-xtbx"), formula=formula, other_layout=None,
+                               _forms={})
 
 
 @pytest.mark.parametrize("wrong", [r"2 B X", r"B^T X", r"B X - B^T X"])
@@ -399,6 +460,20 @@ def test_a_derivation_that_disagrees_with_its_entry_stops_the_site_build(wrong):
         derivations(Catalogue, None)
 
 
+def test_a_derivative_by_the_transpose_is_derived_and_checked_as_a_last_step():
+    """∂f/∂Xᵀ is derived by X and transposed, a step the checker confirms in both layouts; a right
+    side of the right shape but wrong still disagrees."""
+    from matref.site._derivations import derive_entry
+    record = derive_entry(_entry(r"\frac{\partial \operatorname{tr}(X^T B X)}{\partial X^T} = X^T B^T + X^T B"))
+    assert record["status"] == "derived", record
+    rule, formula, numerator = record["steps"][-1]
+    assert rule.startswith("by the transpose") and formula.endswith("= " + record["result"]["denominator"])
+    assert record["result"] == {"denominator": r"X^T \left(B^T + B\right)", "numerator": r"\left(B + B^T\right) X"}
+    assert numerator.endswith("= " + record["result"]["numerator"])
+    wrong = derive_entry(_entry(r"\frac{\partial \operatorname{tr}(X^T B X)}{\partial X^T} = 2 X^T B"))
+    assert wrong["status"] == "disagrees"
+
+
 def test_a_derivation_that_agrees_is_kept_with_both_layouts():
     from matref.site._derivations import derivations
     entry = _entry(r"\frac{\partial \operatorname{tr}(X^T B X)}{\partial X} = B X + B^T X")
@@ -410,9 +485,35 @@ def test_a_derivation_that_agrees_is_kept_with_both_layouts():
     assert set(record["result"]) == {"denominator", "numerator"}
 
 
-def test_a_complex_variable_is_refused_not_derived_with_real_rules(capsys):
-    """Its d-rules are real calculus (d|t| = t dt/|t|, no conjugates): a complex variable gets a reason."""
-    where = r"Z \in \mathbb{C}^{n \times n}, A \in \mathbb{R}^{n \times n}"
-    assert main(["derive", r"\operatorname{tr}(Z^H A Z)", "--by", "Z", "--where", where]) == 2
+REFUSED_COMPLEX = [
+    (r"\operatorname{Im}(z)", "z", r"z \in \mathbb{C}", r"\operatorname{Im}"),
+    (r"u(z)", "z", r"z \in \mathbb{C}, u : \mathbb{C} \to \mathbb{C}", "u(z)"),  # a general smooth map
+    (r"\sigma_1(Z)", "Z", r"Z \in \mathbb{C}^{n \times n}", r"\sigma_{1}"),
+]
+
+
+@pytest.mark.parametrize("expression,by,where,subterm", REFUSED_COMPLEX, ids=[c[0] for c in REFUSED_COMPLEX])
+def test_a_complex_construct_without_a_wirtinger_rule_is_refused_naming_it(expression, by, where, subterm, capsys):
+    """Real d-rules would give a wrong Wirtinger derivative for these: derive names them and stops."""
+    assert main(["derive", expression, "--by", by, "--where", where]) == 2
     said = "".join(capsys.readouterr())
-    assert "real variables" in said and "Traceback" not in said
+    assert "Wirtinger" in said and subterm in said and "Traceback" not in said
+
+
+def test_wirtinger_derivatives_of_a_complex_variable_both_checked():
+    """∂f = tr(Gᵀ ∂Z) + tr(Hᵀ ∂Z̄): ∂f/∂Z = G is the result, ∂f/∂Z̄ = H a step of its own, each
+    confirmed by the checker (which takes them from the real and imaginary partials)."""
+    where = r"Z \in \mathbb{C}^{m \times n}"
+    result = derive(r"\operatorname{tr}(Z Z^H)", "Z", where)
+    assert result.holds and result.gradient == r"\overline{Z}"
+    assert result.conjugate == {"denominator": "Z", "numerator": "Z^T"}
+    assert result.steps[-1].formula == r"\frac{\partial \operatorname{tr}\left(Z Z^H\right)}{\partial \overline{Z}} = Z"
+    assert result.to_dict()["conjugate"] == result.conjugate
+    # a holomorphic expression has no ∂Z̄ term: no conjugate derivative is reported
+    holomorphic = derive(r"\operatorname{tr}(A Z^{-1})", "Z", r"Z \in \mathbb{C}^{n \times n} \text{ invertible}, "
+                         r"A \in \mathbb{C}^{n \times n}")
+    assert holomorphic.holds and holomorphic.gradient == "-Z^{-T} A^T Z^{-T}" and holomorphic.conjugate is None
+    assert "real variables" in derive(r"\operatorname{tr}(Z)", "Z", r"Z \in \mathbb{C}^{n \times n}",
+                                      hessian=True).message
+    # a matrix that is not holomorphic has no Jacobian here
+    assert "for a scalar only" in derive("Z^H", "Z", where).message

@@ -12,6 +12,7 @@ is: nothing unchecked is ever shown as derived.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 from . import _syntax
@@ -19,14 +20,14 @@ from ._catalogue import SYMMETRIC_PROPS
 from ._check import CANNOT, HOLDS, Verdict, check
 from ._declarations import parse_where
 from ._errors import CannotCheck, MatrefError, ShapeClash, Unsupported
-from ._functions import FUNCTIONS, RESHAPING
+from ._functions import DECOMPOSITION, ELEMENTWISE, FUNCTIONS, RESHAPING, SCALAR_VALUED
 from ._language import parse_identity
 from ._latex import latex
 from ._layouts import layout_dependent, simplify_transpose, swap_derivatives
 from ._operators import OPERATORS
-from ._shapes import SCALAR, Shape, kind
+from ._shapes import ONE, SCALAR, Shape, kind
 from ._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, FnValue, Hessian, Inverse, Mul, Node, Norm, Num,
-                    Power, Transpose, Var)
+                    Pattern, Power, Transpose, Var)
 
 
 @dataclass
@@ -59,6 +60,12 @@ class Derivation:
     numerator: str | None = None  # the same derivative in numerator layout, once verified
     hessian: str | None = None  # ∂²f/∂x∂xᵀ, when asked for and verified
     layout: str = "denominator"  # the layout shown first (the text) or whose last step is listed (JSON)
+    # A matrix F (or a vector of a matrix X) has no matrix ∂F/∂X: the result is then the Jacobian's
+    # derivative ∂ vec F/∂ vec X, and this is its LaTeX (None: the result is ∂(EXPR)/∂X itself)
+    derivative: str | None = None
+    # With a complex variable whose expression is not holomorphic: the other Wirtinger derivative
+    # ∂f/∂X̄ per layout, verified like the result (∂f/∂X)
+    conjugate: dict[str, str] | None = None
 
     @property
     def holds(self) -> bool:
@@ -87,7 +94,12 @@ class Derivation:
         result = dict(self.result)
         if self.hessian is not None:
             result["hessian"] = self.hessian
-        return {"status": "derived", "result": result, "steps": self.formulas()}
+        out = {"status": "derived", "result": result, "steps": self.formulas()}
+        if self.derivative is not None:  # result[layout] is this derivative, not ∂(EXPR)/∂X
+            out["derivative"] = self.derivative
+        if self.conjugate is not None:  # ∂(EXPR)/∂X̄ = conjugate[layout]
+            out["conjugate"] = dict(self.conjugate)
+        return out
 
 
 def derive(expression: str, by: str, where: str = "", *, layout: str = "denominator", hessian: bool = False,
@@ -155,6 +167,25 @@ def _split_scalars(n: Node) -> tuple[list[Node], Node]:
     return [], n
 
 
+def _sign_out(n: Node) -> tuple[int, Node]:
+    """-A as (-1, A), so that the sign joins the term's (cos' = -sin); anything else as (1, n)."""
+    if isinstance(n, Add) and len(n.terms) == 1:
+        return n.terms[0][0], n.terms[0][1]
+    return 1, n
+
+
+def _conjugate_leaf(n: Node) -> bool:
+    """Whether n is ∂X̄, the conjugate of the differential (Wirtinger calculus), or its transpose
+    written conj(∂Xᵀ) (the conjugate commutes with the transpose)."""
+    return isinstance(n, Call) and n.fn == "conj" and (isinstance(n.arg, Differential) or (
+        isinstance(n.arg, Transpose) and isinstance(n.arg.x, Differential)))
+
+
+def _in_conjugate(n: Node) -> bool:
+    """Whether the term n is linear in ∂X̄ rather than ∂X."""
+    return any(_conjugate_leaf(m) for m in n.walk())
+
+
 def _column(n: Node) -> bool:
     return n.shape[1].is_one
 
@@ -163,8 +194,9 @@ class Builders:
     """The small algebra the d-rules are written in (the function records' `differential` rules get
     an instance): products that keep scalars in front, transposes pushed to the leaves."""
 
-    def __init__(self, symmetric: frozenset[str]):
+    def __init__(self, symmetric: frozenset[str], real: frozenset[str] = frozenset()):
         self.symmetric = symmetric
+        self.real = real  # symbols declared real: x̄ = x, and ∂x̄ = ∂x
 
     def num(self, value: float) -> Node:
         text = str(int(value)) if float(value).is_integer() else repr(float(value))
@@ -185,9 +217,38 @@ class Builders:
             return self.num(1) if kind(x.shape) == "scalar" else self.identity(x.shape)
         return x if p == 1 else _shaped(Power(x, self.num(p)), x.shape)
 
-    def call(self, fn: str, x: Node) -> Node:
+    def call(self, fn: str, x: Node, index: str | int | None = None) -> Node:
+        """fn(x), or fn_i(x) with an index (\\lambda_i(X), u_1(X))."""
         shape = FUNCTIONS[fn].shape(x, x.shape, lambda: x.shape[0])
-        return _shaped(Call(fn, x), shape)
+        return _shaped(Call(fn, x, index), shape)
+
+    def conj(self, x: Node) -> Node:
+        """x̄ with the conjugate pushed to the leaves: conj(AB) = ĀB̄, conj(Aᵀ) = Āᵀ, conj(f(A)) = f(Ā)
+        for the functions with real coefficients; numbers, I, 𝟏 and real-valued parts stay."""
+        if isinstance(x, (Num, Const, Norm)) or (isinstance(x, Call) and x.fn in ("abs", "real", "imag")):
+            return x
+        if isinstance(x, Call) and x.fn == "conj":
+            return x.arg
+        if isinstance(x, (Var, Differential)) and (x.name if isinstance(x, Var) else getattr(x.x, "name", None)) \
+                in self.real:
+            return x
+        if isinstance(x, Mul):
+            return _shaped(Mul(tuple(self.conj(f) for f in x.factors)), x.shape)
+        if isinstance(x, Add):
+            return _shaped(Add(tuple((s, self.conj(t)) for s, t in x.terms)), x.shape)
+        if isinstance(x, Transpose):
+            return self.t(self.conj(x.x))
+        if isinstance(x, Inverse):
+            return self.inv(self.conj(x.x))
+        if isinstance(x, Div):
+            return _shaped(Div(self.conj(x.num), self.conj(x.den)), x.shape)
+        if isinstance(x, Power):
+            return _shaped(Power(self.conj(x.x), x.p), x.shape)
+        if isinstance(x, Binary):
+            return _shaped(Binary(x.op, self.conj(x.left), self.conj(x.right)), x.shape)
+        if isinstance(x, Call) and x.index is None and FUNCTIONS[x.fn].kind in (ELEMENTWISE, SCALAR_VALUED, RESHAPING):
+            return self.call(x.fn, self.conj(x.arg))
+        return _shaped(Call("conj", x), x.shape)
 
     def neg(self, x: Node) -> Node:
         return _shaped(Add(((-1, x),)), x.shape)
@@ -201,11 +262,15 @@ class Builders:
         return _shaped(Add(tuple(terms)), terms[0][1].shape)
 
     def one(self, like: Node) -> Node:
-        """1 of `like`'s shape: the number, or the ones vector 𝟏 (a matrix of ones has no symbol)."""
+        """1 of `like`'s shape: the number, the ones vector 𝟏, 𝟏ᵀ for a row, and 𝟏𝟏ᵀ for a matrix (a
+        matrix of ones has no symbol of its own)."""
         if kind(like.shape) == "scalar":
             return self.num(1)
-        self.scalar_or_vector(like, "1")
-        return _shaped(Const("1"), like.shape)
+        rows, cols = like.shape
+        if cols.is_one:
+            return _shaped(Const("1"), like.shape)
+        row = _shaped(Transpose(_shaped(Const("1"), (cols, ONE))), (ONE, cols))
+        return row if rows.is_one else _shaped(Mul((_shaped(Const("1"), (rows, ONE)), row)), like.shape)
 
     def square(self, x: Node) -> Node:
         """x², elementwise: x ∘ x for a vector."""
@@ -254,6 +319,21 @@ class Builders:
         eye = self.identity((like.shape[0], like.shape[0]))
         eye.sized = str(like.shape[0])
         return eye
+
+    def eye(self, dim) -> Node:
+        """I_{dim}, its size written (in A ⊗ I nothing else tells it)."""
+        eye = self.identity((dim, dim))
+        eye.sized = str(dim)
+        return eye
+
+    def commutation(self, m, n) -> Node:
+        """K_{mn}: K_{mn} vec(A) = vec(Aᵀ) for an m×n A. The language writes its subscript with one
+        letter or digit per size, so other sizes (2n, 10) are refused."""
+        sub = f"{m}{n}"
+        if len(sub) != 2 or "0" in sub:
+            raise Unsupported(f"the commutation matrix for a {m}×{n} matrix cannot be written K_{{mn}} "
+                              "(each size one letter or digit)")
+        return _shaped(Pattern("K", (m, n), sub), (m * n, m * n))
 
     def kron(self, a: Node, b: Node) -> Node:
         return _shaped(Binary("kron", a, b), (a.shape[0] * b.shape[0], a.shape[1] * b.shape[1]))
@@ -385,12 +465,31 @@ class Builders:
 
 
 # ----- the derivation ------------------------------------------------------------------------------
+def _parse_expression(expression: str, wrt: str, where: str) -> Node:
+    """The expression's tree. A bare function symbol whose argument the declarations leave open (u
+    of a scalar when a and x are scalars) is read as inside ∂/∂wrt, applied to the variable, as a
+    catalogue formula reads it; it is then written with its argument, u(x), so that every step
+    reads the same without that context."""
+    try:
+        return parse_identity(f"{expression} = {expression}", where).equation.sides[0]
+    except CannotCheck as plain:
+        text = rf"\frac{{\partial}}{{\partial {wrt}}} \left({expression}\right)"
+        try:
+            f = parse_identity(f"{text} = {text}", where).equation.sides[0].f
+        except MatrefError:
+            raise plain from None
+    for n in f.walk():
+        if isinstance(n, FnValue):
+            n.explicit = True
+    return f
+
+
 class _Derivation:
     def __init__(self, expression: str, wrt: str, where: str, seed: int, hessian: bool = False):
         self.expression, self.wrt_text, self.where, self.seed = expression, wrt, where, seed
         if len(_syntax.parse(expression).children) > 1:  # syntax errors point into the expression itself
             raise CannotCheck("give an expression to differentiate, not an identity (no '=')")
-        decls = parse_where(where)
+        decls = self.decls = parse_where(where)
         try:
             (name,) = parse_where(rf"{wrt} \in \mathbb{{R}}")
         except (MatrefError, ValueError):
@@ -400,30 +499,55 @@ class _Derivation:
                               rf"(e.g. {wrt} \in \mathbb{{R}}^{{n \times n}})")
         if "constant" in decls[name].props:
             raise CannotCheck(f"{wrt} is declared constant, so it cannot be the variable of differentiation")
-        complex_ = sorted(d.latex for d in decls.values() if "complex" in d.props)
-        if complex_:  # its d-rules are those of real calculus (d|t| = t dt/|t|, no conjugates)
-            raise Unsupported(f"matref derive works with real variables; {complex_[0]} is complex "
-                              "(check a complex identity with matref check)")
-        self.f = parse_identity(f"{expression} = {expression}", where).equation.sides[0]
+        self.f = _parse_expression(expression, wrt, where)
         if any(isinstance(n, (Deriv, Differential)) for n in self.f.walk()):
             raise Unsupported("the expression already contains a derivative or differential")
+        sized = next((n.over for n in self.f.walk() if isinstance(n, Add) and n.over is not None and n.over.sized), None)
+        if sized is not None:  # its terms were read at one size: a result from them would hold at that size only
+            raise Unsupported(f"matref derive does not differentiate a sum whose number of terms is a size "
+                              f"(\\sum_{{{sized.index}={latex(sized.lower)}}}^{{{latex(sized.upper)}}})")
         self.name = name
         self.x = next((n for n in self.f.walk() if isinstance(n, Var) and n.name == name), None)
-        if self.x is None:
-            raise CannotCheck(f"{wrt} does not occur in {expression}")
+        if self.x is None:  # a constant: its differential is 0, and so is its derivative
+            self.x = parse_identity(f"{wrt} = {wrt}", where).equation.sides[0]
+        self._complex(decls, hessian)
         self.hessian = hessian
         if hessian and not (kind(self.f.shape) == "scalar" and kind(self.x.shape) == "vector"
                             and self.x.shape[1].is_one):
             raise Unsupported("the Hessian is derived for a scalar expression of a column vector")
         self.dx = _shaped(Differential(self.x), self.x.shape)
         symmetric = frozenset(n for n, d in decls.items() if d.props & SYMMETRIC_PROPS)
-        self.b = Builders(symmetric)
+        real = frozenset(n for n, d in decls.items() if not d.props & {"complex", "complex-codomain"})
+        self.b = Builders(symmetric, real)
         used = sorted({n.name for n in self.f.walk() if isinstance(n, Var)} - {name})
         # In a differential every symbol not declared constant varies: only X may vary here.
         consts = ", ".join(decls[n].latex for n in used)
         self.step_where = f"{where}, {consts} \\text{{ constant}}" if consts else where
         self.rules: list[str] = []
         self.steps: list[Step] = []
+        self.of: tuple[Node, Node] | None = None  # (vec F, vec X) when the result is their derivative
+        self.conjugate: Node | None = None  # ∂f/∂X̄ of a Wirtinger derivation, once identified
+
+    def _complex(self, decls, hessian: bool) -> None:
+        """With complex symbols, derive uses Wirtinger calculus: Z and Z̄ vary as if independent, the
+        d-rules hold with a complex ∂Z, a conjugate gives ∂Z̄ (∂ conj(Y) = conj(∂Y)), and
+        ∂f = tr(Gᵀ ∂Z) + tr(Hᵀ ∂Z̄) gives ∂f/∂Z = G and ∂f/∂Z̄ = H. Refused, naming the subterm: a
+        function symbol (a general map, with no ∂u/∂z̄ of its own here), the spectral functions and
+        the imaginary part of the variable; and the Hessian."""
+        self.complex = any(d.props & {"complex", "complex-domain", "complex-codomain"} for d in decls.values())
+        if not self.complex:
+            return
+        if hessian:
+            raise Unsupported("the Hessian is derived for real variables; a complex symbol is declared")
+        for n in self.f.walk():
+            if not self.d_depends(n):
+                continue
+            if (isinstance(n, Call) and (n.fn == "imag" or FUNCTIONS[n.fn].kind == DECOMPOSITION)) \
+                    or isinstance(n, FnValue) or (isinstance(n, Norm) and not self._euclidean(n)):
+                raise Unsupported(f"with complex symbols, matref derive applies Wirtinger calculus to products, "
+                                  f"inverses, traces, determinants, conjugates, real parts, moduli, Euclidean "
+                                  f"norms and the elementwise functions, not to {latex(n)} "
+                                  "(check a complex identity with matref check)")
 
     def _rule(self, name: str) -> None:
         if name not in self.rules:
@@ -471,28 +595,48 @@ class _Derivation:
         raise Unsupported(f"matref derive has no differential rule for {latex(n)}")
 
     def _d_function_symbol(self, n: FnValue) -> list[tuple[int, Node]]:
-        """∂u for a declared function symbol u of the variable itself, through its derivative D =
-        ∂u/∂x (denominator layout): ⟨D, ∂X⟩ for a scalar u, Dᵀ ∂x when D is laid out, D ∂t otherwise."""
-        b, x, dx = self.b, self.x, self.dx
-        if not (isinstance(n.arg, Var) and n.arg.name == self.name):
-            raise Unsupported(f"matref derive differentiates a function symbol of {latex(x)} itself, not {latex(n)}")
-        fk, xk = kind(n.shape), kind(x.shape)
-        probe = _shaped(Deriv(n, x, "denominator"), SCALAR)
+        """∂u for a declared function symbol u at its argument Y, by the chain rule through its
+        derivative D = ∂u/∂Y (denominator layout): ⟨D, ∂Y⟩ for a scalar u, Dᵀ ∂Y when D is laid
+        out, D ∂Y otherwise. D is a symbol: see `_argument_variable` for how it is written."""
+        b = self.b
+        y, wrt = n.arg, self._argument_variable(n)
+        fk, yk = kind(n.shape), kind(y.shape)
+        probe = _shaped(Deriv(n, wrt, "denominator"), SCALAR)
         if not layout_dependent(probe):
             shape = n.shape
         elif fk == "scalar":
-            shape = x.shape
-        elif xk == "scalar" and n.shape[1].is_one:
+            shape = y.shape
+        elif yk == "scalar" and n.shape[1].is_one:
             shape = (n.shape[1], n.shape[0])
-        elif fk == "vector" and xk == "vector" and n.shape[1].is_one and x.shape[1].is_one:
-            shape = (x.shape[0], n.shape[0])
+        elif fk == "vector" and yk == "vector" and n.shape[1].is_one and y.shape[1].is_one:
+            shape = (y.shape[0], n.shape[0])
         else:
-            raise Unsupported(f"matref derive has no layout for the derivative of {latex(n)} by {latex(x)}")
-        deriv = _shaped(Deriv(n, x, "denominator"), shape)
-        self._rule("function symbol")
-        if fk == "scalar" and xk != "scalar":
-            return [(1, b.inner(deriv, dx))]
-        return [(1, b.mul(b.t(deriv) if layout_dependent(probe) else deriv, dx))]
+            raise Unsupported(f"matref derive has no layout for the derivative of {latex(n)} by {latex(wrt)}")
+        deriv = _shaped(Deriv(n, wrt, "denominator"), shape)
+        self._rule("function symbol" if isinstance(y, Var) else "chain rule (function symbol)")
+        if fk == "scalar" and yk != "scalar":
+            return [(s, b.inner(deriv, t)) for s, t in self.d(y)]
+        return [(s, b.mul(b.t(deriv) if layout_dependent(probe) else deriv, t)) for s, t in self.d(y)]
+
+    def _argument_variable(self, n: FnValue) -> Node:
+        """What u's derivative is taken by, for u at its argument Y: Y itself when it is the variable or
+        another function symbol's value (∂g(u)/∂u); for Y = C + (the rest) with a declared C found
+        nowhere else in Y, C: moving C moves Y alike, so ∂u(Y)/∂C is u's derivative at Y."""
+        y = n.arg
+        if isinstance(y, Var) and y.name == self.name:
+            return y
+        if isinstance(y, FnValue):  # written bare, ∂f(g(u))/∂g: the language takes no g(u) below the bar
+            bare = copy.copy(y)
+            bare.explicit = False
+            return bare
+        if isinstance(y, Add):
+            for s, term in y.terms:
+                if (s == 1 and isinstance(term, Var) and term.name != self.name and term.shape == y.shape
+                        and sum(isinstance(m, Var) and m.name == term.name for m in y.walk()) == 1):
+                    return term
+        raise Unsupported(f"matref derive differentiates a function symbol of {latex(self.x)}, of another function "
+                          f"symbol, or of Y = C + ... with a symbol C found nowhere else in Y (then ∂u(Y)/∂C is "
+                          f"its derivative), not {latex(n)}")
 
     def d_depends(self, n: Node) -> bool:
         """Whether `n` contains the variable of differentiation."""
@@ -504,8 +648,14 @@ class _Derivation:
             raise Unsupported(f"matref derive differentiates integer powers only, not {latex(n)}")
         p = int(n.p.value)
         if kind(n.x.shape) == "scalar":
+            if self.complex and p == 2 and isinstance(n.x, Call) and n.x.fn == "abs":
+                self._rule("squared modulus")  # ∂|t|² = ∂(t t̄) = t̄ ∂t + t ∂t̄
+                y = n.x.arg
+                return [(s, b.mul(u, v)) for s, t in self.d(y) for u, v in ((b.conj(y), t), (y, b.conj(t)))]
             if isinstance(n.x, Norm) and p == 2 and self._euclidean(n.x):
-                self._rule("squared norm")  # ∂‖Y‖² = 2⟨Y, ∂Y⟩
+                self._rule("squared norm")  # ∂‖Y‖² = 2⟨Y, ∂Y⟩; for a complex Y, ⟨Ȳ, ∂Y⟩ + ⟨Y, ∂Ȳ⟩
+                if self.complex:
+                    return [(s, u) for s, t in self.d(n.x.x) for u in self._re_inner(n.x.x, t)]
                 return [(s, b.mul(b.num(2), b.inner(n.x.x, t))) for s, t in self.d(n.x.x)]
             self._rule("power rule")
             return [(s, b.mul(b.num(p), b.power(n.x, p - 1), t)) for s, t in self.d(n.x)]
@@ -519,21 +669,61 @@ class _Derivation:
         return n.p == "F" or (n.p == "2" and kind(n.x.shape) != "matrix")
 
     def _d_norm(self, n: Norm) -> list[tuple[int, Node]]:
+        if n.p == "2" and kind(n.x.shape) == "matrix":  # the spectral norm is σ₁: σ₁'s own rule
+            self._rule("spectral norm (σ₁)")
+            return self._indexed_rule("sval", n.x, 1)
         if not self._euclidean(n):
             raise Unsupported(f"matref derive has no differential rule for {latex(n)} (only the Euclidean "
                               "norm of a vector and the Frobenius norm)")
-        self._rule("norm")  # ∂‖Y‖ = ⟨Y, ∂Y⟩ / ‖Y‖
+        self._rule("norm")  # ∂‖Y‖ = ⟨Y, ∂Y⟩ / ‖Y‖; for a complex Y, (⟨Ȳ, ∂Y⟩ + ⟨Y, ∂Ȳ⟩) / (2‖Y‖)
+        if self.complex:
+            b = self.b
+            return [(s, b.div(u, b.mul(b.num(2), n))) for s, t in self.d(n.x) for u in self._re_inner(n.x, t)]
         return [(s, self.b.div(self.b.inner(n.x, t), n)) for s, t in self.d(n.x)]
+
+    def _re_inner(self, y: Node, dy: Node) -> list[Node]:
+        """The two terms of ∂ tr(Yᴴ Y) = tr(Ȳᵀ ∂Y) + tr(Yᵀ ∂Ȳ)."""
+        b = self.b
+        return [b.inner(b.conj(y), dy), b.inner(y, b.conj(dy))]
 
     def _d_call(self, n: Call) -> list[tuple[int, Node]]:
         b = self.b
         inner = n.arg.arg if isinstance(n.arg, Call) and n.arg.fn == "abs" else n.arg
-        if n.fn == "log" and isinstance(inner, Call) and inner.fn == "det":
+        if n.fn == "conj":
+            self._rule("conjugate")  # ∂ conj(Y) = conj(∂Y): for a complex variable, a term in ∂Z̄
+            return [(s, b.conj(t)) for s, t in self.d(n.arg)]
+        if n.fn == "real":  # Re Y = (Y + Ȳ)/2
+            self._rule("real part")
+            return [(s, b.div(u, b.num(2))) for s, t in self.d(n.arg) for u in (t, b.conj(t))]
+        if n.fn == "abs" and self.complex:  # |t| = (t t̄)^{1/2}: ∂|t| = (t̄ ∂t + t ∂t̄) / (2|t|)
+            self._rule("modulus")
+            return [(s, b.div(b.mul(u, v), b.mul(b.num(2), n))) for s, t in self.d(n.arg)
+                    for u, v in ((b.conj(n.arg), t), (n.arg, b.conj(t)))]
+        # log|det Y| of a complex Y is Re log det Y, not holomorphic: the modulus's own rule applies there
+        if n.fn == "log" and isinstance(inner, Call) and inner.fn == "det" and not (self.complex and inner is not n.arg):
             self._rule("log-determinant")  # ∂ log|det Y| = tr(Y⁻¹ ∂Y), Matrix Cookbook (43)
             return [(s, b.call("tr", b.mul(b.inv(inner.arg), t))) for s, t in self.d(inner.arg)]
+        if n.fn == "tr" and isinstance(n.arg, Call) and FUNCTIONS[n.arg.fn].derivative is not None:
+            # ∂ tr f(Y) = tr(f'(Y) ∂Y) for a matrix function f: term by term of its series,
+            # tr(Yᵏ⁻¹⁻ʲ ∂Y Yʲ) = tr(Yᵏ⁻¹ ∂Y) by the cyclic property
+            f = FUNCTIONS[n.arg.fn]
+            self._rule(f"trace of a matrix function (∂ tr f(Y) = tr(f'(Y) ∂Y), f = {f.latex})")
+            y = n.arg.arg
+            sign, fp = _sign_out(f.derivative(b, y))
+            return [(sign * s, b.call("tr", b.mul(fp, t))) for s, t in self.d(y)]
         record = FUNCTIONS[n.fn]
+        if record.derivative is not None and self._commutes(n.arg):
+            self._rule(f"matrix function of t A (∂Y commutes with Y: ∂f(Y) = f'(Y) ∂Y, f = {record.latex})")
+            sign, fp = _sign_out(record.derivative(b, n.arg))
+            return [(sign * s, b.mul(fp, t)) for s, t in self.d(n.arg)]
         if record.differential is None:
+            if record.derivative is not None:
+                raise Unsupported(f"matref derive differentiates {record.latex}(Y) only inside a trace or for "
+                                  f"Y = t A with a scalar variable t; {latex(n)} is neither")
             raise Unsupported(f"matref derive has no differential rule for {record.latex} yet")
+        if record.letter:
+            self._rule(f"{record.latex} of a simple {'eigenvalue' if record.name == 'eigval' else 'singular value'}")
+            return self._indexed_rule(record.name, n.arg, n.index)
         linear = record.kind == RESHAPING  # vec, vech, diag: ∂ f(Y) = f(∂Y)
         self._rule({"tr": "trace", "det": "determinant"}.get(n.fn, f"{record.latex} is linear" if linear
                                                               else f"chain rule ({record.latex})"))
@@ -543,11 +733,38 @@ class _Derivation:
             out += [(s * s2, u) for s2, u in r.terms] if isinstance(r, Add) else [(s, r)]
         return out
 
+    def _indexed_rule(self, fn: str, y: Node, index: str | int) -> list[tuple[int, Node]]:
+        """∂ of the indexed function fn_index(Y) by its record's rule. The rule writes eigenvectors
+        or singular vectors with their letters (q, u, v): refused where the where clause gives
+        such a letter another meaning, which the steps would then read instead."""
+        b = self.b
+        out = []
+        for s, t in self.d(y):
+            r = FUNCTIONS[fn].differential(b, y, t, index)
+            for node in r.walk():
+                letter = FUNCTIONS[node.fn].letter if isinstance(node, Call) else None
+                if letter and letter in self.decls:
+                    raise Unsupported(f"the differential of {latex(self.b.call(fn, y, index))} is written with "
+                                      f"{FUNCTIONS[node.fn].latex}(…), but {letter} is declared in the where clause")
+            out.append((s, r))
+        return out
+
+    def _commutes(self, y: Node) -> bool:
+        """Whether Y is t A for the scalar variable t and a matrix A free of it (so ∂Y = ∂t A
+        commutes with Y)."""
+        if kind(self.x.shape) != "scalar" or not self.d_depends(y):
+            return False
+        factors = y.factors if isinstance(y, Mul) else (y,)
+        matrices = [f for f in factors if kind(f.shape) != "scalar"]
+        return len(matrices) == 1 and not self.d_depends(matrices[0])
+
     # --- identification: each linear term as ⟨G, ∂X⟩, G by moving everything off ∂X ------------
     def gradient_of(self, n: Node, g: Node) -> list[tuple[int, Node]]:
         """Signed G's with ⟨g, n⟩ = Σ ⟨G, ∂X⟩, for `n` linear in ∂X and `g` of n's shape."""
         b = self.b
-        if isinstance(n, Differential):
+        if _conjugate_leaf(n) and isinstance(n.arg, Transpose):  # ⟨g, conj(∂Xᵀ)⟩ = ⟨gᵀ, ∂X̄⟩
+            return self.gradient_of(_shaped(Call("conj", n.arg.x), n.arg.x.shape), b.t(g))
+        if isinstance(n, Differential) or _conjugate_leaf(n):  # ∂X, or ∂X̄ in a Wirtinger term
             return [(1, g)]
         if isinstance(n, Transpose):
             return self.gradient_of(n.x, b.t(g))
@@ -566,6 +783,8 @@ class _Derivation:
                                     else b.div(g, n.right))
         if isinstance(n, Call) and n.fn == "tr":  # ⟨g, tr Y⟩ = ⟨g I, Y⟩ (the trace of a scalar is itself)
             return self.gradient_of(n.arg, g if kind(n.arg.shape) == "scalar" else b.mul(g, b.identity(n.arg.shape)))
+        if isinstance(n, Call) and n.fn == "phi":  # Φ masks entries, so it is self-adjoint: ⟨g, Φ(Y)⟩ = ⟨Φ(g), Y⟩
+            return self.gradient_of(n.arg, b.call("phi", g))
         if isinstance(n, Call) and n.fn == "diag":  # diag maps a vector to a matrix and back
             h = b.call("diag", g)
             return self.gradient_of(n.arg, b.t(h) if h.shape != n.arg.shape else h)
@@ -612,9 +831,10 @@ class _Derivation:
     def _collect(self, terms: list[tuple[int, Node]]) -> list[tuple[int, Node]]:
         return self.b.collect(terms)
 
-    def _trace_form(self, m: Node) -> Node:
-        """⟨Mᵀ, ∂X⟩ written as tr(M ∂X), or M ∂X (∂x M for a row) without the trace."""
-        b, dx = self.b, self.dx
+    def _trace_form(self, m: Node, dx: Node | None = None) -> Node:
+        """⟨Mᵀ, ∂X⟩ written as tr(M ∂X), or M ∂X (∂x M for a row) without the trace (∂X̄ for `dx`
+        in a Wirtinger term)."""
+        b, dx = self.b, dx or self.dx
         if isinstance(m, Const) and m.which == "0":
             return _shaped(Const("0"), SCALAR)
         if kind(dx.shape) == "matrix":
@@ -641,7 +861,13 @@ class _Derivation:
         rules = "differential: " + ", ".join(self.rules) if self.rules else "differential (linear)"
         if terms and not self._step(rules, b.add(terms, self.f.shape)):
             return self._failed(out)
+        if not terms and not self._step(f"differential: the expression does not depend on {latex(self.x)}",
+                                        b.add([], self.f.shape)):
+            return self._failed(out)
         try:
+            if kind(self.f.shape) != "scalar" and any(_in_conjugate(t) for _, t in terms):
+                raise Unsupported(f"matref derive identifies a Wirtinger derivative (terms in ∂{latex(self.x)} and "
+                                  f"its conjugate) for a scalar only; {latex(self.f)} is not a scalar")
             if kind(self.f.shape) == "scalar":
                 found = self._scalar_gradient(terms)
             else:
@@ -652,12 +878,16 @@ class _Derivation:
         if found is None:
             return self._failed(out)
         grad, rule = found
-        d = _shaped(Deriv(self.f, self.x, "denominator"), grad.shape)
+        f, x = self.of or (self.f, self.x)
+        if isinstance(grad, Mul):  # numbers and scalars back in front after a transpose: 2 t uᵀ, not t · 2 uᵀ
+            grad = b.mul(grad)
+        d = _shaped(Deriv(f, x, "denominator"), grad.shape)
         # In numerator layout a layout-dependent derivative is the transpose (Conventions page), and so
         # is every layout-dependent derivative inside the result (∂u/∂x of a function symbol u).
         swapped = swap_derivatives(grad)
-        numerator = b.t(swapped) if layout_dependent(_shaped(Deriv(self.f, self.x, "denominator"), SCALAR)) \
-            else swapped
+        numerator = b.t(swapped) if layout_dependent(_shaped(Deriv(f, x, "denominator"), SCALAR)) else swapped
+        if isinstance(numerator, Mul):  # likewise: 2 σ vuᵀ, not σ · 2 vuᵀ
+            numerator = b.mul(numerator)
         formula, other = f"{latex(d)} = {latex(grad)}", f"{latex(d)} = {latex(numerator)}"
         verdicts = [check(formula, self.where, "denominator", seed=self.seed),
                     check(other, self.where, "numerator", seed=self.seed)]
@@ -666,6 +896,13 @@ class _Derivation:
             return self._failed(out)
         out.numerator = latex(numerator)
         out.gradient = latex(grad)
+        if self.conjugate is not None:
+            conjugate = self._conjugate_step(f, x)
+            if conjugate is None:
+                return self._failed(out)
+            out.conjugate = conjugate
+        if self.of:
+            out.derivative = latex(_shaped(Deriv(f, x, "denominator"), grad.shape))
         if self.hessian:
             try:
                 h = self._hessian(grad)
@@ -678,6 +915,20 @@ class _Derivation:
         what = "the gradient and the Hessian hold" if self.hessian else "the derivative holds"
         out.message = f"{len(self.steps)} steps, each verified; {what} in both layouts"
         return out
+
+    def _conjugate_step(self, f: Node, x: Node) -> dict[str, str] | None:
+        """The other Wirtinger derivative, ∂f/∂X̄ = H, checked in both layouts as a step of its own:
+        H per layout (None: the step did not hold)."""
+        b, h = self.b, self.conjugate
+        d = _shaped(Deriv(f, _shaped(Call("conj", x), x.shape), "denominator"), h.shape)
+        numerator = b.t(swap_derivatives(h))
+        formula, other = f"{latex(d)} = {latex(h)}", f"{latex(d)} = {latex(numerator)}"
+        verdicts = [check(formula, self.where, "denominator", seed=self.seed),
+                    check(other, self.where, "numerator", seed=self.seed)]
+        self.steps.append(Step("and the other Wirtinger derivative, ∂f/∂Z̄ = H", formula, verdicts, other))
+        if not self.steps[-1].holds:
+            return None
+        return {"denominator": latex(h), "numerator": latex(numerator)}
 
     def _hessian(self, grad: Node) -> Node | None:
         """∂²f/∂x∂xᵀ from the verified gradient g: ∂g = M ∂x, and M is the Hessian (None: a step failed)."""
@@ -701,6 +952,8 @@ class _Derivation:
     def _scalar_gradient(self, terms) -> tuple[Node, str] | None:
         """A scalar f: each term as tr(M ∂X), collected, and ∂f/∂X = Mᵀ (None: a step failed)."""
         b = self.b
+        if any(_in_conjugate(t) for _, t in terms):
+            return self._wirtinger_gradient(terms)
         per_term = [(s, self.gradient_of(t, b.num(1))) for s, t in terms]
         traces = [(s, self._trace_form(b.t(b.add(hs, self.x.shape)))) for s, hs in per_term]
         if traces and not self._step("each term as tr(M ∂X): tr(AB) = tr(BA), tr(Aᵀ) = tr(A)"
@@ -717,6 +970,25 @@ class _Derivation:
             f"identification: ∂f = {form} gives ∂f/∂{'X' if form[0] == 't' else 'x'} = G "
             "in denominator layout, Gᵀ in numerator layout")
 
+    def _wirtinger_gradient(self, terms) -> tuple[Node, str] | None:
+        """A scalar f with terms in ∂Z and in ∂Z̄: ∂f = tr(Gᵀ ∂Z) + tr(Hᵀ ∂Z̄), collected apart, gives
+        the Wirtinger derivatives ∂f/∂Z = G (the result) and ∂f/∂Z̄ = H (kept for its own step)."""
+        b, shape = self.b, self.x.shape
+        dzb = _shaped(Call("conj", self.dx), self.dx.shape)
+        parts = [(s, self.gradient_of(t, b.num(1)), dzb if _in_conjugate(t) else None) for s, t in terms]
+        traces = [(s, self._trace_form(b.t(b.add(hs, shape)), leaf)) for s, hs, leaf in parts]
+        if not self._step("each term as tr(M ∂Z) or tr(N ∂Z̄): tr(AB) = tr(BA), tr(Aᵀ) = tr(A)"
+                          if kind(shape) == "matrix" else "each term as M ∂z or N ∂z̄", b.add(traces, SCALAR)):
+            return None
+        g, h = (b.factor(self._collect([(s * s2, x) for s, hs, leaf in parts if (leaf is None) == plain
+                                        for s2, x in hs]), shape) for plain in (True, False))
+        if len(traces) > 1 and not self._step("terms collected", b.add(
+                [(1, self._trace_form(b.t(g))), (1, self._trace_form(b.t(h), dzb))], SCALAR)):
+            return None
+        self.conjugate = h
+        return g, ("identification (Wirtinger): ∂f = tr(Gᵀ ∂Z) + tr(Hᵀ ∂Z̄) gives ∂f/∂Z = G and ∂f/∂Z̄ = H in "
+                   "denominator layout, Gᵀ and Hᵀ in numerator layout")
+
     def _linear_map(self, terms) -> tuple[Node, str] | None:
         """A vector or matrix f: ∂f = M ∂x, so the derivative is M or Mᵀ, whichever the layout rule
         gives (a column f of a column x: the n×m Mᵀ; anything of a scalar t: M or its transpose)."""
@@ -730,9 +1002,7 @@ class _Derivation:
             maps = [(s * s2, m) for s, t in terms for s2, m in self._jacobian_of(t if column else b.t(t))]
             rows = f.shape[0] if column else f.shape[1]
         else:
-            raise Unsupported("matref derive differentiates a scalar by anything, a vector by a scalar or a "
-                              f"column vector, and a matrix by a scalar; {latex(f)} is {f.shape[0]}×{f.shape[1]} "
-                              f"and {latex(x)} is {x.shape[0]}×{x.shape[1]}")
+            return self._vec_jacobian(terms)
         m = b.factor(self._collect(maps), (rows, x.shape[0]))
         shown = b.mul(m, self.dx) if kind(x.shape) == "scalar" or f.shape[1].is_one else b.t(b.mul(m, self.dx))
         if maps and not self._step("as M ∂t" if kind(x.shape) == "scalar" else "as M ∂x" if f.shape[1].is_one
@@ -750,6 +1020,62 @@ class _Derivation:
         if g.shape != deriv.shape:
             raise Unsupported(f"matref derive cannot lay out the derivative of {latex(self.f)} by {latex(x)}")
         return g, f"identification: ∂f = M {name} gives ∂f/{name} = Mᵀ in denominator layout, M in numerator layout"
+
+    def _vec_jacobian(self, terms) -> tuple[Node, str] | None:
+        """A matrix F of a matrix or vector X (or a vector of a matrix): ∂ vec F = J vec(∂X) (Magnus &
+        Neudecker's identification), so ∂ vec F/∂ vec X is Jᵀ in denominator layout and J in numerator
+        layout. A column is its own vec. None: a step failed."""
+        b, f, x = self.b, self.f, self.x
+        vf, vx = (n if n.shape[1].is_one else b.call("vec", n) for n in (f, x))
+        vdx = self.dx if x.shape[1].is_one else b.call("vec", self.dx)
+        js = self._collect([(s * s2, j) for s, t in terms for s2, j in self._vec_of(t)])
+        m = b.factor(js, (vf.shape[0], vx.shape[0]))
+        if js and not self._step("vectorised: vec(A Y B) = (Bᵀ ⊗ A) vec Y, vec(Yᵀ) = K vec Y", b.mul(m, vdx), vf):
+            return None
+        self.of = (vf, vx)
+        return b.t(m), ("identification: ∂ vec F = J vec(∂X) gives ∂ vec F/∂ vec X = Jᵀ in denominator layout, "
+                        "J in numerator layout")
+
+    def _vec(self, n: Node) -> Node:
+        return n if n.shape[1].is_one else self.b.call("vec", n)
+
+    def _vec_of(self, n: Node) -> list[tuple[int, Node]]:
+        """Signed J's with vec(n) = Σ J vec(∂X), for `n` linear in ∂X."""
+        b = self.b
+        if isinstance(n, Differential):
+            return [(1, b.identity((n.shape[0] * n.shape[1], n.shape[0] * n.shape[1])))]
+        if isinstance(n, Transpose) and isinstance(n.x, Differential):
+            if kind(n.x.shape) == "vector":  # a row's vec is its transpose's
+                return [(1, b.identity((n.shape[0] * n.shape[1], n.shape[0] * n.shape[1])))]
+            return [(1, b.commutation(*n.x.shape))]
+        if isinstance(n, Add):
+            return [(s * s2, j) for s, term in n.terms for s2, j in self._vec_of(term)]
+        if isinstance(n, Div) and not _depends(n.den):
+            return [(s, b.div(j, n.den)) for s, j in self._vec_of(n.num)]
+        if isinstance(n, Call) and n.fn == "vec":
+            return self._vec_of(n.arg)
+        if isinstance(n, Binary) and n.op == "hadamard":  # vec(A ∘ Y) = diag(vec A) vec Y
+            y, other = (n.left, n.right) if _depends(n.left) else (n.right, n.left)
+            return [(s, b.mul(b.call("diag", self._vec(other)), j)) for s, j in self._vec_of(y)]
+        if isinstance(n, Mul):
+            runs = _runs(n.factors)
+            (y,) = [f for f in n.factors if _depends(f)]
+            home = next(run for run in runs if any(f is y for f in run))
+            coeffs = [b.mul(*run) for run in runs if run is not home and _is_scalar(run)]
+            chain = [f for run in runs if not _is_scalar(run) for f in run]
+            if _is_scalar(home):  # s C with s = ⟨G, ∂X⟩ = vec(G)ᵀ vec(∂X): vec(s C) = vec(C) vec(G)ᵀ vec(∂X)
+                s_node = home[0] if len(home) == 1 else _shaped(Mul(tuple(home)), SCALAR)
+                c = self._vec(b.mul(*chain)) if chain else b.num(1)
+                return [(s, b.mul(*coeffs, c, b.t(self._vec(g)))) for s, g in self.gradient_of(s_node, b.num(1))]
+            i = next(k for k, f in enumerate(chain) if f is y)
+            left, right = chain[:i], chain[i + 1:]
+            if not left and not right:
+                return [(s, b.mul(*coeffs, j)) for s, j in self._vec_of(y)]
+            # vec(L Y R) = (Rᵀ ⊗ L) vec Y, with an identity of Y's size for a missing L or R
+            lhs = b.mul(*left) if left else b.eye(y.shape[0])
+            rhs = b.t(b.mul(*right)) if right else b.eye(y.shape[1])
+            return [(s, b.mul(*coeffs, b.kron(rhs, lhs), j)) for s, j in self._vec_of(y)]
+        raise Unsupported(f"matref derive cannot vectorise {latex(n)}")
 
     def _at_one(self, n: Node) -> Node:
         """A term linear in the scalar ∂t, with ∂t = 1: its coefficient."""
@@ -769,7 +1095,7 @@ class _Derivation:
         if isinstance(n, Call):
             return b.call(n.fn, self._at_one(n.arg))
         if isinstance(n, Binary):
-            return self._binary(n.op, self._at_one(n.left), self._at_one(n.right))
+            return b.binary(n.op, self._at_one(n.left), self._at_one(n.right))
         raise Unsupported(f"matref derive cannot identify the derivative through {latex(n)}")
 
     def _jacobian_of(self, n: Node) -> list[tuple[int, Node]]:

@@ -92,7 +92,12 @@ class Function:
     marks: tuple[str, ...] = ()  # superscripts read as this function of their base: X^{+}, X^{\dagger}
     # `matref derive`: (b, Y, dY) -> the differential of this function at Y along dY, built with the
     # tree builders `b` of matref._derive (so this module needs no tree code); None: derive has no rule.
+    # An indexed function's rule takes the index as well: (b, Y, dY, i).
     differential: Callable | None = None
+    # A matrix function f given by a power series (or analytic on the spectrum): (b, Y) -> f'(Y), the
+    # scalar derivative applied to Y. It gives ∂ tr f(Y) = tr(f'(Y) ∂Y), and ∂f(Y) = f'(Y) ∂Y when ∂Y
+    # commutes with Y; the differential of f(Y) itself in general has no closed form.
+    derivative: Callable | None = None
 
     def render(self, arg: str, index: str = "i") -> str:
         """The canonical LaTeX of this function applied to the LaTeX `arg` (with `index`, if it takes one)."""
@@ -396,13 +401,13 @@ _RECORDS = (
     _elementwise_record("cos", r"\cos", "the cosine, elementwise", commands=("cos",), words=("cos",),
                         differential=lambda b, y, dy: b.neg(b.elementwise(b.call("sin", y), dy))),
     _elementwise_record("tan", r"\tan", "the tangent, elementwise", commands=("tan",), words=("tan",),
-                        # 1 + tan(t)^2, for a scalar or a column t
+                        # 1 + tan(t)^2, elementwise (1 is 𝟏 or 𝟏𝟏ᵀ for a vector or matrix t)
                         differential=lambda b, y, dy: b.elementwise(
-                            b.one_plus(b.square(b.call("tan", b.scalar_or_vector(y, "tan")))), dy)),
+                            b.one_plus(b.square(b.call("tan", y))), dy)),
     _elementwise_record("tanh", r"\tanh", "the hyperbolic tangent, elementwise", commands=("tanh",), words=("tanh",),
-                        # 1 - tanh(t)^2, for a scalar or a column t
+                        # 1 - tanh(t)^2, elementwise
                         differential=lambda b, y, dy: b.elementwise(
-                            b.one_minus(b.square(b.call("tanh", b.scalar_or_vector(y, "tanh")))), dy)),
+                            b.one_minus(b.square(b.call("tanh", y))), dy)),
     # The inverse trigonometric functions; arcsin and arccos are real on [-1, 1] only, so a draw outside
     # gives "cannot check" unless the formula keeps the argument there (e.g. \arcsin(\tanh t))
     _elementwise_record("arctan", r"\arctan", "the inverse tangent, elementwise", commands=("arctan",),
@@ -424,9 +429,9 @@ _RECORDS = (
         jax=Code("jax.nn.sigmoid({a})"), numpy=Code("1 / (1 + np.exp(-{a_atom}))", binds="product"),
         # exp(-log(1 + exp(-t))): no overflow for either sign of t (the dialect's helper says so)
         function=Code("sigmoid({a})", helper="sigmoid"),
-        # σ(t)(1 - σ(t)), for a scalar or a column t
+        # σ(t)(1 - σ(t)), elementwise
         differential=lambda b, y, dy: b.elementwise(b.elementwise(
-            b.call("sigmoid", b.scalar_or_vector(y, "sigmoid")), b.one_minus(b.call("sigmoid", y))), dy)),
+            b.call("sigmoid", y), b.one_minus(b.call("sigmoid", y))), dy)),
     _elementwise_record("sqrt", r"\sqrt", "the square root, elementwise", commands=("sqrt",), words=("sqrt",),
                         written=(r"\sqrt{#1}",), rendering=r"\sqrt{#1}",
                         differential=lambda b, y, dy: b.over(b.mul(b.num(2), b.call("sqrt", y)), dy)),
@@ -472,17 +477,20 @@ _RECORDS = (
         name="expm", kind=MATRIX, latex=r"\operatorname{expm}", argument="square", words=("expm",),
         meaning="the matrix exponential (its power series); `e^{X}` of a square matrix is `\\operatorname{expm}(X)`",
         evaluate=lambda a: _jax().scipy.linalg.expm(a),
+        derivative=lambda b, y: b.call("expm", y),
         jax=Code("jax.scipy.linalg.expm({a})"), numpy=_NO_MATRIX_FUNCTIONS,
         function=Code("scipy.linalg.{fn}({a})", helper="scipy")),
     Function(
         name="sinm", kind=MATRIX, latex=r"\operatorname{sinm}", argument="square", words=("sinm",),
         meaning=r"the matrix sine (its power series; `\sin` stays elementwise)", evaluate=_sin_cos_m("sin"),
+        derivative=lambda b, y: b.call("cosm", y),
         # sin A = Im exp(iA) for a real A
         jax=Code("jax.scipy.linalg.expm(1j * {a_atom}).imag"), numpy=_NO_MATRIX_FUNCTIONS,
         function=Code("scipy.linalg.{fn}({a})", helper="scipy")),
     Function(
         name="cosm", kind=MATRIX, latex=r"\operatorname{cosm}", argument="square", words=("cosm",),
         meaning=r"the matrix cosine (its power series; `\cos` stays elementwise)", evaluate=_sin_cos_m("cos"),
+        derivative=lambda b, y: b.neg(b.call("sinm", y)),
         # cos A = Re exp(iA) for a real A
         jax=Code("jax.scipy.linalg.expm(1j * {a_atom}).real"), numpy=_NO_MATRIX_FUNCTIONS,
         function=Code("scipy.linalg.{fn}({a})", helper="scipy")),
@@ -492,6 +500,7 @@ _RECORDS = (
                 r"for a matrix with no eigenvalue on the closed negative real axis (declare it "
                 r"`\text{positive stable}`); `\sqrt` stays elementwise",
         evaluate=lambda a: _numeric().sqrtm(a),
+        derivative=lambda b, y: b.div(b.inv(b.call("sqrtm", y)), b.num(2)),  # (1/2) Y^{-1/2}
         # JAX's own sqrtm goes through a complex Schur form without a derivative: the snippet defines
         # a differentiable one (the iteration the checker uses)
         jax=Code("sqrtm({a})", helper="sqrtm"), numpy=_NO_ROOT_LOG,
@@ -502,6 +511,7 @@ _RECORDS = (
                 r"$(-\pi, \pi)$: real for a real matrix with no eigenvalue on the closed negative real axis "
                 r"(declare it `\text{positive stable}`); `\log` stays elementwise",
         evaluate=lambda a: _numeric().logm(a),
+        derivative=lambda b, y: b.inv(y),
         jax=Code("logm({a})", helper="logm"), numpy=_NO_ROOT_LOG,
         function=Code("scipy.linalg.{fn}({a})", helper="scipy")),
     Function(
@@ -518,7 +528,10 @@ _SPECTRAL = (
         meaning=r"the $i$-th smallest eigenvalue of a symmetric matrix, $\lambda_1 \le \dots \le \lambda_n$ "
                 r"(of the symmetric part $(X + X^T)/2$ when $X$ is not symmetric)",
         rendering=r"\lambda_{#i}\left(#1\right)", shape_rule=_square_scalar, index_range=lambda r, c: r,
-        evaluate=_eigval, **_both("{xp}.linalg.eigvalsh(({a} + {a_atom}.T) / 2)[{i}]")),
+        evaluate=_eigval, **_both("{xp}.linalg.eigvalsh(({a} + {a_atom}.T) / 2)[{i}]"),
+        # ∂λ_i = q_iᵀ ∂Y q_i for a simple eigenvalue (Magnus & Neudecker ch. 8); λ_i reads the symmetric
+        # part of Y, and q_iᵀ ∂Y q_i = q_iᵀ sym(∂Y) q_i, so the rule holds for any direction ∂Y
+        differential=lambda b, y, dy, i: b.mul(b.t(b.call("eigvec", y, i)), dy, b.call("eigvec", y, i))),
     Function(
         name="eigvals", kind=DECOMPOSITION, latex=r"\lambda", argument="square", greek="lambda",
         meaning=r"the vector of all eigenvalues of a symmetric matrix, ascending: $\lambda(X) = (\lambda_1(X), "
@@ -536,7 +549,9 @@ _SPECTRAL = (
         meaning=r"the $i$-th largest singular value, $\sigma_1 \ge \dots \ge \sigma_{\min(m, n)}$ "
                 r"($\sigma$ without an index stays the sigmoid)",
         rendering=r"\sigma_{#i}\left(#1\right)", shape_rule=_scalar_of_any, index_range=min,
-        evaluate=_sval, **_both("{xp}.linalg.svd({a}, compute_uv=False)[{i}]")),
+        evaluate=_sval, **_both("{xp}.linalg.svd({a}, compute_uv=False)[{i}]"),
+        # ∂σ_i = u_iᵀ ∂Y v_i for a simple nonzero singular value
+        differential=lambda b, y, dy, i: b.mul(b.t(b.call("lsvec", y, i)), dy, b.call("rsvec", y, i))),
     Function(
         name="lsvec", kind=DECOMPOSITION, latex=r"u_i", argument="any", letter="u",
         meaning=r"the left singular vector for $\sigma_i$: $X v_i = \sigma_i u_i$",
@@ -559,7 +574,12 @@ _SPECTRAL = (
         meaning=r"the Cholesky factor: lower triangular $L$ with positive diagonal and $L L^T = X$ "
                 r"(of the symmetric part of $X$)",
         shape_rule=_square_same, evaluate=lambda a: _jnp().linalg.cholesky(a),
-        **_both("{xp}.linalg.cholesky(({a} + {a_atom}.T) / 2)")),
+        **_both("{xp}.linalg.cholesky(({a} + {a_atom}.T) / 2)"),
+        # ∂L = L Φ(L⁻¹ ∂S L⁻ᵀ) for L = chol(Y) and ∂S = (∂Y + ∂Yᵀ)/2: chol reads the symmetric part
+        # of Y, so the rule holds for every direction ∂Y, symmetric or not
+        differential=lambda b, y, dy: b.mul(b.call("chol", y), b.call("phi", b.mul(
+            b.inv(b.call("chol", y)), b.div(b.add([(1, dy), (1, b.t(dy))], dy.shape), b.num(2)),
+            b.t(b.inv(b.call("chol", y))))))),
     Function(
         name="qr_q", kind=DECOMPOSITION, latex=r"\operatorname{Q}", argument="any", words=("Q",),
         meaning=r"the thin QR factor $Q$ of a tall or square $A = Q R$ (orthonormal columns; $R$'s diagonal positive)",
@@ -587,7 +607,8 @@ _SPECTRAL = (
         name="phi", kind=MATRIX, latex=r"\Phi", argument="square", greek="Phi",
         meaning=r"the lower triangle with the diagonal halved, $\Phi(X)_{ij} = X_{ij}$ ($i > j$), "
                 r"$X_{ii}/2$ ($i = j$), $0$ ($i < j$), as in the Cholesky derivative (when $\Phi$ is not declared)",
-        evaluate=_phi, **_both("({xp}.tril({a}, -1) + {xp}.diag({xp}.diag({a})) / 2)")),
+        evaluate=_phi, **_both("({xp}.tril({a}, -1) + {xp}.diag({xp}.diag({a})) / 2)"),
+        differential=lambda b, y, dy: b.call("phi", dy)),  # linear: an entrywise mask
 )
 _RECORDS = _RECORDS + _SPECTRAL
 

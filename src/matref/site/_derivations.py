@@ -22,54 +22,136 @@ LAYOUT_CLASS = {"denominator": "matref-den", "numerator": "matref-num"}  # shown
 
 
 def _code_version() -> str:
-    """A hash of the modules whose change can change a derivation."""
+    """A hash of the modules whose change can change a derivation (this one too: it reads derive's
+    result for an entry)."""
     import matref
     root = Path(matref.__file__).parent
-    names = ("_derive.py", "_functions.py", "_layouts.py", "_latex.py", "_check.py")
+    names = ("_derive.py", "_functions.py", "_layouts.py", "_latex.py", "_check.py", "site/_derivations.py")
     return digest("".join((root / n).read_text(encoding="utf-8") for n in names))
 
 
-def derivable(entry) -> tuple[str, str, str] | None:
-    """(expression, variable, how the derivative is written) when the entry's left side is a
-    derivative of an expression by a declared variable, else None."""
+def derivable(entry) -> tuple[str, str, str, bool] | None:
+    """(expression, variable, how the derivative is written, whether it is by vec of the variable)
+    when the entry's left side is a derivative of an expression by a declared variable, its
+    transpose or its vec, else None."""
     from .._errors import MatrefError
     from .._language import parse_identity
     from .._latex import latex
-    from .._tree import Deriv, Var
+    from .._shapes import kind
+    from .._tree import Call, Deriv, Var
     try:
         left = parse_identity(entry.formula, entry.where, entry.layout).equation.sides[0]
     except MatrefError:
         return None
-    if not isinstance(left, Deriv) or not isinstance(left.wrt, Var):
+    if not isinstance(left, Deriv):
         return None
-    return latex(left.f), latex(left.wrt), left.written
+    # by vec X of a matrix X: derive gives ∂ vec F/∂ vec X for a matrix or vector F, and a scalar's
+    # gradient, whose vec it is (vec of a vector would be the vector itself: not taken)
+    by_vec = isinstance(left.wrt, Call) and left.wrt.fn == "vec" and isinstance(left.wrt.arg, Var) \
+        and kind(left.wrt.arg.shape) == "matrix"
+    if not (isinstance(left.wrt, Var) or by_vec):
+        return None
+    by = left.wrt.arg if by_vec else left.wrt
+    return latex(left.f, sums=True), latex(by), left.written, by_vec  # a \sum as written, not expanded at one size
 
 
 def derive_entry(entry) -> dict:
     """The derivation of a derivable entry, as stored: status "derived" with the steps (rule, formula, the
     formula in numerator layout for the last)
     and the result per layout once it agrees with the entry in both layouts, else status and message."""
-    from .._check import check
     from .._derive import derive
-    expression, by, written = derivable(entry)
-    if written.endswith("-T"):
-        return {"status": "cannot derive", "message": "matref derive differentiates by X, not by its transpose"}
+    expression, by, written, by_vec = derivable(entry)
     d = derive(expression, by, entry.where, layout=entry.layout)
     if not d.holds:
         return {"status": "cannot derive", "message": d.message}
+    steps = [[s.rule, s.formula, None if written.startswith("nabla") else s.numerator] for s in d.steps]
+    if by_vec and d.derivative is None:  # a scalar by vec X: the gradient's vec, a row in numerator layout
+        g = rf"\operatorname{{vec}}\left({d.result['denominator']}\right)"
+        return _restated(entry, {"denominator": g, "numerator": rf"\left({g}\right)^T"},
+                         "by vec X: ∂f/∂ vec X = vec(∂f/∂X), the denominator-layout gradient", steps)
+    if written.startswith("nabla") and d.conjugate is not None:  # a complex variable: ∇_Z f = 2 ∂f/∂Z̄
+        return _complex_gradient(entry, d.conjugate["denominator"], steps)
+    if written.endswith("-T"):  # by Xᵀ: derive's result transposed, that step checked as well
+        return _by_transpose(entry, written, d.result, steps)
     # ∇f is the gradient in either layout: the denominator-layout result
     result = {layout: d.result["denominator" if written.startswith("nabla") else layout] for layout in LAYOUTS}
+    return _agreeing(entry, result, steps)
+
+
+def _complex_gradient(entry, conjugate: str, steps: list) -> dict:
+    """∇_Z f = 2 ∂f/∂Z̄ (the Conventions page's complex gradient), the same in both layouts, from
+    derive's other Wirtinger derivative; its step checked like the others."""
+    from .._errors import MatrefError
+    from .._language import parse_identity
+    from .._latex import latex
+    try:  # read beside the derivative, so that 2 (A z) is written 2 A z
+        left = latex(parse_identity(entry.formula, entry.where, entry.layout).equation.sides[0])
+        g = latex(parse_identity(rf"{left} = 2 \left({conjugate}\right)", entry.where, entry.layout).equation.sides[1])
+    except MatrefError as e:
+        return {"status": "cannot derive", "message": f"the complex gradient: {e}"}
+    return _restated(entry, {"denominator": g, "numerator": g}, "the complex gradient: ∇_Z f = 2 ∂f/∂Z̄", steps)
+
+
+def _by_transpose(entry, written: str, derived: dict, steps: list) -> dict:
+    """The derivative by Xᵀ from the derivative by X: in either layout ∂f/∂Xᵀ is (∂f/∂X)ᵀ (the
+    other layout's ∂f/∂X, Conventions page), and ∇_{Xᵀ} f is (∇_X f)ᵀ, the numerator-layout ∂f/∂X."""
+    from .._catalogue import SYMMETRIC_PROPS
+    from .._errors import MatrefError
+    from .._language import parse_identity
+    from .._latex import latex
+    from .._layouts import simplify_transpose
+    ident = parse_identity(entry.formula, entry.where, entry.layout)
+    symmetric = frozenset(n for n, d in ident.decls.items() if d.props & SYMMETRIC_PROPS)
+    left = latex(ident.equation.sides[0])
+
+    other = dict(zip(LAYOUTS, reversed(LAYOUTS)))
+
+    def transposed(layout: str) -> str:
+        """derived[layout]ᵀ, read in `layout`: the other layout's result as it is when it holds no
+        derivative (whose meaning the layout changes), else transposed with transposes pushed to the
+        leaves (read beside the derivative, which sizes an I)."""
+        if r"\partial" not in derived[other[layout]]:
+            return derived[other[layout]]
+        t = parse_identity(rf"{left} = \left({derived[layout]}\right)^T", entry.where, layout).equation.sides[1]
+        return latex(simplify_transpose(t.x, symmetric))
+
+    # ∇_{Xᵀ} f read in numerator layout is the numerator-layout ∂f/∂X itself
+    try:
+        result = {layout: derived[layout] if written.startswith("nabla") and layout == "numerator"
+                  else transposed(layout) for layout in LAYOUTS}
+    except MatrefError as e:
+        return {"status": "cannot derive", "message": f"by the transpose: {e}"}
+    rule = "by the transpose: ∂f/∂Xᵀ = (∂f/∂X)ᵀ" if not written.startswith("nabla") else \
+        "by the transpose: ∇_{Xᵀ} f = (∇_X f)ᵀ"
+    return _restated(entry, result, rule, steps)
+
+
+def _restated(entry, result: dict, rule: str, steps: list) -> dict:
+    """A last step that writes derive's result as the entry's derivative (by Xᵀ, by vec X), checked
+    in both layouts before it is shown; the result must then agree with the entry."""
+    from .._check import check
+    from .._language import parse_identity
+    from .._latex import latex
+    left = latex(parse_identity(entry.formula, entry.where, entry.layout).equation.sides[0])
+    formulas = {layout: f"{left} = {result[layout]}" for layout in LAYOUTS}
+    for layout in LAYOUTS:
+        v = check(formulas[layout], entry.where, layout)
+        if not v.holds:
+            return {"status": "cannot derive", "message": f"{rule}, {layout} layout: {v.message}"}
+    return _agreeing(entry, result, steps + [[rule, formulas["denominator"], formulas["numerator"]]])
+
+
+def _agreeing(entry, result: dict, steps: list) -> dict:
+    """The stored derivation once `result` agrees with the entry in both layouts, else why not."""
+    from .._check import check
     for layout in LAYOUTS:  # the second witness: the entry's chain extended by the derived result
         formula = f"{entry.formula_in(layout)} = {result[layout]}"
         v = check(formula, entry.where, layout)
         if not v.holds:
             return {"status": "disagrees" if v.status == "refuted" else "cannot check",
                     "message": f"{layout} layout: {formula}: {v.message}"}
-    if written.startswith("nabla"):  # its last step is shown as derived, in denominator layout only
-        return {"status": "derived", "result": result, "layout": entry.layout,
-                "steps": [[s.rule, s.formula, None] for s in d.steps]}
-    return {"status": "derived", "result": result, "layout": entry.layout,
-            "steps": [[s.rule, s.formula, s.numerator] for s in d.steps]}
+    # a ∇ entry's steps are shown as derived, in denominator layout only
+    return {"status": "derived", "result": result, "layout": entry.layout, "steps": steps}
 
 
 class DerivationCache:
