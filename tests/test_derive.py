@@ -145,13 +145,14 @@ def test_the_hessian_needs_a_scalar_of_a_column_vector():
 # ----- every function record's differential rule -------------------------------------------------
 RULED = [r for r in FUNCTIONS.values() if r.differential is not None]
 SCALAR_ARG = r"\frac{w^T w}{1 + w^T w}"  # in (0, 1): inside every function's domain, away from tan's poles
+MATRIX_ARG = r"(X \odot X) \oslash (\mathbf{1} \mathbf{1}^T + X \odot X)"  # the same, entry by entry
 
 
 def _uses(record) -> list[str]:
     """Expressions that apply the record's function to something that depends on X or w."""
     if record.kind == ELEMENTWISE:
         scalar = [record.render(SCALAR_ARG)]
-        return scalar + ([f"u^T {record.render('X')} v"] if record.argument == "any" else [])
+        return scalar + ([f"u^T {record.render(MATRIX_ARG)} v"] if record.argument != "scalar" else [])
     if record.kind == RESHAPING:
         if record.name == "diag":
             return [f"u^T {record.render('X')}"]

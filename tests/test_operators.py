@@ -52,7 +52,10 @@ def test_every_command_parses_to_the_operator_and_renders_back(op):
     compound = rf"(A + X) {op.latex} 2 Y"
     where = _where(op) + r", A \in \mathbb{R}^{m \times n}"
     node = parse_identity(f"{compound} = {compound}", where).equation.sides[0]
-    assert latex(node) == rf"\left(A + X\right) {op.latex} 2 Y"
+    text = latex(node)
+    assert text.startswith(rf"\left(A + X\right) {op.latex} ")  # the sum keeps its parentheses
+    again = parse_identity(f"{text} = {text}", where).equation.sides[0]
+    assert repr(again) == repr(node) and latex(again) == text  # rendering and parsing are a fixed point
 
 
 @each

@@ -283,12 +283,10 @@ class Builders:
         return _shaped(Add(((1, self.one(x)), (1, x))), x.shape)
 
     def over(self, y: Node, dy: Node) -> Node:
-        """dy divided by y elementwise: dy / y for a scalar y, diag(y)⁻¹ dy for a column y (the
-        language has no elementwise division)."""
+        """dy divided by y elementwise: dy / y for a scalar y, dy ⊘ y otherwise."""
         if kind(y.shape) == "scalar":
             return self.div(dy, y)
-        self.scalar_or_vector(y, "1/")
-        return self.mul(self.inv(self.call("diag", y)), dy)
+        return self.binary("hdiv", dy, y)
 
     def scalar_or_vector(self, y: Node, name: str) -> Node:
         if kind(y.shape) == "matrix" or (kind(y.shape) == "vector" and not y.shape[1].is_one):

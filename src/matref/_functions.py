@@ -412,17 +412,17 @@ _RECORDS = (
     # gives "cannot check" unless the formula keeps the argument there (e.g. \arcsin(\tanh t))
     _elementwise_record("arctan", r"\arctan", "the inverse tangent, elementwise", commands=("arctan",),
                         words=("arctan",),
-                        # 1 / (1 + t^2), for a scalar or a column t
-                        differential=lambda b, y, dy: b.over(b.one_plus(b.square(b.scalar_or_vector(y, "arctan"))), dy)),
+                        # 1 / (1 + t^2), elementwise
+                        differential=lambda b, y, dy: b.over(b.one_plus(b.square(y)), dy)),
     _elementwise_record("arcsin", r"\arcsin", "the inverse sine, elementwise", argument="entries in [-1, 1]",
                         commands=("arcsin",), words=("arcsin",),
-                        # 1 / sqrt(1 - t^2), for a scalar or a column t
+                        # 1 / sqrt(1 - t^2), elementwise
                         differential=lambda b, y, dy: b.over(
-                            b.call("sqrt", b.one_minus(b.square(b.scalar_or_vector(y, "arcsin")))), dy)),
+                            b.call("sqrt", b.one_minus(b.square(y))), dy)),
     _elementwise_record("arccos", r"\arccos", "the inverse cosine, elementwise", argument="entries in [-1, 1]",
                         commands=("arccos",), words=("arccos",),
                         differential=lambda b, y, dy: b.neg(b.over(
-                            b.call("sqrt", b.one_minus(b.square(b.scalar_or_vector(y, "arccos")))), dy))),
+                            b.call("sqrt", b.one_minus(b.square(y))), dy))),
     _elementwise_record(
         "sigmoid", r"\sigma", r"the logistic sigmoid $1 / (1 + e^{-t})$, elementwise (when $\sigma$ is not declared)",
         greek="sigma", evaluate=lambda a: _jax().nn.sigmoid(a),

@@ -116,7 +116,9 @@ def latex(node: Node, sums: bool = False) -> str:
             parts.append(text)
         return " ".join(parts)
     if isinstance(node, Binary):
-        return f"{wrap(node.left, PRODUCT, sums)} {OPERATORS[node.op].latex} {wrap(node.right, PRODUCT, sums)}"
+        # a divisor that is a product is parenthesised, so that x ⊘ (2 y) cannot be read as (x ⊘ 2) y
+        right = PREFIX if node.op == "hdiv" else PRODUCT
+        return f"{wrap(node.left, PRODUCT, sums)} {OPERATORS[node.op].latex} {wrap(node.right, right, sums)}"
     if isinstance(node, Transpose):
         if _conjugate(node.x) is not None:  # the conjugate transpose
             inner = _conjugate(node.x)
