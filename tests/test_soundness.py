@@ -41,10 +41,32 @@ def test_size_plans_vary_every_free_letter(count):
             continue
         assert len(set(values)) >= 3 and {v % 2 for v in values} == {0, 1}
         assert 2 in values and max(values) >= 5 and 1 not in values
-    free = [n for n in letters if n not in fixed][:4]
-    for a, b in itertools.combinations(free, 2):
-        assert all(p[a] != p[b] for p in plans)  # the first four free letters never coincide
+    free = [n for n in letters if n not in fixed]
+    for a, b in itertools.combinations(free[:4], 2):
+        assert all(p[a] != p[b] for p in plans[:4])  # in the Latin square the first four never coincide
         assert any(p[a] < p[b] for p in plans) and any(p[a] > p[b] for p in plans)
+    for a, b in itertools.combinations(free, 2):
+        assert any(p[a] == p[b] for p in plans)  # and every pair of free letters coincides once
+
+
+def _letters_declared(count):
+    names = ["m", "n", "p", "q", "r", "s"][:count]
+    return names, ", ".join(rf"v_{{{k}}} \in {R}^{{{d}}}" for k, d in enumerate(names))
+
+
+@pytest.mark.parametrize("count", [2, 3, 4, 6])
+def test_an_identity_false_only_where_two_sizes_coincide_is_refuted(count):
+    """det(XᵀX) det(XXᵀ) = 0 holds for every m×n X with m ≠ n (one of the two Gram matrices is
+    singular) and fails for a square X: whichever two letters X's sizes are, some plan draws them
+    equal. (The Latin square alone never did: it read 'holds'.)"""
+    names, decls = _letters_declared(count)
+    for a, b in itertools.permutations(names, 2):
+        formula = r"\det(X^T X) \det(X X^T) = 0"
+        v = verdict(formula, rf"{decls}, X \in {R}^{{{a} \times {b}}}")
+        assert v.status == "refuted" and v.sizes[a] == v.sizes[b], (a, b, v)
+        # a written entry raises a letter's sizes (X_{31} needs a >= 3); the letters still meet
+        v = verdict(r"\det(X^T X) \det(X X^T) X_{31} = 0", rf"{decls}, X \in {R}^{{{a} \times {b}}}")
+        assert v.status == "refuted" and v.sizes[a] == v.sizes[b], (a, b, v)
 
 
 def cayley_hamilton(n):
