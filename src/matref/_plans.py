@@ -9,9 +9,15 @@ identity agreed at every one of these draws); the Conventions page states it in 
   two sizes coincide (det(XᵀX) det(XXᵀ) = 0 holds for every m×n X with m ≠ n, not for a square
   one), and the Latin square alone never draws m = n.
   Letters fixed in the where clause (`n = 2`, or a number in the space) keep their size.
-- **Scales.** Each plan is drawn twice: every input once at its unit scale (singular values in
+- **Scales.** Each plan is drawn four times: every input once at its unit scale (singular values in
   [1, 2]) and once at a small scale (singular values in [0.1, 0.3]), the two mixed across inputs in
-  half of the plans, so that no term of a sum can hide behind a larger one at every draw.
+  half of the plans, so that no term of a sum can hide behind a larger one at every draw; and three
+  times with one input at a large scale (singular values in [4, 8]) and the others at the unit
+  scale, the large one taking each input in turn over the fifteen such draws (each of up to five
+  inputs is large at three draws at least, of up to seven at two). Without it nothing drawn was larger than 2, and identities true only
+  inside that ball read "holds": |sin t| = sin |t| (true for |t| <= π), log e^z = z (|Im z| < π),
+  det(2I + X) > 0. One input at a time: products of several large inputs (e^{(s+t)X} with s, t and X
+  all large) leave the range where float64 keeps 8 digits of a difference of the sides.
 - **Forms.** Structures alternate between their forms across draws (see `form`).
 """
 
@@ -28,8 +34,11 @@ EXTRA_CYCLE = (2, 3, 5)
 # and 5 only is refuted there too).
 SHARED_SIZE = 6
 PLANS = 5
-DRAWS_PER_PLAN = 2
+DRAWS_PER_PLAN = 5
 UNIT, SMALL = (1.0, 2.0), (0.1, 0.3)  # ranges of singular values (or magnitudes) at each scale
+# The last three draws of each plan: one input drawn past π (periods, branch cuts of log and logm) and past the small
+# constants a formula writes (2I + X), yet with every inverse as well conditioned as at UNIT.
+LARGE = (4.0, 8.0)
 
 
 def letter_sizes(position: int) -> tuple[int, ...]:
@@ -62,11 +71,13 @@ class Draw:
     """One draw of one plan: `scales[i]` is the scale of the i-th input, `form` picks structure forms."""
 
     plan: int
-    index: int  # 0 .. DRAWS_PER_PLAN-1
+    index: int  # 0 .. DRAWS_PER_PLAN-1: unit and small scales, then one input large
     form: int  # a counter over all draws, so successive draws take different forms
 
-    def scale(self, position: int) -> tuple[float, float]:
-        """The range of singular values (or magnitudes) of the input at `position`."""
+    def scale(self, position: int, inputs: int = 1) -> tuple[float, float]:
+        """The range of singular values (or magnitudes) of the input at `position` of `inputs`."""
+        if self.index >= 2:  # one input large, in turn over these draws; the others at the unit scale (see LARGE)
+            return LARGE if position == (self.plan + PLANS * (self.index - 2)) % max(inputs, 1) else UNIT
         small_first = (self.plan + self.index) % 2 == 1
         if self.plan >= 2:  # mixed plans: inputs alternate between the scales
             small_first = (position + self.plan + self.index) % 2 == 1
