@@ -20,8 +20,8 @@ from matref._plans import PLANS, size_plans
 R = r"\mathbb{R}"
 
 
-def verdict(formula, where, layout="denominator"):
-    return matref.check(formula, where, layout)
+def verdict(formula, where, layout="denominator", **kw):
+    return matref.check(formula, where, layout, **kw)
 
 
 # ----- sizes -------------------------------------------------------------------------------------
@@ -41,10 +41,32 @@ def test_size_plans_vary_every_free_letter(count):
             continue
         assert len(set(values)) >= 3 and {v % 2 for v in values} == {0, 1}
         assert 2 in values and max(values) >= 5 and 1 not in values
-    free = [n for n in letters if n not in fixed][:4]
-    for a, b in itertools.combinations(free, 2):
-        assert all(p[a] != p[b] for p in plans)  # the first four free letters never coincide
+    free = [n for n in letters if n not in fixed]
+    for a, b in itertools.combinations(free[:4], 2):
+        assert all(p[a] != p[b] for p in plans[:4])  # in the Latin square the first four never coincide
         assert any(p[a] < p[b] for p in plans) and any(p[a] > p[b] for p in plans)
+    for a, b in itertools.combinations(free, 2):
+        assert any(p[a] == p[b] for p in plans)  # and every pair of free letters coincides once
+
+
+def _letters_declared(count):
+    names = ["m", "n", "p", "q", "r", "s"][:count]
+    return names, ", ".join(rf"v_{{{k}}} \in {R}^{{{d}}}" for k, d in enumerate(names))
+
+
+@pytest.mark.parametrize("count", [2, 3, 4, 6])
+def test_an_identity_false_only_where_two_sizes_coincide_is_refuted(count):
+    """det(XᵀX) det(XXᵀ) = 0 holds for every m×n X with m ≠ n (one of the two Gram matrices is
+    singular) and fails for a square X: whichever two letters X's sizes are, some plan draws them
+    equal. (The Latin square alone never did: it read 'holds'.)"""
+    names, decls = _letters_declared(count)
+    for a, b in itertools.permutations(names, 2):
+        formula = r"\det(X^T X) \det(X X^T) = 0"
+        v = verdict(formula, rf"{decls}, X \in {R}^{{{a} \times {b}}}")
+        assert v.status == "refuted" and v.sizes[a] == v.sizes[b], (a, b, v)
+        # a written entry raises a letter's sizes (X_{31} needs a >= 3); the letters still meet
+        v = verdict(r"\det(X^T X) \det(X X^T) X_{31} = 0", rf"{decls}, X \in {R}^{{{a} \times {b}}}")
+        assert v.status == "refuted" and v.sizes[a] == v.sizes[b], (a, b, v)
 
 
 def cayley_hamilton(n):
@@ -239,6 +261,45 @@ def test_a_small_term_cannot_hide_behind_a_large_one(k):
     assert verdict(rf"(X^{{{k}}} + I) x = X^{{{k}}} x + x", where).holds
 
 
+# Identities true only near 0: every drawn input used to have singular values (magnitudes) of at most
+# 2, so each of these read "holds". Each fails wherever its input is drawn large, which must happen
+# whichever place the input has among the others (they are dummies: + a - a).
+BALL_IDENTITIES = [  # (formula, declaration of its input T)
+    (r"|2 - |T|| = 2 - |T|", rf"T \in {R}"),
+    (r"|2 - |T|| = 2 - |T|", r"T \in \mathbb{C}"),
+    (r"|3 - \|T\|_2| = 3 - \|T\|_2", rf"T \in {R}^{{n}}"),
+    (r"|2 - \|T\|_2| = 2 - \|T\|_2", rf"T \in {R}^{{m \times n}}"),
+]
+# Identities true inside a ball that only some large draws leave: the one input is large at many draws.
+PERIODIC_IDENTITIES = [
+    (r"|\sin(T)| = \sin(|T|)", rf"T \in {R}"),  # true for |T| <= π
+    (r"\log(e^{T}) = T", r"T \in \mathbb{C}"),  # true for |Im T| < π
+    (r"|\det(2 I + T)| = \det(2 I + T)", rf"T \in {R}^{{n \times n}}"),  # no real eigenvalue below -2
+]
+
+
+def _renamed(formula, where, name, dummies):
+    left, right = formula.replace("T", name).split(" = ")
+    left += "".join(f" + {d} - {d}" for d in dummies)
+    return f"{left} = {right}", ", ".join([where.replace("T", name)] + [rf"{d} \in {R}" for d in dummies])
+
+
+@pytest.mark.parametrize("formula, where", BALL_IDENTITIES)
+@pytest.mark.parametrize("others", [0, 1, 3, 5])
+def test_an_identity_true_only_near_zero_is_refuted_whichever_input_it_is(formula, where, others):
+    letters = "abcdef"[:others + 1]
+    for name in letters:  # the input T renamed, so that it takes each place among the sorted inputs
+        v = verdict(*_renamed(formula, where, name, [d for d in letters if d != name]))
+        assert v.status == "refuted", (name, letters, v)
+
+
+@pytest.mark.parametrize("formula, where", PERIODIC_IDENTITIES)
+def test_an_identity_true_only_within_a_period_or_a_branch_is_refuted(formula, where):
+    for name, dummies in [("a", []), ("b", ["a"])]:
+        v = verdict(*_renamed(formula, where, name, dummies))
+        assert v.status == "refuted", (name, v)
+
+
 # ----- differentials -----------------------------------------------------------------------------
 
 def _product_rules(seed):
@@ -386,7 +447,12 @@ def test_times_between_vectors_is_not_silently_a_matrix_product(formula):
 def test_a_numerically_singular_draw_is_no_evidence():
     # det(AB)(AB)^{-1} is the adjugate of AB, not 0. With m = 2, AB is singular for n > 2 and its
     # computed inverse is rounding noise of size ~1e16: those draws must neither agree nor count.
+    # At a draw with one input large the computed AB can be exactly singular, its inverse infinite:
+    # that reads as outside the domain ("cannot check"), which is no verdict either. Never "holds".
     v = verdict(r"\det(A B) (A B)^{-1} = 0", rf"A \in {R}^{{n \times m}}, B \in {R}^{{m \times n}}, m = 2")
+    assert v.status in ("refuted", "cannot check"), v
+    v = verdict(r"\det(A B) (A B)^{-1} = 0", rf"A \in {R}^{{n \times m}}, B \in {R}^{{m \times n}}, m = 2",
+                draws=2)  # the unit and small scales only
     assert v.status == "refuted", v
     assert any("numerically singular" in d for d in v.details), v
     assert not any("agrees at" in d for d in v.details), v

@@ -177,7 +177,7 @@ def draw_inputs(traced: _Traced, plan: int, seed: int, draw: Draw):
     """Random (values, function parameters, directions) for one draw of one plan."""
     p = traced.plans[plan]
     rng = np.random.default_rng([seed, plan, draw.index])
-    values = {name: draw_value(rng, shape, props, draw.scale(i), draw.form)
+    values = {name: draw_value(rng, shape, props, draw.scale(i, len(p.variables)), draw.form)
               for i, (name, (shape, props)) in enumerate(p.variables.items())}
     fns = {name: function_params(rng, din, dout) for name, (din, dout) in p.functions.items()}
     # a complex symbol varies along a complex direction: a real one would hide a dropped conjugate
