@@ -478,7 +478,7 @@ def _makes_a_function(entry) -> bool:
     differentials, unknown function symbols, integrals (plain NumPy has no quadrature) and functions
     whose record says plain NumPy has no code for them (the adjugate)."""
     from matref._functions import FUNCTIONS, NoCode
-    from matref._tree import Call, Deriv, Differential, FnValue, Hessian, Integral
+    from matref._tree import Add, Call, Deriv, Differential, FnValue, Hessian, Integral
     sides = matref.parse_identity(entry.formula, entry.where, entry.layout).equation.sides
     lhs = sides[0]
     if not isinstance(lhs, (Deriv, Hessian)) or any(isinstance(n, FnValue) for n in lhs.walk()):
@@ -486,7 +486,11 @@ def _makes_a_function(entry) -> bool:
 
     def closed(side) -> bool:
         return not any(isinstance(n, (Deriv, Hessian, Differential, FnValue, Integral))
-                       or isinstance(n, Call) and isinstance(FUNCTIONS[n.fn].function, NoCode) for n in side.walk())
+                       or isinstance(n, Call) and isinstance(FUNCTIONS[n.fn].function, NoCode)
+                       # a sum up to a size whose terms were written out at one size (an inner bound
+                       # uses the index): a function of that size only, which the dialect does not make
+                       or isinstance(n, Add) and n.over is not None and n.over.sized and n.over.body is None
+                       for n in side.walk())
     return any(closed(s) for s in sides[1:])
 
 
