@@ -34,3 +34,17 @@ def _release_compiled_code():
 def catalogue():
     import matref
     return matref.load_catalogue()
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory):
+    """(site directory, build output) of one strict build for the whole session. It also fills the
+    checkout's site caches (derivations above all, minutes of work), which the `mkdocs serve` test
+    copies: so that test asks for this fixture, to run after the build instead of repeating it."""
+    from site_helpers import build_site
+
+    site = tmp_path_factory.mktemp("site")
+    proc, _ = build_site(site)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, f"mkdocs build --strict failed:\n{output}"
+    return site, output

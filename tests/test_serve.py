@@ -48,7 +48,8 @@ def row(page: str, entry_id: str) -> str:
     return page[start:end if end > 0 else len(page)]
 
 
-def test_an_edit_is_updated_in_place_marked_while_checking_and_a_refutation_is_shown(tmp_path):
+def test_an_edit_is_updated_in_place_marked_while_checking_and_a_refutation_is_shown(tmp_path, built):
+    # `built` first: the strict build fills the checkout's caches, which the copy takes along
     repo = copy_checkout(ROOT, tmp_path / "repo")
     (repo / "mkdocs-e2e.yml").write_text(E2E_CONFIG, encoding="utf-8")
     toml = repo / "src" / "matref" / "catalogue" / "traces.toml"

@@ -18,7 +18,6 @@ from matref.site import dialects
 from site_helpers import (
     LAYOUT_LABELS,
     ROOT,
-    build_site,
     launch_chromium,
     mkdocs_warnings,
     page_urls,
@@ -33,14 +32,7 @@ pytestmark = pytest.mark.xdist_group("site")
 LAYOUTS = tuple(LAYOUT_LABELS)
 
 
-@pytest.fixture(scope="session")
-def built(tmp_path_factory):
-    """(site directory, build output) of one strict build for the whole session."""
-    site = tmp_path_factory.mktemp("site")
-    proc, _ = build_site(site)
-    output = proc.stdout + proc.stderr
-    assert proc.returncode == 0, f"mkdocs build --strict failed:\n{output}"
-    return site, output
+# `built`, the session's one strict build, is a fixture of conftest.py: test_serve.py waits for it too.
 
 
 @pytest.fixture(scope="session")
