@@ -808,13 +808,20 @@ class _Derivation:
         raise Unsupported(f"matref derive cannot identify the gradient through {latex(n)} (a Kronecker product "
                           "of matrices needs a reshaping the language does not have)")
 
-    def _gradient_of_product(self, n: Mul, g: Node) -> list[tuple[int, Node]]:
-        b = self.b
-        (y,) = [f for f in n.factors if _depends(f)]  # the d-rules give terms linear in ∂X
+    def _split(self, n: Mul) -> tuple[Node, list[Node], list[Node], list[Node]]:
+        """A product linear in ∂X (the d-rules give such terms) as (y, home, coeffs, chain): y the
+        factor holding ∂X, home its run (see `_runs`), coeffs the other 1×1 runs multiplied out, and
+        chain the factors of the runs that are not 1×1, in order."""
+        (y,) = [f for f in n.factors if _depends(f)]
         runs = _runs(n.factors)
         home = next(run for run in runs if any(f is y for f in run))
-        coeffs = [b.mul(*run) for run in runs if run is not home and _is_scalar(run)]
+        coeffs = [self.b.mul(*run) for run in runs if run is not home and _is_scalar(run)]
         chain = [f for run in runs if not _is_scalar(run) for f in run]
+        return y, home, coeffs, chain
+
+    def _gradient_of_product(self, n: Mul, g: Node) -> list[tuple[int, Node]]:
+        b = self.b
+        y, home, coeffs, chain = self._split(n)
         if _is_scalar(home) and chain:  # ⟨g, s C⟩ = s ⟨g, C⟩ for the scalar run s holding ∂X
             outer, run = b.mul(*coeffs, b.inner(g, b.mul(*chain))), home
         else:
@@ -1056,11 +1063,7 @@ class _Derivation:
             y, other = (n.left, n.right) if _depends(n.left) else (n.right, n.left)
             return [(s, b.mul(b.call("diag", self._vec(other)), j)) for s, j in self._vec_of(y)]
         if isinstance(n, Mul):
-            runs = _runs(n.factors)
-            (y,) = [f for f in n.factors if _depends(f)]
-            home = next(run for run in runs if any(f is y for f in run))
-            coeffs = [b.mul(*run) for run in runs if run is not home and _is_scalar(run)]
-            chain = [f for run in runs if not _is_scalar(run) for f in run]
+            y, home, coeffs, chain = self._split(n)
             if _is_scalar(home):  # s C with s = ⟨G, ∂X⟩ = vec(G)ᵀ vec(∂X): vec(s C) = vec(C) vec(G)ᵀ vec(∂X)
                 s_node = home[0] if len(home) == 1 else _shaped(Mul(tuple(home)), SCALAR)
                 c = self._vec(b.mul(*chain)) if chain else b.num(1)
@@ -1120,11 +1123,7 @@ class _Derivation:
             inverse = b.binary("hdiv", b.one(n.right), n.right)
             return [(s, b.mul(b.call("diag", inverse), m)) for s, m in self._jacobian_of(n.left)]
         if isinstance(n, Mul):
-            runs = _runs(n.factors)
-            (y,) = [f for f in n.factors if _depends(f)]
-            home = next(run for run in runs if any(f is y for f in run))
-            coeffs = [b.mul(*run) for run in runs if run is not home and _is_scalar(run)]
-            chain = [f for run in runs if not _is_scalar(run) for f in run]
+            y, home, coeffs, chain = self._split(n)
             if _is_scalar(home):  # s C with the scalar s = gᵀ ∂x: C gᵀ ∂x
                 s_node = home[0] if len(home) == 1 else _shaped(Mul(tuple(home)), SCALAR)
                 return [(s, b.mul(*coeffs, *chain, m)) for s, m in self._jacobian_of(s_node)]
