@@ -224,6 +224,11 @@ sources = ["test"]
 """
 
 
+def _two_entries(text: str) -> str:
+    """GOOD with a second entry, `two`, after `one`."""
+    return text + text[text.index("[[entry]]"):].replace('id = "one"', 'id = "two"')
+
+
 @pytest.mark.parametrize("change, message", [
     (lambda t: t + t[t.index("[[entry]]"):], "t.toml:12: duplicate id 'one' (first used at cat/t.toml:6)"),
     (lambda t: t.replace('sources = ["test"]', 'sources = ["test"]\nsauces = 1'), "t.toml:12: unknown key 'sauces'"),
@@ -241,6 +246,18 @@ sources = ["test"]
     (lambda t: t.replace('sources = ["test"]', 'sources = ["test"]\nvariant_of = "two"'), "variant_of names no other entry"),
     (lambda t: t.replace('sources = ["test"]', 'sources = ["test"]\naliases = ["one"]'), "duplicate id 'one'"),
     (lambda t: t.replace('title = "T"', 'title = "T'), "t.toml:3: invalid TOML"),
+    (lambda t: t.replace('[[entry]]', '[[part]]\ntitle = "p"\nfirst = "two"\n\n[[entry]]', 1),
+     "t.toml:6: a [[part]] needs a string 'title' and 'first'"),
+    (lambda t: t.replace('[[entry]]', '[[part]]\ntitle = "p"\nfirst = "one"\nsize = 1\n\n[[entry]]', 1),
+     "t.toml:6: unknown key(s) in [[part]]: size"),
+    (lambda t: _two_entries(t).replace('[[entry]]', '[[part]]\ntitle = "p"\nfirst = "two"\n\n[[entry]]', 1),
+     "t.toml:6: the first [[part]] must start at the file's first entry, 'one'"),
+    (lambda t: _two_entries(t).replace('[[entry]]', '[[part]]\ntitle = "p"\nfirst = "one"\n\n'
+                                       '[[part]]\ntitle = "q"\nfirst = "two"\n\n[[entry]]', 1),
+     "t.toml:10: a later [[part]] needs a 'name'"),
+    (lambda t: _two_entries(t).replace('[[entry]]', '[[part]]\ntitle = "p"\nfirst = "two"\nname = "b"\n\n'
+                                       '[[part]]\ntitle = "q"\nfirst = "one"\n\n[[entry]]', 1),
+     "t.toml:6: the first [[part]] must start"),
 ])
 def test_loader_rejects_bad_data_with_file_and_line(tmp_path, change, message):
     directory = tmp_path / "cat"
@@ -257,6 +274,24 @@ def test_loader_accepts_good_data(tmp_path):
     (directory / "t.toml").write_text(GOOD)
     cat = load_directory(directory)
     assert [e.id for e in cat.entries] == ["one"] and cat.entries[0].location == "cat/t.toml:6"
+
+
+def test_parts_split_a_family_into_pages_in_entry_order(tmp_path):
+    directory = tmp_path / "cat"
+    directory.mkdir()
+    parts = '[[part]]\ntitle = "first"\nfirst = "one"\n\n[[part]]\ntitle = "second"\nfirst = "two"\nname = "more"\n\n'
+    text = textwrap.dedent(GOOD)
+    text = text + text[text.index("[[entry]]"):].replace('id = "one"', 'id = "two"') \
+        + text[text.index("[[entry]]"):].replace('id = "one"', 'id = "three"')
+    (directory / "t.toml").write_text(text.replace("[[entry]]", parts + "[[entry]]", 1))
+    fam, = load_directory(directory).families
+    assert [(p.title, p.page) for p in fam.parts] == [("first", "t"), ("second", "t-more")]
+    assert [[e.id for e in fam.part_entries(p)] for p in fam.parts] == [["one"], ["two", "three"]]
+    assert [e.page for e in fam.entries] == ["t", "t-more", "t-more"] and [e.family for e in fam.entries] == ["t"] * 3
+    # a part's page may not be another family's page
+    (directory / "t-more.toml").write_text(textwrap.dedent(GOOD).replace('id = "one"', 'id = "four"'))
+    with pytest.raises(CatalogueError, match=r"part 'second' would be shown on reference/t-more/, the page of cat/t-more.toml"):
+        load_directory(directory)
 
 
 def test_catalogue_files_are_packaged():

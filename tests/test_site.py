@@ -59,8 +59,14 @@ def browser():
         chromium.close()
 
 
-def family_html(site: Path, family: str) -> str:
-    return (site / "reference" / family / "index.html").read_text(encoding="utf-8")
+def family_html(site: Path, page: str) -> str:
+    """The built HTML of a family's page (`page`: a family's name, or a part's page, `Entry.page`)."""
+    return (site / "reference" / page / "index.html").read_text(encoding="utf-8")
+
+
+def reference_pages(catalogue) -> list[tuple[str, tuple]]:
+    """Each family page (a split family has one per part): its URL under the site, and its entries."""
+    return [(f"reference/{p.page}/", f.part_entries(p)) for f in catalogue.families for p in f.parts]
 
 
 def has_layout_tabs(entry) -> bool:
@@ -106,11 +112,40 @@ def test_every_catalogue_formula_compiles_in_the_pinned_katex(catalogue):
     assert not failures, f"KaTeX {version} rejects:\n" + "\n".join(failures)
 
 
-def test_one_page_per_family_with_every_entry_in_order(site, catalogue):
+def test_one_page_per_family_part_with_every_entry_in_order(site, catalogue):
     for fam in catalogue.families:
-        text = family_html(site, fam.name)
-        ids = re.findall(r'<div class="matref-entry" data-entry="([^"]+)" data-kind="[a-z]+" id="([^"]+)"', text)
-        assert ids == [(e.id, e.id) for e in fam.entries], fam.name  # the row's id is the entry's permalink
+        rows = []
+        for part in fam.parts:
+            text = family_html(site, part.page)
+            ids = re.findall(r'<div class="matref-entry" data-entry="([^"]+)" data-kind="[a-z]+" id="([^"]+)"', text)
+            assert ids == [(e.id, e.id) for e in fam.part_entries(part)], part.page  # the row's id is its permalink
+            rows += [i for i, _ in ids]
+        assert rows == [e.id for e in fam.entries], fam.name  # the parts together: every entry once, in order
+
+
+def test_every_reference_page_is_within_the_page_weight_budget(site, catalogue):
+    """A family page is at most 400 KB of HTML (issue 11: a page that loads and switches layouts
+    fast): a family that outgrows it is split into parts ([[part]] in its TOML file)."""
+    for url, _ in reference_pages(catalogue):
+        size = (site / url / "index.html").stat().st_size
+        assert size <= 400_000, f"{url} is {size} bytes: split its family further ([[part]])"
+
+
+def test_a_permalink_from_before_a_family_was_split_finds_its_entry(browser, base_url, catalogue):
+    """reference/<family>/#id of an entry now on a later part's page (or its --more link) lands on
+    that page's row."""
+    moved = [e for e in catalogue.entries if e.page != e.family]
+    if not moved:
+        pytest.skip("no family is split into parts")
+    page = browser.new_page()
+    page.set_default_timeout(10_000)
+    for e, suffix in [(moved[0], ""), (moved[-1], "--more")]:
+        page.goto(f"{base_url}reference/{e.family}/#{e.id}{suffix}")
+        page.wait_for_url(f"**/reference/{e.page}/#{e.id}{suffix}")
+        page.locator(f"#{e.id}").wait_for()
+        if suffix:
+            page.locator(f"#{e.id}--more").wait_for(state="visible")
+    page.close()
 
 
 def test_reference_index_lists_every_entry_with_its_tex_family_by_family(site, catalogue):
@@ -119,7 +154,7 @@ def test_reference_index_lists_every_entry_with_its_tex_family_by_family(site, c
     within the page-weight budget whatever the catalogue's size."""
     text = (site / "reference" / "index.html").read_text(encoding="utf-8")
     listed = re.findall(r'<li data-entry="([^"]+)"><a href="([^"/]+)/#([^"]+)">', text)
-    assert listed == [(e.id, e.family, e.id) for fam in catalogue.families for e in fam.entries]
+    assert listed == [(e.id, e.page, e.id) for fam in catalogue.families for e in fam.entries]
     headings = [text.index(f'href="{fam.name}/"') for fam in catalogue.families]
     assert headings == sorted(headings)
     for fam, at in zip(catalogue.families, headings):
@@ -141,7 +176,7 @@ def test_reference_index_lists_every_entry_with_its_tex_family_by_family(site, c
 def test_reference_index_links_every_identity(site, catalogue):
     text = (site / "reference" / "index.html").read_text(encoding="utf-8")
     for e in catalogue.entries:
-        assert f'href="{e.family}/#{e.id}"' in text, e.id
+        assert f'href="{e.page}/#{e.id}"' in text, e.id
 
 
 def test_errata_page_lists_every_erratum(site, catalogue):
@@ -155,6 +190,20 @@ def test_all_math_is_prerendered(site):
         text = path.read_text(encoding="utf-8")
         raw = re.findall(r'<(?:span|div) class="arithmatex">(?!<span class="katex)(.{0,80})', text)
         assert not raw, f"{path.relative_to(site)}: math left for the browser: {raw[:3]}"
+
+
+def test_no_page_but_a_notebook_stops_its_parser_for_a_script(site):
+    """External scripts are deferred (bench: the first paint no longer waits on Material's bundle);
+    notebook pages keep theirs in order, as their own scripts expect."""
+    checked = 0
+    for path in site.rglob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        if "jp-Notebook" in text:
+            continue
+        blocking = re.findall(r'<script src="[^"]*"', text)
+        assert not blocking, f"{path.relative_to(site)}: {blocking}"
+        checked += bool(re.search(r'<script defer src="[^"]*assets/javascripts/bundle\.', text))
+    assert checked > 10  # the bundle is there, deferred, on every ordinary page
 
 
 def test_page_shows_the_exact_snippet_text(site, catalogue):
@@ -187,7 +236,7 @@ def test_home_page_has_a_card_with_a_formula_per_family_before_the_story(site, c
 
 def test_links_in_generated_html_lead_to_built_pages(site, catalogue):
     """Raw HTML escapes MkDocs' link rewriting (and its strict link check): follow each such link."""
-    pages = ["index.html", "reference/index.html"] + [f"reference/{f.name}/index.html" for f in catalogue.families]
+    pages = ["index.html", "reference/index.html"] + [f"{url}index.html" for url, _ in reference_pages(catalogue)]
     for page in pages:
         text = (site / page).read_text(encoding="utf-8")
         for href in set(re.findall(r'<a\b[^>]*\bhref="([^"#?:]+)(?:#[^"]*)?"', text)):
@@ -285,21 +334,22 @@ def test_every_page_loads_clean_in_chromium(page_visits):
 def test_every_identity_formula_is_rendered(page_visits, catalogue):
     """Each identity's section holds a rendered formula: the catalogue's TeX, in the default tab."""
     _, _, shown = page_visits
-    for fam in catalogue.families:
-        on_page = shown.get(f"reference/{fam.name}/")
-        assert on_page is not None, f"reference/{fam.name}/ was not loaded"
-        for e in fam.entries:
+    for url, entries in reference_pages(catalogue):
+        on_page = shown.get(url)
+        assert on_page is not None, f"{url} was not loaded"
+        for e in entries:
             assert on_page.get(e.id) is not None, f"{e.id}: no rendered formula in its section"
             first = shown_layouts(e)[0]
             assert norm_tex(on_page[e.id]) == norm_tex(e.formula_in(first)), e.id
 
 
 def _layout_family(catalogue):
-    """A family page with layout-dependent entries, and another one (for the cross-page check)."""
-    fams = [f for f in catalogue.families if any(has_layout_tabs(e) for e in f.entries)]
-    if not fams:
+    """A family page with layout-dependent entries, and another one (for the cross-page check): each
+    (its URL under the site, its entries)."""
+    pages = [(url, entries) for url, entries in reference_pages(catalogue) if any(has_layout_tabs(e) for e in entries)]
+    if not pages:
         pytest.fail("no catalogue entry depends on the layout, so the layout switch cannot be tested")
-    return fams[0], (fams[1] if len(fams) > 1 else None)
+    return pages[0], (pages[1] if len(pages) > 1 else None)
 
 
 def choose_layout(page, layout: str) -> None:
@@ -307,27 +357,27 @@ def choose_layout(page, layout: str) -> None:
 
 
 def test_layout_switch_shows_every_formula_in_the_chosen_layout_and_is_remembered(browser, base_url, catalogue):
-    fam, other = _layout_family(catalogue)
+    (url, entries), other = _layout_family(catalogue)
     context = browser.new_context()
     page = context.new_page()
     page.set_default_timeout(10_000)
-    page.goto(f"{base_url}reference/{fam.name}/", wait_until="load")
+    page.goto(base_url + url, wait_until="load")
     assert page.evaluate(LAYOUT_JS) == {"body": "denominator", "radios": ["denominator"]}
     shown = page.evaluate(VISIBLE_FORMULAS_JS)
-    for e in fam.entries:
+    for e in entries:
         assert norm_tex(shown[e.id]) == norm_tex(e.formula_in(shown_layouts(e)[0])), e.id
 
     choose_layout(page, "numerator")
     assert page.evaluate(LAYOUT_JS) == {"body": "numerator", "radios": ["numerator"]}
     shown = page.evaluate(VISIBLE_FORMULAS_JS)
-    for e in fam.entries:
+    for e in entries:
         assert norm_tex(shown[e.id]) == norm_tex(e.formula_in(shown_layouts(e)[-1])), e.id
 
     page.reload(wait_until="load")
     assert page.evaluate(LAYOUT_JS) == {"body": "numerator", "radios": ["numerator"]}, "not remembered"
     if other is not None:
-        page.goto(f"{base_url}reference/{other.name}/", wait_until="load")
-        assert page.evaluate(LAYOUT_JS)["body"] == "numerator", f"the choice did not carry over to {other.name}"
+        page.goto(base_url + other[0], wait_until="load")
+        assert page.evaluate(LAYOUT_JS)["body"] == "numerator", f"the choice did not carry over to {other[0]}"
     context.close()
 
 
@@ -435,7 +485,7 @@ def test_reference_index_follows_the_layout_switch(browser, base_url, catalogue)
     assert page.locator(".katex-error").count() == 0
     page.reload(wait_until="load")
     assert label_of(later) == norm_tex(later.formula_in("numerator"))
-    page.goto(f"{base_url}reference/{later.family}/", wait_until="load")
+    page.goto(f"{base_url}reference/{later.page}/", wait_until="load")
     assert page.evaluate(LAYOUT_JS)["body"] == "numerator"
     context.close()
 
@@ -455,7 +505,7 @@ def test_every_formula_shows_exactly_one_form_in_each_layout(browser, base_url, 
     page = context.new_page()
     page.set_default_timeout(10_000)
     for layout in LAYOUTS:
-        for url, entries in [("", None)] + [(f"reference/{f.name}/", f.entries) for f in catalogue.families]:
+        for url, entries in [("", None)] + reference_pages(catalogue):
             page.goto(base_url + url, wait_until="load")
             choose_layout(page, layout)
             boxes = page.evaluate(FORMS_JS)
@@ -625,11 +675,11 @@ def test_code_tabs_copy_the_snippet_the_harness_runs_in_every_dialect(browser, b
     if not entries:
         pytest.fail("no entry has layout-dependent forms and code in every dialect")
     entry = entries[0]
-    other = next((e for e in entries[1:] if e.family == entry.family), None)
+    other = next((e for e in entries[1:] if e.page == entry.page), None)
     context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
     page = context.new_page()
     page.set_default_timeout(10_000)
-    page.goto(f"{base_url}reference/{entry.family}/", wait_until="load")
+    page.goto(f"{base_url}reference/{entry.page}/", wait_until="load")
     row = page.locator(f'.matref-entry[data-entry="{entry.id}"]')
     row.locator("button.matref-more").click()
 
@@ -671,7 +721,7 @@ def test_derivation_block_is_collapsed_in_the_panel_with_rendered_steps(browser,
     assert 'class="katex' in fragments[entry.id].split("</details>")[0]
     page = browser.new_page()
     page.set_default_timeout(10_000)
-    page.goto(f"{base_url}reference/{entry.family}/", wait_until="load")
+    page.goto(f"{base_url}reference/{entry.page}/", wait_until="load")
     row = page.locator(f'.matref-entry[data-entry="{entry.id}"]')
     row.locator("button.matref-more").click()
     block = row.locator("details.matref-derivation")
@@ -737,7 +787,7 @@ def test_pitfalls_have_their_own_page_never_under_refuted(site, catalogue):
 def test_merged_ids_are_anchors_on_the_surviving_entry(site, catalogue):
     for e in catalogue.entries:
         if e.aliases:
-            text = family_html(site, e.family)
+            text = family_html(site, e.page)
             for a in e.aliases:
                 assert f'<span id="{a}" class="matref-alias"></span>' in text, a
 
@@ -759,5 +809,5 @@ def test_study_note_page_reads_every_statement(site, catalogue):
         for st in part["statements"]:
             for i in st["entries"]:
                 e = catalogue.get(i)
-                assert f'href="../reference/{e.family}/#{e.id}"' in text, i
+                assert f'href="../reference/{e.page}/#{e.id}"' in text, i
     assert "分母布局" in text and "分子布局" in text

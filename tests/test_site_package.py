@@ -37,6 +37,9 @@ def test_relink_points_same_page_links_at_the_family_page(catalogue):
     e = catalogue.entries[0]
     assert _markdown.relink(f"see [it](#{e.id})", "reference/", catalogue) == \
         f"see [it](reference/{e.family}.md#{e.id})"
+    later = next((e for e in catalogue.entries if e.page != e.family), None)  # on a split family's later page
+    if later is not None:
+        assert _markdown.relink(f"[it](#{later.id})", "", catalogue) == f"[it]({later.page}.md#{later.id})"
     assert _markdown.relink("[x](#no-such-entry)", "reference/", catalogue) == "[x](#no-such-entry)"
 
 
@@ -45,7 +48,13 @@ def test_expand_nav_lists_every_family_after_the_index(catalogue):
     assert expand_nav(nav, catalogue.families)
     pages = nav[1]["Reference"]
     assert pages[0] == "reference/index.md"
-    assert [next(iter(p.values())) for p in pages[1:]] == [f"reference/{f.name}.md" for f in catalogue.families]
+    assert [next(iter(p)) for p in pages[1:]] == [f.title for f in catalogue.families]
+    for fam, item in zip(catalogue.families, pages[1:]):
+        value = item[fam.title]
+        if len(fam.parts) == 1:
+            assert value == f"reference/{fam.name}.md"
+        else:  # a split family is a section of its pages, in order
+            assert [next(iter(p.values())) for p in value] == [f"reference/{p.page}.md" for p in fam.parts]
     assert not expand_nav([{"Home": "index.md"}], catalogue.families)
 
 
@@ -72,7 +81,7 @@ def test_index_rows_carry_each_layouts_tex_escaped_so_it_round_trips():
     from matref.site._reference import index_page
 
     def entry(id, den, num, *, independent=False, kind="identity"):
-        return SimpleNamespace(id=id, family="fam", title=f"Title of {id}", kind=kind, formula=den,
+        return SimpleNamespace(id=id, family="fam", page="fam", title=f"Title of {id}", kind=kind, formula=den,
                                layout="denominator", layout_independent=independent,
                                formula_in=lambda layout: den if layout == "denominator" else num)
 
@@ -82,7 +91,8 @@ def test_index_rows_carry_each_layouts_tex_escaped_so_it_round_trips():
         entry("same", tricky, "  " + tricky.replace(" ", "  ")),  # the same TeX, spaced differently
         entry("independent", r"\operatorname{tr}(A)", "ignored", independent=True, kind="erratum"),
     ]
-    fam = SimpleNamespace(name="fam", title="A & B", entries=entries)
+    part = SimpleNamespace(title="A & B", page="fam")
+    fam = SimpleNamespace(name="fam", title="A & B", entries=entries, parts=[part], part_entries=lambda p: entries)
     page = index_page(SimpleNamespace(entries=entries, families=[fam]))
     parser = _IndexRows()
     parser.feed(page)
@@ -120,8 +130,10 @@ def test_generated_pages_cover_every_entry_and_use_every_dialect(catalogue):
     pages = generated_pages(catalogue)
     assert {"reference/index.md", "errata.md", "pitfalls.md", "study-note.md", "coverage.md"} <= set(pages)
     for fam in catalogue.families:
-        text = pages[f"reference/{fam.name}.md"]
-        assert re.findall(r'class="matref-entry" id="([^"]+)" data-entry', text) == [e.id for e in fam.entries]
+        for part in fam.parts:
+            text = pages[f"reference/{part.page}.md"]
+            assert re.findall(r'class="matref-entry" id="([^"]+)" data-entry', text) == \
+                [e.id for e in fam.part_entries(part)]
     fragments = code_fragments(catalogue.entries, (fake_dialect("fake", fake),))
     assert set(fragments) == {f"reference/_code/{e.id}.html" for e in catalogue.entries}
     assert {i for i, _ in calls} == {e.id for e in catalogue.entries}

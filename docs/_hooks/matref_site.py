@@ -39,4 +39,5 @@ on_pre_page = _build.on_pre_page
 on_page_markdown = _build.on_page_markdown
 
 on_post_page = _build.on_post_page
+on_post_template = _build.on_post_template
 on_post_build = _build.on_post_build

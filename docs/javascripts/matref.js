@@ -98,9 +98,22 @@
     if (btn && btn.getAttribute("aria-expanded") !== "true") btn.click();
   }
 
+  // A large family's entries are on several pages (its parts). A permalink from before the split,
+  // reference/<family>/#id, reaches the family's first page: send it on to the page the entry is on.
+  function followElsewhere() {
+    var id = decodeURIComponent(location.hash.slice(1)).replace(/--more$/, "");
+    var map = document.getElementById("matref-elsewhere");
+    if (!id || !map || document.getElementById(id)) return false;
+    var page = JSON.parse(map.textContent)[id];
+    if (page) location.replace("../" + page + "/" + location.hash);
+    return Boolean(page);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     syncRadios(saved());
-    openFromHash();
+    if (!followElsewhere()) openFromHash();
   });
-  window.addEventListener("hashchange", openFromHash);
+  window.addEventListener("hashchange", function () {
+    if (!followElsewhere()) openFromHash();
+  });
 })();

@@ -5,6 +5,7 @@ The loader validates everything and reports problems as `file:line: message`.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 import tomllib
@@ -26,6 +27,7 @@ ERRATUM_REQUIRED = ("wrong_source", "assumptions", "explanation")
 # A pitfall: a correct formula that a common reading or implementation gets wrong (the misreading is refuted).
 PITFALL_REQUIRED = ("misreading", "wrong", "explanation")
 FAMILY_KEYS = {"title", "order", "intro", "showcase"}
+PART_KEYS = {"title", "first", "name"}
 ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 SYMMETRIC_PROPS = {"symmetric", "spd", "psd", "diagonal"}
 
@@ -60,9 +62,14 @@ class Entry:
     misreading: str | None = None  # pitfall: the common reading or implementation that gets it wrong
     aliases: tuple[str, ...] = ()  # ids merged into this entry: they stay permalinks to it
     variant_of: str | None = None  # a deliberate restatement of another entry (its notes say why)
+    page: str = ""  # the site page that shows it, under reference/: its family's name, or a part's (`Part`)
     file: str = ""
     line: int = 0
     _forms: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self):
+        if not self.page:  # an entry made outside a family file (tests, `matref check`) sits on its family's page
+            object.__setattr__(self, "page", self.family)
 
     @property
     def location(self) -> str:
@@ -113,6 +120,17 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class Part:
+    """A run of a family's entries shown on one site page (a large family is split so that a page stays
+    light to load and to switch layouts on). The first part's page is the family's own, `reference/<family>/`;
+    a later part's is `reference/<family>-<name>/`. Its title follows the family's after a dash
+    ("Traces — higher powers, inverses and matrix functions")."""
+
+    title: str
+    page: str
+
+
+@dataclass(frozen=True)
 class Family:
     name: str
     title: str
@@ -120,6 +138,15 @@ class Family:
     intro: str
     entries: tuple[Entry, ...]
     showcase: str = ""  # the id of the entry the home page shows for this family ("" = its first entry)
+    parts: tuple[Part, ...] = ()  # its pages, in order; one part (the family's title and page) unless split
+
+    def __post_init__(self):
+        if not self.parts:
+            object.__setattr__(self, "parts", (Part(self.title, self.name),))
+
+    def part_entries(self, part: Part) -> tuple[Entry, ...]:
+        """The entries shown on `part`'s page, in order."""
+        return tuple(e for e in self.entries if e.page == part.page)
 
     @property
     def showcase_entry(self) -> Entry:
@@ -187,7 +214,7 @@ def load_file(path: Path, label: str | None = None) -> Family:
         raise CatalogueError(f"{label}:1: unknown key(s) in [family]: {', '.join(sorted(unknown))}")
     if not isinstance(fam.get("title"), str) or not isinstance(fam.get("order"), int):
         raise CatalogueError(f"{label}:1: [family] needs a string 'title' and an integer 'order'")
-    extra = set(data) - {"family", "entry"}
+    extra = set(data) - {"family", "entry", "part"}
     if extra:
         raise CatalogueError(f"{label}:1: unknown table(s): {', '.join(sorted(extra))}")
     raw = data.get("entry", [])
@@ -243,7 +270,7 @@ def load_file(path: Path, label: str | None = None) -> Family:
             wrong_layout=item.get("wrong_layout"), wrong_source=item.get("wrong_source"),
             wrong_text=item.get("wrong_text"), explanation=item.get("explanation"),
             assumptions=item.get("assumptions"), misreading=item.get("misreading"), aliases=tuple(aliases),
-            variant_of=item.get("variant_of"), file=label, line=line)
+            variant_of=item.get("variant_of"), page=path.stem, file=label, line=line)
         _validate_formula(entry, "formula", entry.formula, entry.where, entry.layout, text, line, label)
         if entry.other_layout is not None:
             _validate_formula(entry, "other_layout", entry.other_layout, entry.where, other(entry.layout), text, line,
@@ -254,7 +281,48 @@ def load_file(path: Path, label: str | None = None) -> Family:
     showcase = fam.get("showcase", "")
     if showcase and showcase not in {e.id for e in entries}:
         raise CatalogueError(f"{label}:{_key_line(text, 1, 'showcase')}: showcase '{showcase}' is not an entry of this family")
-    return Family(path.stem, fam["title"], fam["order"], fam.get("intro", ""), tuple(entries), showcase)
+    parts, entries = _parts(data.get("part", []), entries, path.stem, fam["title"], text, label)
+    return Family(path.stem, fam["title"], fam["order"], fam.get("intro", ""), tuple(entries), showcase, parts)
+
+
+def _parts(raw: list, entries: list[Entry], family: str, title: str, text: str,
+           label: str) -> tuple[tuple[Part, ...], list[Entry]]:
+    """The family's pages from its `[[part]]` tables (title, first entry id, name of later ones), in
+    order, and the entries with the page each sits on."""
+    if not raw:
+        return (Part(title, family),), entries
+    lines = [i + 1 for i, line in enumerate(text.splitlines()) if line.strip() == "[[part]]"]
+    index = {e.id: k for k, e in enumerate(entries)}
+    starts, parts = [], []
+    for k, item in enumerate(raw):
+        where_ = f"{label}:{lines[k] if k < len(lines) else 1}"
+        unknown = set(item) - PART_KEYS
+        if unknown:
+            raise CatalogueError(f"{where_}: unknown key(s) in [[part]]: {', '.join(sorted(unknown))} "
+                                 f"(known: {', '.join(sorted(PART_KEYS))})")
+        if not isinstance(item.get("title"), str) or item.get("first") not in index:
+            raise CatalogueError(f"{where_}: a [[part]] needs a string 'title' and 'first', the id of its first entry "
+                                 "in this file")
+        start = index[item["first"]]
+        if k == 0 and start != 0:
+            raise CatalogueError(f"{where_}: the first [[part]] must start at the file's first entry, "
+                                 f"'{entries[0].id}'")
+        if starts and start <= starts[-1]:
+            raise CatalogueError(f"{where_}: parts must follow the order of the entries: '{item['first']}' comes "
+                                 "before the previous part's first entry")
+        if k == 0:
+            page = family  # the family's own page, so its address stays what it was before the split
+        else:
+            name = item.get("name")
+            if not isinstance(name, str) or not ID_PATTERN.match(name):
+                raise CatalogueError(f"{where_}: a later [[part]] needs a 'name' (lowercase words joined by "
+                                     "hyphens): its page is reference/<family>-<name>/")
+            page = f"{family}-{name}"
+        starts.append(start)
+        parts.append((item["title"], page))
+    bounds = starts[1:] + [len(entries)]
+    placed = [dataclasses.replace(e, page=page) for (_, page), a, b in zip(parts, starts, bounds) for e in entries[a:b]]
+    return tuple(Part(t, page) for t, page in parts), placed
 
 
 def _validate_formula(entry: Entry, key: str, formula: str, where: str, layout: str, text: str, line: int,
@@ -278,6 +346,13 @@ def load_directory(directory: Path) -> Catalogue:
                 if name in seen:
                     raise CatalogueError(f"{e.location}: duplicate id '{name}' (first used at {seen[name].location})")
                 seen[name] = e
+    pages = {f.name: f"{directory.name}/{f.name}.toml" for f in families}
+    for fam in families:
+        for part in fam.parts[1:]:
+            if part.page in pages:
+                raise CatalogueError(f"{directory.name}/{fam.name}.toml: part '{part.title}' would be shown on "
+                                     f"reference/{part.page}/, the page of {pages[part.page]}: rename the part")
+            pages[part.page] = f"{directory.name}/{fam.name}.toml"
     for fam in families:
         for e in fam.entries:
             if e.variant_of is not None and (e.variant_of not in seen or e.variant_of == e.id):

@@ -11,7 +11,7 @@ _STATUS = {"covered": "covered", "partly covered": "partly", "implied": "implied
 
 
 def _links(ids, by_id) -> str:
-    return ", ".join(f"[{md_text(by_id[i].title)}](reference/{by_id[i].family}.md#{i})" for i in ids if i in by_id)
+    return ", ".join(f"[{md_text(by_id[i].title)}](reference/{by_id[i].page}.md#{i})" for i in ids if i in by_id)
 
 
 def _coverage_rows(rows, by_id) -> list[str]:

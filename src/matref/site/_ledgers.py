@@ -84,7 +84,7 @@ def errata_page(cat) -> str:
         ]
         if e.where:
             out += [f"where {inline_math(e.where)}\n{{: .matref-where }}", ""]
-        out += [f"[Full entry with both layouts and its check](reference/{e.family}.md#{e.id})", "", "</div>", ""]
+        out += [f"[Full entry with both layouts and its check](reference/{e.page}.md#{e.id})", "", "</div>", ""]
     return "\n".join(out)
 
 
@@ -108,7 +108,7 @@ def pitfalls_page(cat) -> str:
             out += [f"where {inline_math(e.where)}\n{{: .matref-where }}", ""]
         out += [misreading_admonition(e, cat, "reference/"), "",
                 "**Sources:** " + " · ".join(source_markdown(s, "") for s in e.sources) + "\n{: .matref-sources }", "",
-                f"[Full entry with both layouts and its check](reference/{e.family}.md#{e.id})", "", "</div>", ""]
+                f"[Full entry with both layouts and its check](reference/{e.page}.md#{e.id})", "", "</div>", ""]
     return "\n".join(out)
 
 
@@ -142,7 +142,7 @@ def study_note_page(cat) -> str:
                 e = cat.get(i)
                 verdict = _coverage.study_note_verdict(e)
                 cls = "matref-verdict--wrong" if verdict.startswith("wrong") else "matref-verdict--holds"
-                out += [f"matref reads it as [{md_text(e.title)}](reference/{e.family}.md#{e.id}), "
+                out += [f"matref reads it as [{md_text(e.title)}](reference/{e.page}.md#{e.id}), "
                         f'<span class="matref-verdict {cls}">{verdict}</span>:', "",
                         display_math(e.formula_in(e.layout)), ""]
                 if e.where:

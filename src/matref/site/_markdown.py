@@ -58,7 +58,9 @@ def source_markdown(source: str, base: str = "../") -> str:
 
 
 def relink(text: str, base: str | None, catalogue) -> str:
-    """Entry text links to `#id` (an entry on the same family page); elsewhere they need the family page."""
+    """Entry text links to `#id` (an entry of the catalogue); on another page they need the entry's page.
+
+    `base` leads from the page to reference/ ("" on a reference page); None leaves the links as written."""
     if base is None:
         return text
 
@@ -67,6 +69,6 @@ def relink(text: str, base: str | None, catalogue) -> str:
             e = catalogue.get(m.group(1))
         except KeyError:
             return m.group(0)
-        return f"]({base}{e.family}.md#{e.id})"
+        return f"]({base}{e.page}.md#{e.id})"
 
     return re.sub(r"\]\(#([a-z0-9-]+)\)", page, text)

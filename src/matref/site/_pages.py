@@ -9,7 +9,7 @@ from ._coverage_page import coverage_page
 from ._derivations import derivation_html
 from ._dialects import Dialect
 from ._ledgers import errata_page, pitfalls_page, study_note_page
-from ._reference import code_url, family_page, index_page
+from ._reference import code_url, family_page, index_page, sentence
 
 
 def generated_pages(cat, status=None) -> dict[str, str]:
@@ -17,7 +17,8 @@ def generated_pages(cat, status=None) -> dict[str, str]:
 
     `status` (entry id -> `_checks.Status`, while serving) marks entries whose check is running or failed.
     """
-    pages = {f"reference/{fam.name}.md": family_page(fam, cat, status) for fam in cat.families}
+    pages = {f"reference/{part.page}.md": family_page(fam, cat, status, part)
+             for fam in cat.families for part in fam.parts}
     pages["reference/index.md"] = index_page(cat, status)
     pages["errata.md"] = errata_page(cat)
     pages["pitfalls.md"] = pitfalls_page(cat)
@@ -55,7 +56,8 @@ def fragment_key(entry) -> tuple:
 
 
 def expand_nav(nav: list, families) -> bool:
-    """Replace `Reference: reference/index.md` in a MkDocs nav by the index plus one page per family.
+    """Replace `Reference: reference/index.md` in a MkDocs nav by the index plus one page per family
+    (a section of its pages for a family split into parts).
 
     Changes nav in place; False when the nav has no such entry.
     """
@@ -63,8 +65,14 @@ def expand_nav(nav: list, families) -> bool:
         if isinstance(item, dict):
             (title, value), = item.items()
             if value == "reference/index.md":
-                nav[i] = {title: ["reference/index.md"] + [{f.title: f"reference/{f.name}.md"} for f in families]}
+                nav[i] = {title: ["reference/index.md"] + [_family_nav(f) for f in families]}
                 return True
             if isinstance(value, list) and expand_nav(value, families):
                 return True
     return False
+
+
+def _family_nav(family) -> dict:
+    if len(family.parts) == 1:
+        return {family.title: f"reference/{family.name}.md"}
+    return {family.title: [{sentence(p.title): f"reference/{p.page}.md"} for p in family.parts]}

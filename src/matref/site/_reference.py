@@ -18,6 +18,7 @@ and could not follow the layout switch without both forms.
 from __future__ import annotations
 
 import html
+import json
 from collections import Counter
 
 from ._checks import FAILS, HOLDS, status_html
@@ -121,26 +122,32 @@ def entry_row(entry, catalogue, status=None) -> str:
     ])
 
 
-def family_page(family, catalogue, status=None) -> str:
-    """A family's reference page: its introduction, the layout switch and one row per entry.
+def family_page(family, catalogue, status=None, part=None) -> str:
+    """A family's reference page (of `part`, default its first): its introduction, the layout switch
+    and one row per entry.
 
     `status` maps entry ids to `_checks.Status` while serving; the page claims "checked" only for
     what holds.
     """
     status = status or {}
+    part = part or family.parts[0]
+    entries = family.part_entries(part)
+    split = len(family.parts) > 1
     out = ["---", "hide: [toc]  # the table is the page's overview", "---", "",
-           f"# {html.escape(family.title, quote=False)}", ""]
-    if family.intro:
+           f"# {html.escape(page_title(family, part), quote=False)}", ""]
+    if split:
+        out += [_parts_bar(family, part), ""]
+    if family.intro:  # on every part: it defines the family's notation
         out += [family.intro.strip(), ""]
-    n = len(family.entries)
-    kinds = Counter(e.kind for e in family.entries)
+    n = len(entries)
+    kinds = Counter(e.kind for e in entries)
     count = f'{n} {"entry" if n == 1 else "entries"}'
     extra = [f"{kinds[k]} {word if kinds[k] == 1 else plural}" for k, word, plural in
              (("erratum", "erratum with its corrected form", "errata with their corrected forms"),
               ("pitfall", "pitfall", "pitfalls")) if kinds[k]]
     if extra:
         count += f" ({', '.join(extra)})"
-    unverified = [e for e in family.entries if e.id in status and status[e.id].state != HOLDS]
+    unverified = [e for e in entries if e.id in status and status[e.id].state != HOLDS]
     if unverified:
         fails = sum(status[e.id].state == FAILS for e in unverified)
         claim = (f"{len(unverified)} not verified ({fails} that do not hold, {len(unverified) - fails} being "
@@ -156,9 +163,39 @@ def family_page(family, catalogue, status=None) -> str:
         '<div class="matref-table" markdown="1">',
         "",
     ]
-    out += [entry_row(e, catalogue, status.get(e.id)) for e in family.entries]
+    out += [entry_row(e, catalogue, status.get(e.id)) for e in entries]
     out += ["</div>", ""]
+    if split and part == family.parts[0]:  # the page whose address the family had before it was split
+        out += [_elsewhere(family, part), ""]
     return "\n".join(out)
+
+
+def page_title(family, part) -> str:
+    """The title of a family's page: the family's, and the part's after a dash when it has several."""
+    return f"{family.title} — {part.title}" if len(family.parts) > 1 else family.title
+
+
+def _parts_bar(family, part) -> str:
+    """The pages of a split family, this one marked: the way between them."""
+    links = [f'<strong aria-current="page">{html.escape(sentence(p.title))}</strong>' if p == part else
+             f'<a href="../{p.page}/">{html.escape(sentence(p.title))}</a>' for p in family.parts]
+    n = len(family.entries)
+    return (f'<nav class="matref-parts" markdown="0" aria-label="Pages of this family">'
+            f'{html.escape(family.title)}, {n} entries on {len(family.parts)} pages: {" · ".join(links)}</nav>')
+
+
+def _elsewhere(family, part) -> str:
+    """Where the family's other entries are, by id (aliases too), for `matref.js`: a permalink to an
+    entry on the family's first page from before the family was split (`reference/<family>/#id`)
+    still finds its row."""
+    where = {i: e.page for e in family.entries if e.page != part.page for i in (e.id, *e.aliases)}
+    # ids and page names are lowercase words and hyphens: nothing in the JSON can end the script element
+    return '<script type="application/json" id="matref-elsewhere">' + json.dumps(where, separators=(",", ":")) + "</script>"
+
+
+def sentence(title: str) -> str:
+    """A part's title standing alone (in a list of pages): its first letter capitalised."""
+    return title[:1].upper() + title[1:]
 
 
 def _tex_attr(tex: str) -> str:
@@ -180,7 +217,7 @@ def index_row(entry, state: str = HOLDS) -> str:
     if state != HOLDS:  # while serving: an edited entry being checked, or one that does not hold
         badge += (' <span class="matref-tag matref-check--fails">does not hold</span>' if state == FAILS
                   else ' <span class="matref-tag matref-check--running">checking…</span>')
-    return (f'<li data-entry="{entry.id}"><a href="{entry.family}/#{entry.id}">'
+    return (f'<li data-entry="{entry.id}"><a href="{entry.page}/#{entry.id}">'
             f'<span class="matref-index__title">{text_html(entry.title)}{badge}</span>'
             f'<span class="matref-index__formula" {tex}></span></a></li>')
 
@@ -210,10 +247,13 @@ def index_page(cat, status=None) -> str:
         "",
     ]
     for fam in cat.families:
-        out += [f"## [{html.escape(fam.title, quote=False)}]({fam.name}.md)", "",
-                '<ul class="matref-index" markdown="0">']
-        out += [index_row(e, status[e.id].state if e.id in status else HOLDS) for e in fam.entries]
-        out += ["</ul>", ""]
+        out += [f"## [{html.escape(fam.title, quote=False)}]({fam.name}.md)", ""]
+        for part in fam.parts:
+            if len(fam.parts) > 1:
+                out += [f"### [{html.escape(sentence(part.title), quote=False)}]({part.page}.md)", ""]
+            out += ['<ul class="matref-index" markdown="0">']
+            out += [index_row(e, status[e.id].state if e.id in status else HOLDS) for e in fam.part_entries(part)]
+            out += ["</ul>", ""]
     # Deferred, so both run once the list is parsed, KaTeX first. The two fonts nearly every formula
     # uses are fetched alongside them, not once the first formula is laid out. (In a raw block, as
     # Markdown would wrap the <link>s in a paragraph.)

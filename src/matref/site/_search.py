@@ -155,7 +155,7 @@ def entry_document(entry) -> dict:
         parts.append(f"<p>where {html.escape(tex_to_text(entry.where), quote=False)}</p>")
     if entry.sources:
         parts.append(f"<p>{html.escape(' · '.join(entry.sources), quote=False)}</p>")
-    doc = {"location": f"reference/{entry.family}/#{entry.id}", "title": html.escape(entry.title, quote=False),
+    doc = {"location": f"reference/{entry.page}/#{entry.id}", "title": html.escape(entry.title, quote=False),
            "text": "".join(parts), "keys": " ".join(entry_keys(entry))}
     if entry.variant_of:  # a restatement: let the entry it restates come first
         doc["boost"] = 0.8
@@ -164,14 +164,14 @@ def entry_document(entry) -> dict:
 
 def rewrite_index(index: dict, catalogue) -> dict:
     """Material's search index with one document per entry in place of the reference pages' sections."""
-    families = {f"reference/{f.name}/": f for f in catalogue.families}
+    pages = {f"reference/{p.page}/": f.part_entries(p) for f in catalogue.families for p in f.parts}
     docs = []
     for doc in index["docs"]:
         path = doc["location"].split("#")[0]
-        if path in families:
+        if path in pages:
             if "#" not in doc["location"]:  # the page itself stays, with its introduction
                 docs.append({**doc, "text": readable(doc["text"])[:600]})
-                docs += [entry_document(e) for e in families[path].entries]
+                docs += [entry_document(e) for e in pages[path]]
             continue
         docs.append({**doc, "title": readable(doc["title"]), "text": readable(doc["text"])})
     fields = dict(index["config"].get("fields") or {})
