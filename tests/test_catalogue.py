@@ -12,11 +12,13 @@ import pytest
 
 import matref
 from matref import CatalogueError
+from matref._errors import ShapeClash
 from matref._catalogue import load_directory
 from matref._tree import Equation, Node
 from matref._verify import verify_entry
 from matref.cli import main
 from matref.snippets import DIALECTS, UnsupportedNode, dialect, jax_snippet
+from matref.snippets._dialect import SnippetFailed
 from mutants import COMPLEX_MUTATIONS, MUTATIONS, mutants
 
 CATALOGUE = matref.load_catalogue()
@@ -70,6 +72,71 @@ def test_every_dialect_runs_verbatim(entry, layout, d):
         d.run_entry(text, entry, layout)
     except AssertionError as e:
         pytest.fail(f"{entry.id} ({layout}, {d.label} snippet) failed: {e}\n{text}")
+
+
+SCRIPTS = [d for d in DIALECTS if d.name in ("jax", "numpy")]  # the self-checking scripts
+
+
+@pytest.mark.parametrize("entry", ENTRIES[::13], ids=lambda e: e.id)  # a spread sample: each costs checks and scripts
+def test_a_script_fails_on_a_wrong_right_side_in_either_layout(entry):
+    """The scripts are proofs, with 1-D vectors too: a right side the checker refutes (doubled, or
+    the other layout's form checked as this layout's: a transposed matrix derivative or Jacobian)
+    makes them fail. Not expected to: the NumPy script where it cannot differentiate its left side
+    (it computes the closed form alone), and a layout slip that 1-D arrays cannot show (see
+    `_same_in_both_layouts_as_arrays`)."""
+    for layout in LAYOUTS:
+        formula = entry.formula_in(layout)
+        wrong = [mutated for _, mutated in mutants(formula, entry.where, layout, ("doubled",))]
+        other = entry.formula_in("numerator" if layout == "denominator" else "denominator")
+        if " ".join(other.split()) != " ".join(formula.split()):
+            wrong.append(other)  # the other layout's form, checked as this layout's
+        for w in wrong:
+            if matref.check(w, entry.where, layout, draws=1).status != "refuted":
+                continue  # not wrong (a zero right side doubled; the same array in both layouts)
+            for d in SCRIPTS:
+                try:
+                    text = d.script(w, entry.where, layout)
+                except ShapeClash:
+                    continue  # refuted by its shapes: no script is made of it
+                if text is None or d.name == "numpy" and _has_derivative_left(w, entry.where, layout) \
+                        and "numeric_gradient" not in text:
+                    continue
+                if w != other and _zero_at_the_scripts_draw(d, entry, layout):
+                    continue  # doubling changes nothing at the one draw a script makes
+                try:
+                    d.run(text, w, entry.where, layout)
+                except SnippetFailed:
+                    continue
+                if w == other and _same_in_both_layouts_as_arrays(entry, layout):
+                    continue
+                pytest.fail(f"{entry.id} ({layout}): the {d.label} script passed a wrong right side: {w}\n{text}")
+
+
+def _zero_at_the_scripts_draw(d, entry, layout) -> bool:
+    """Whether the entry's own script finds its right side zero at its draw (then a wrong factor
+    there shows nothing: the checker, which draws every size plan, is the one to refute it)."""
+    from matref.snippets._dialect import execute
+    namespace, _ = execute(d.snippet(entry, layout), "the entry's script")
+    value = namespace.get("rhs", namespace.get("closed_form"))
+    return value is not None and np.allclose(value, 0)
+
+
+def _has_derivative_left(formula, where, layout) -> bool:
+    from matref._tree import Deriv, Differential, Hessian
+    lhs = matref.parse_identity(formula, where, layout).equation.sides[0]
+    return any(isinstance(n, (Deriv, Hessian, Differential)) for n in lhs.walk())
+
+
+def _same_in_both_layouts_as_arrays(entry, layout) -> bool:
+    """Whether every derivative in the entry is one that 1-D arrays hold the same way in both
+    layouts (by a vector or a number, of a number or by a number), so that its two layouts'
+    forms are the same array."""
+    from matref._shapes import kind
+    from matref._tree import Deriv, Hessian
+    ident = matref.parse_identity(entry.formula_in(layout), entry.where, layout)
+    derivs = [n for s in ident.equation.sides for n in s.walk() if isinstance(n, (Deriv, Hessian))]
+    return all(isinstance(n, Deriv) and (kind(n.wrt.shape) != "matrix" and kind(n.f.shape) == "scalar"
+                                         or kind(n.wrt.shape) == "scalar") for n in derivs)
 
 
 class _NewNode(Node):

@@ -1,6 +1,8 @@
-"""What the dialects share: Python names for symbols, the translation of a typed tree into array
-code (2-D arrays: vectors n×1, scalars 0-d or 1×1, as the tree has them), the lines that draw
-random inputs honouring the declarations, and PEP 8 assembly of a script.
+"""What the dialects share: Python names for symbols, the lines that draw random inputs honouring
+the declarations (vectors 1-D for the dialects' code, n×1 for the function harness's draws), PEP 8
+assembly of a script, the helpers scripts define, and `_Gen`, the translation of a typed tree into
+array code as the tree has it (2-D arrays: vectors n×1, scalars 0-d or 1×1). The dialects
+themselves use the 1-D translation built on it (`numpy_function._Gen1`).
 
 Every node type the generator does not know raises `UnsupportedNode` (a `CannotCheck`), so a new
 node in the language fails loudly in the harness and on the site build, never as wrong code.
@@ -13,12 +15,11 @@ import re
 from dataclasses import dataclass, field
 
 from .._errors import Unsupported
-from .._functions import DECOMPOSITION, ELEMENTWISE, FUNCTIONS, HELPERS, SCALAR_VALUED, Code, helper_code
-from .._language import Identity, parse_identity
-from .._operators import OPERATORS, Operand
+from .._functions import Code
+from .._language import Identity
+from .._operators import Operand
 from .._shapes import Dim, kind
-from .._tree import (Add, Binary, Block, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Integral,
-                     Inverse, Mul, Node, Norm, Num, Param, Pattern, Power, Size, Transpose, Unit, Var, same_variable)
+from .._tree import Call, Deriv, Differential, Entry, FnValue, Hessian, Node, Var
 
 class UnsupportedNode(Unsupported):
     """The snippet generator has no translation for a node of the tree (e.g. one the language gained
@@ -125,6 +126,10 @@ PATTERNS = {
 
 @dataclass
 class _Gen:
+    """What every translation of a tree into array code keeps: the identity, the array module, the
+    definitions and helpers the code needs, and how sizes are written. (`numpy_function._Gen1` is
+    the translation itself.)"""
+
     ident: Identity
     xp: str  # "jnp" or "np"
     defs: list[str] = field(default_factory=list)
@@ -142,240 +147,6 @@ class _Gen:
 
     def shape(self, node: Node) -> str:
         return f"({self.dim(node.shape[0])}, {self.dim(node.shape[1])})"
-
-    def scalar0(self, c: _Code) -> str:
-        """A 0-d scalar from code that may be a 1×1 array (jax.grad needs 0-d outputs)."""
-        return c.text if c.rank == 0 else f"{c.wrap(P_ATOM)}[0, 0]"
-
-    def expr(self, node: Node, bound: dict[str, str]) -> _Code:  # noqa: C901 - one case per node type
-        xp = self.xp
-        if isinstance(node, Var):
-            name = bound.get(node.name, _ident(node.name))
-            return _Code(name, rank=0 if kind(node.shape) == "scalar" else 2)
-        if isinstance(node, FnValue):
-            if ("fn:" + node.name) in bound:
-                return _Code(bound["fn:" + node.name])
-            arg = self.expr(node.arg, bound)
-            return _Code(f"{_ident(node.name)}({arg.text})", rank=0 if kind(node.shape) == "scalar" else 2)
-        if isinstance(node, Entry):  # X_{ij}, c_i: one entry of a 2-D array (a written number is 1-based)
-            at = [str(i - 1) if isinstance(i, int) else i for i in node.indices]
-            if len(at) == 1:
-                at = [at[0], "0"] if node.var.shape[1].is_one else ["0", at[0]]
-            return _Code(f"{self.expr(node.var, bound).wrap(P_ATOM)}[{at[0]}, {at[1]}]", rank=0)
-        if isinstance(node, Unit):  # J^{ij}: 1 at (i, j), 0 elsewhere
-            (i, j), (r, c) = node.indices, (self.dim(node.shape[0]), self.dim(node.shape[1]))
-            return _Code(f"{xp}.outer({xp}.eye({r})[{i}], {xp}.eye({c})[{j}])")
-        if isinstance(node, Num):
-            v = node.value
-            return _Code(str(int(v)) if v == int(v) else repr(v), rank=0)
-        if isinstance(node, Param):
-            return _Code(bound.get("param:" + node.name, _ident(node.name)), rank=0)
-        if isinstance(node, Block):
-            rows = ", ".join("[" + ", ".join(self.expr(b, bound).text for b in row) + "]" for row in node.rows)
-            return _Code(f"{xp}.block([{rows}])")
-        if isinstance(node, Size):  # a dimension letter as a number: the script defines the sizes
-            return _Code(self.dim(Dim(1, (node.name,))), rank=0)
-        if isinstance(node, Pattern):
-            self.helpers.add(PATTERNS[node.which])
-            name = "commutation" if node.which == "K" else "duplication"
-            return _Code(f"{xp}.asarray({name}({', '.join(self.dim(d) for d in node.dims)}))")
-        if isinstance(node, Integral):  # a Gauss-Legendre sum over the nodes
-            self.helpers.add(GAUSS_LEGENDRE)
-            v = _ident(node.var)
-            body = self.expr(node.body, {**bound, "param:" + node.var: v})
-            rule = f"gauss_legendre({QUAD_NODES}, {node.lo!r}, {node.hi!r})"
-            return _Code(f"sum(w * {body.wrap(P_UNARY)} for {v}, w in zip(*{rule}))", P_ATOM, body.rank)
-        if isinstance(node, Const):
-            if node.which == "I":
-                return _Code(f"{xp}.eye({self.dim(node.shape[0])})")
-            if node.which == "pi":
-                return _Code(f"{xp}.pi", rank=0)
-            if node.which == "i":
-                return _Code("1j", rank=0)
-            return _Code(f"{xp}.{'ones' if node.which == '1' else 'zeros'}({self.shape(node)})")
-        if isinstance(node, Add):
-            parts, rank = [], 0
-            for i, (sign, term) in enumerate(node.terms):
-                c = self.expr(term, bound)
-                rank = max(rank, c.rank)
-                text = c.wrap(P_MUL if sign > 0 or i == 0 else P_MUL)
-                parts.append(("-" if sign < 0 else "") + text if i == 0 else ("- " if sign < 0 else "+ ") + text)
-            return _Code(" ".join(parts), P_ADD, rank)
-        if isinstance(node, Mul):
-            codes = [self.expr(f, bound) for f in node.factors]
-            text, rank = codes[0].wrap(P_MUL), codes[0].rank
-            acc = node.factors[0].shape  # shape of the product so far: a 1×1 one scales the next factor
-            for f, c in zip(node.factors[1:], codes[1:]):
-                scalar = kind(acc) == "scalar" or kind(f.shape) == "scalar"
-                text += (" * " if scalar else " @ ") + c.wrap(P_UNARY)
-                rank = max(rank, c.rank) if scalar else 2
-                acc = f.shape if kind(acc) == "scalar" else acc if kind(f.shape) == "scalar" else (acc[0], f.shape[1])
-            return _Code(text, P_MUL, rank)
-        if isinstance(node, Binary):
-            a, b = self.expr(node.left, bound), self.expr(node.right, bound)
-            return infix(OPERATORS[node.op].code(operand(a), operand(b), xp))
-        if isinstance(node, Transpose):
-            c = self.expr(node.x, bound)
-            return c if c.rank == 0 else _Code(f"{c.wrap(P_ATOM)}.T")
-        if isinstance(node, Inverse):
-            return _Code(f"{xp}.linalg.inv({self.expr(node.x, bound).text})")
-        if isinstance(node, Power):
-            base = self.expr(node.x, bound)
-            if kind(node.x.shape) == "scalar":
-                return _Code(f"{base.wrap(P_ATOM)} ** {self.expr(node.p, bound).wrap(P_ATOM)}", P_POW, base.rank)
-            return _Code(f"{xp}.linalg.matrix_power({base.text}, {int(node.p.value)})")
-        if isinstance(node, Div):
-            num, den = self.expr(node.num, bound), self.expr(node.den, bound)
-            return _Code(f"{num.wrap(P_MUL)} / {den.wrap(P_UNARY)}", P_MUL, max(num.rank, den.rank))
-        if isinstance(node, Call):
-            return self.call(node, bound)
-        if isinstance(node, Norm):
-            a = self.expr(node.x, bound)
-            if node.p == "2" and kind(node.x.shape) == "matrix":
-                return _Code(f"{xp}.linalg.norm({a.text}, 2)", rank=0)
-            if node.p == "*":
-                return _Code(f'{xp}.linalg.norm({a.text}, "nuc")', rank=0)
-            if node.p == "1":
-                return _Code(f"{xp}.linalg.norm({a.text}, 1)" if kind(node.x.shape) == "matrix"
-                             else f"{xp}.abs({a.text}).sum()", rank=0)
-            return _Code(f"{xp}.linalg.norm({a.text})", rank=0)
-        if isinstance(node, Deriv):
-            return self.derivative(node, bound)
-        if isinstance(node, Hessian):
-            return self.hessian(node, bound)
-        if isinstance(node, Differential):
-            return self.differential(node, bound)
-        raise UnsupportedNode(f"the node {type(node).__name__}", self.dialect)
-
-    def call(self, node: Call, bound) -> _Code:
-        xp, a = self.xp, self.expr(node.arg, bound)
-        record = FUNCTIONS.get(node.fn)
-        code = record.code("jax" if xp == "jnp" else "numpy") if record else None
-        if not isinstance(code, Code):
-            raise UnsupportedNode(f"the function {node.fn!r}", self.dialect)
-        # A scalar-valued function gives a 0-d scalar; an elementwise one keeps its argument's rank.
-        rank = 0 if record.kind == SCALAR_VALUED else a.rank if record.kind == ELEMENTWISE else 2
-        if record.kind == DECOMPOSITION and kind(node.shape) == "scalar":  # \lambda_i(X), \sigma_i(X)
-            rank = 0
-        helper = code.for_argument(kind(node.arg.shape)).helper
-        if helper in HELPERS:  # a definition the record's code calls (eigenvector, sqrtm, adjugate, ...)
-            self.helpers.add(helper_code(helper, xp))
-        return fill(code, node, a, self.dim, xp, rank)
-
-    # ----- derivatives (JAX only) -----------------------------------------------------------------
-    def _variable(self, wrt: Node, bound) -> tuple[str, str, dict[str, str]]:
-        """(parameter name, starting point code, bindings inside the function) for a variable."""
-        if isinstance(wrt, Var):
-            p = _ident(wrt.name)
-            return p, bound.get(wrt.name, p), {**bound, wrt.name: p}
-        if isinstance(wrt, FnValue):
-            p = _ident(wrt.name)
-            return p, self.expr(wrt, bound).text, {**bound, "fn:" + wrt.name: p}
-        if isinstance(wrt, Entry):  # X_{ij}: the function of that one entry
-            X = bound.get(wrt.var.name, _ident(wrt.var.name))
-            at = ", ".join(wrt.indices) if len(wrt.indices) == 2 else \
-                (f"{wrt.indices[0]}, 0" if wrt.var.shape[1].is_one else f"0, {wrt.indices[0]}")
-            return "v", f"{X}[{at}]", {**bound, wrt.var.name: f"jnp.asarray({X}).at[{at}].set(v)"}
-        if wrt.fn in ("real", "imag"):  # by the real (imaginary) part: the other part stays
-            X = bound.get(wrt.arg.name, _ident(wrt.arg.name))
-            rebuilt = f"(v + 1j * jnp.imag({X}))" if wrt.fn == "real" else f"(jnp.real({X}) + 1j * v)"
-            return "v", f"jnp.{wrt.fn}({X})", {**bound, wrt.arg.name: rebuilt}
-        x = wrt.arg  # vec(X), vech(X), diag(X) or toeplitz(T)
-        if wrt.fn == "toeplitz":  # one value per diagonal (per pair ±k when symmetric), as the checker does
-            X = self.expr(x, bound).wrap(P_ATOM)
-            sym = bool(self.ident.decls[x.name].props & {"symmetric", "spd", "psd"})
-            self.helpers.add(TOEPLITZ_SUMS)
-            return "v", X, {**bound, x.name: f"({X} + toeplitz_sums(v - {X}, {sym}))"}
-        r, c = self.dim(x.shape[0]), self.dim(x.shape[1])
-        start = self.expr(wrt, bound).text
-        if wrt.fn == "vech":
-            self.helpers.add(UNVECH)
-            return "v", start, {**bound, x.name: f"unvech(v, {r})"}
-        if wrt.fn == "diag":
-            X = self.expr(x, bound).wrap(P_ATOM)
-            return "d", start, {**bound, x.name: f"({X} + jnp.diag((d - {start}).ravel()))"}
-        return "v", start, {**bound, x.name: f"v.reshape({c}, {r}).T"}
-
-    def _function(self, body: Node, param: str, inner: dict[str, str], scalar: bool) -> str:
-        """A named function (at top level) or a lambda (inside another function) of `param`."""
-        code = self.expr(body, inner)
-        if isinstance(body, FnValue) and code.text == f"{_ident(body.name)}({param})":
-            return _ident(body.name)  # differentiate the function symbol itself
-        ret = self.scalar0(code) if scalar else code.text
-        if inner.keys() - self.ident.decls.keys() - {k for k in inner if k.startswith("fn:")} or len(inner) > 1:
-            return f"(lambda {param}: {ret})"
-        name = _free_name(self.ident, {d.split("(")[0][4:] for d in self.defs})
-        self.defs.append(f"def {name}({param}):\n    return {ret}")
-        return name
-
-    def derivative(self, node: Deriv, bound) -> _Code:
-        if _complex_variable(self.ident, node.wrt):
-            return self.wirtinger(node, bound)
-        param, start, inner = self._variable(node.wrt, bound)
-        fk, xk = kind(node.f.shape), kind(node.wrt.shape)
-        den = node.layout == "denominator"
-        if fk == "scalar":
-            fn = self._function(node.f, param, inner, scalar=True)
-            # jax.grad needs a real value; a complex one (a complex identity) takes the forward Jacobian
-            complex_values = any("complex" in d.props for d in self.ident.decls.values())
-            text = f"jax.{'jacfwd' if complex_values else 'grad'}({fn})({start})"
-            return _Code(text if den else text + ".T", rank=0 if xk == "scalar" else 2)
-        fn = self._function(node.f, param, inner, scalar=False)
-        jac = f"jax.jacobian({fn})({start})"
-        if xk == "scalar":
-            return _Code(jac if fk == "matrix" or not den else jac + ".T")
-        m = self.dim(node.f.shape[0] if node.f.shape[1].is_one else node.f.shape[1])
-        n = self.dim(node.wrt.shape[0] if node.wrt.shape[1].is_one else node.wrt.shape[1])
-        text = f"{jac}.reshape({m}, {n})"  # entry (i, j) = ∂f_i/∂x_j
-        return _Code(text + ".T" if den else text)
-
-    def wirtinger(self, node: Deriv, bound) -> _Code:
-        """A derivative by a complex variable z (or z̄): from the partials by its real and imaginary
-        parts, with the helper WIRTINGER."""
-        conj = isinstance(node.wrt, Call) and node.wrt.fn == "conj"
-        var = node.wrt.arg if conj else node.wrt
-        if not isinstance(var, (Var, FnValue, Entry)):
-            raise UnsupportedNode(f"a derivative by {type(var).__name__} of a complex variable", self.dialect)
-        param, start, inner = self._variable(var, bound)
-        self.helpers.add(WIRTINGER)
-        fn = self._function(node.f, param, inner, scalar=kind(node.f.shape) == "scalar")
-        which = "gradient" if node.written.startswith("nabla") else "conj" if conj else "z"
-        jac = f'wirtinger({fn}, {start}, "{which}")'
-        fk, xk = kind(node.f.shape), kind(node.wrt.shape)
-        den = node.layout == "denominator"
-        if fk == "scalar":
-            return _Code(jac if den else jac + ".T", rank=0 if xk == "scalar" else 2)
-        if xk == "scalar":
-            return _Code(jac if fk == "matrix" or not den else jac + ".T")
-        m = self.dim(node.f.shape[0] if node.f.shape[1].is_one else node.f.shape[1])
-        n = self.dim(node.wrt.shape[0] if node.wrt.shape[1].is_one else node.wrt.shape[1])
-        text = f"{jac}.reshape({m}, {n})"  # entry (i, j) = ∂f_i/∂z_j
-        return _Code(text + ".T" if den else text)
-
-    def hessian(self, node: Hessian, bound) -> _Code:
-        param, start, inner = self._variable(node.a, bound)
-        n = self.dim(node.shape[0])
-        if same_variable(node.a, node.b):
-            fn = self._function(node.f, param, inner, scalar=True)
-            return _Code(f"jax.hessian({fn})({start}).reshape({n}, {n})")
-        pb, startb, inner2 = self._variable(node.b, inner)
-        code = self.scalar0(self.expr(node.f, inner2))
-        m = self.dim(node.shape[1])
-        return _Code(f"jax.jacfwd(jax.grad(lambda {param}, {pb}: {code}, argnums=1))({start}, {startb})"
-                     f".reshape({m}, {n}).T")
-
-    def differential(self, node: Differential, bound) -> _Code:
-        varying = self.varying
-        if isinstance(node.x, Var) and not bound:
-            return _Code(f"d{_ident(node.x.name)}" if node.x.name in varying else f"{self.xp}.zeros({self.shape(node)})")
-        names = [v for v in varying]
-        inner = {**bound, **{v: _ident(v) for v in names}}
-        body = self.expr(node.x, inner).text
-        params = ", ".join(_ident(v) for v in names)
-        prim = ", ".join(bound.get(v, _ident(v)) for v in names)
-        tang = ", ".join(f"d{_ident(v)}" for v in names)
-        comma = "," if len(names) == 1 else ""
-        return _Code(f"jax.jvp(lambda {params}: {body}, ({prim}{comma}), ({tang}{comma}))[1]")
 
 
 WIRTINGER = '''def wirtinger(f, z, which="z"):
@@ -395,13 +166,15 @@ def _complex_variable(ident: Identity, wrt: Node) -> bool:
     return isinstance(v, Var) and "complex" in ident.decls[v.name].props
 
 
-def _complex_lines(v: str, r: str, c: str, k: str, props) -> list[str]:
-    """Lines drawing a complex input (a standard complex Gaussian, then the declared structure)."""
+def _complex_lines(v: str, r: str, c: str, k: str, props, vector_shape: str | None = None) -> list[str]:
+    """Lines drawing a complex input (a standard complex Gaussian, then the declared structure);
+    a vector has `vector_shape` (default `(r, c)`)."""
     gauss = lambda shape: f"(rng.standard_normal({shape}) + 1j * rng.standard_normal({shape})) / np.sqrt(2)"  # noqa: E731
     if k == "scalar":
         return [f"{v} = complex({gauss('()')})"]
     if k == "vector":
-        return [f"{v} = {gauss(f'({r}, {c})')}"] + ([f"{v} /= np.linalg.norm({v})"] if "unit" in props else [])
+        shape = vector_shape or f"({r}, {c})"
+        return [f"{v} = {gauss(shape)}"] + ([f"{v} /= np.linalg.norm({v})"] if "unit" in props else [])
     if "diagonal" in props and props & {"unitary", "hermitian", "hpd", "hpsd"}:
         diagonal = {"unitary": f"np.exp(2j * np.pi * rng.uniform(0, 1, {r}))",  # unit moduli
                     "hermitian": f"rng.standard_normal({r})"}  # real
@@ -428,9 +201,10 @@ def _varying(ident: Identity) -> list[str]:
     return [v for v in names if "constant" not in ident.decls[v].props]
 
 
-def _inputs(ident: Identity, xp: str = "jnp", sizes: dict[str, int] | None = None) -> list[str]:
+def _inputs(ident: Identity, xp: str = "jnp", sizes: dict[str, int] | None = None, *, flat: bool = False) -> list[str]:
     """Lines that define the sizes (`ident.sizes` unless given) and draw each input with its
-    declared properties."""
+    declared properties. `flat`: vectors 1-D and function symbols of 1-D arrays (the dialects' code);
+    else vectors n×1 as the tree has them (the function dialect's harness)."""
     lines = []
     sizes = ident.sizes if sizes is None else sizes
     if sizes:
@@ -451,15 +225,16 @@ def _inputs(ident: Identity, xp: str = "jnp", sizes: dict[str, int] | None = Non
         v, props = _ident(name), d.props
         r, c = gen.dim(d.shape[0]), gen.dim(d.shape[1])
         k = kind(d.shape)
+        vector = (r if d.shape[1].is_one else c) if flat else f"({r}, {c})"  # a vector's shape in the code
         if "complex" in props:
-            lines += _complex_lines(v, r, c, k, props)
+            lines += _complex_lines(v, r, c, k, props, vector if flat else None)
         elif k == "scalar":
             lines.append(f"{v} = rng.uniform(0.5, 2.0)" if "positive" in props else f"{v} = rng.standard_normal()")
         elif k == "vector":
             if "positive" in props:
-                lines.append(f"{v} = rng.uniform(0.5, 2.0, ({r}, {c}))")
+                lines.append(f"{v} = rng.uniform(0.5, 2.0, {vector})")
             else:
-                lines.append(f"{v} = rng.standard_normal(({r}, {c}))")
+                lines.append(f"{v} = rng.standard_normal({vector})")
                 if "unit" in props:
                     lines.append(f"{v} /= np.linalg.norm({v})")
         elif "toeplitz" in props:
@@ -504,16 +279,16 @@ def _inputs(ident: Identity, xp: str = "jnp", sizes: dict[str, int] | None = Non
         lines.append(f"# {v}: a random smooth map standing in for any differentiable function"
                      + (" (of the real and imaginary parts: not holomorphic)" if cin or cout else ""))
         lines.append(f"L_{v}, C_{v} = rng.standard_normal(({dout}, {din})), rng.standard_normal(({dout}, 3))")
-        lines.append(f"W_{v}, b_{v} = rng.standard_normal((3, {din})), rng.standard_normal((3, 1))")
-        lines.append(f"c_{v} = rng.standard_normal(({dout}, 1))")
+        lines.append(f"W_{v}, b_{v} = rng.standard_normal((3, {din})), rng.standard_normal({'3' if flat else '(3, 1)'})")
+        lines.append(f"c_{v} = rng.standard_normal({dout if flat else f'({dout}, 1)'})")
         lines.append("")
         lines.append("")
         arg = "z"
         lines.append(f"def {v}(z):")
         if kind(d.domain) == "scalar":
-            lines.append(f"    z = {xp}.reshape(z, (1, 1))")
-        elif not d.domain[1].is_one:
-            lines.append("    z = z.T.reshape(-1, 1)  # vec")
+            lines.append(f"    z = {xp}.reshape(z, {'(1,)' if flat else '(1, 1)'})")
+        elif not d.domain[1].is_one and not (flat and kind(d.domain) == "vector"):
+            lines.append(f"    z = z.T.reshape({'-1' if flat else '-1, 1'})  # vec")
         if cin:
             lines.append(f"    z = {xp}.concatenate([{xp}.real(z), {xp}.imag(z)])")
         out = f"L_{v} @ {arg} + C_{v} @ {xp}.tanh(W_{v} @ {arg} + b_{v}) + c_{v}"
@@ -521,10 +296,10 @@ def _inputs(ident: Identity, xp: str = "jnp", sizes: dict[str, int] | None = Non
             half = gen.dim(d.shape[0] * d.shape[1])
             lines.append(f"    w = {out}")
             out = f"w[:{half}] + 1j * w[{half}:]"
-        if not d.shape[1].is_one:
+        if not d.shape[1].is_one and not (flat and kind(d.shape) == "vector"):
             out = f"({out}).reshape({gen.dim(d.shape[1])}, {gen.dim(d.shape[0])}).T"
         elif kind(d.shape) == "scalar":
-            out = f"({out})[0, 0]"
+            out = f"({out})[0]" if flat else f"({out})[0, 0]"
         lines.append(f"    return {out}")
     return lines
 

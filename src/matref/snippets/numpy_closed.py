@@ -1,5 +1,8 @@
 """Dialect `numpy`: a NumPy script that computes the closed form and, where the left side is the
-gradient of a scalar function, checks it against central differences."""
+gradient of a scalar function, checks it against central differences.
+
+Vectors are 1-D arrays and scalars plain numbers: the function dialect's array code
+(`numpy_function._Script1`), with stable forms where one exists (softmax, log-sum-exp)."""
 
 from __future__ import annotations
 
@@ -7,8 +10,9 @@ from .._functions import FUNCTIONS, NoCode
 from .._language import parse_identity
 from .._shapes import kind
 from .._tree import Call, Deriv, Var
-from ._common import P_ATOM, _assemble, _free_name, _Gen, _has_derivative, _ident, _inputs
+from ._common import _assemble, _free_name, _has_derivative, _ident, _inputs
 from ._dialect import Dialect, script_runner
+from .numpy_function import HELPERS, _Script1
 
 NUMERIC_GRADIENT = '''def numeric_gradient(f, x, h=1e-6):
     """Central differences: entry idx is (f(x + h e_idx) - f(x - h e_idx)) / 2h."""
@@ -43,28 +47,23 @@ def numpy_script(formula: str, where: str = "", layout: str = "denominator", tit
         return None
     if any(isinstance(n, Call) and isinstance(FUNCTIONS[n.fn].numpy, NoCode) for s in sides for n in s.walk()):
         return None  # a function NumPy does not have (the record says why), e.g. the matrix exponential
-    gen = _Gen(ident, "np")
-    head = [f"# {title}" if title else "# The closed form in NumPy",
-            f"# {formula}",
-            *([f"# where {where}"] if where else []),
-            f"# {layout} layout",
-            "import numpy as np",
-            "",
-            "rng = np.random.default_rng(0)"]
+    gen = _Script1(ident, "np")
     closed = [gen.expr(s, {}) for s in sides[1:]]
     lhs = sides[0]
     tail = [f"closed_form = {closed[0].text}"]
-    tail += [f"assert np.allclose(closed_form, {c.text}, rtol=1e-8, atol=1e-10)" for c in closed[1:]]
+    for c in closed[1:]:  # the same shape first: broadcasting could make a wrong shape agree
+        tail += [f"assert np.shape(closed_form) == np.shape({c.text})",
+                 f"assert np.allclose(closed_form, {c.text}, rtol=1e-8, atol=1e-10)"]
     defs: list[str] = []
     if not _has_derivative(lhs):
         tail.insert(0, f"lhs = {gen.expr(lhs, {}).text}")
-        tail.append("assert np.allclose(lhs, closed_form, rtol=1e-8, atol=1e-10)")
+        tail += ["assert np.shape(lhs) == np.shape(closed_form), (np.shape(lhs), np.shape(closed_form))",
+                 "assert np.allclose(lhs, closed_form, rtol=1e-8, atol=1e-10)"]
     elif isinstance(lhs, Deriv) and isinstance(_plain(lhs.wrt), Var) and kind(lhs.f.shape) == "scalar" \
             and not _has_derivative(lhs.f):
         var = _plain(lhs.wrt)
         x = _ident(var.name)
-        body = gen.expr(lhs.f, {})
-        ret = body.text if body.rank == 0 else f"{body.wrap(P_ATOM)}.item()"
+        ret = gen.expr(lhs.f, {}).text  # a number: scalars are 0-d here
         name = _free_name(ident)
         if "complex" in ident.decls[var.name].props:
             which = "gradient" if lhs.written.startswith("nabla") else "z" if var is lhs.wrt else "conj"
@@ -73,11 +72,21 @@ def numpy_script(formula: str, where: str = "", layout: str = "denominator", tit
         else:
             defs = [f"def {name}({x}):\n    return {ret}", NUMERIC_GRADIENT]
             fd = f"numeric_gradient({name}, {x})"
-        fd += ".T" if lhs.layout == "numerator" else ""
+        fd += ".T" if lhs.layout == "numerator" and kind(lhs.wrt.shape) == "matrix" else ""  # a 1-D vector has no orientation
         # Central differences with h = 1e-6 are accurate to about 1e-9 here; 1e-5 leaves a wide margin.
+        tail.append(f"assert np.shape({fd}) == np.shape(closed_form), np.shape(closed_form)")
         tail.append(f"assert np.allclose({fd}, closed_form, rtol=1e-5, atol=1e-7)")
     tail.append('print("closed form:", np.shape(closed_form))')
-    return _assemble(head, _inputs(ident, "np"), sorted(gen.helpers) + defs, tail)  # helpers: eigenvector, ...
+    head = [f"# {title}" if title else "# The closed form in NumPy",
+            f"# {formula}",
+            *([f"# where {where}"] if where else []),
+            f"# {layout} layout",
+            "import numpy as np",
+            *(["import scipy.linalg"] if "scipy" in gen.used else []),
+            "",
+            "rng = np.random.default_rng(0)"]
+    used = [HELPERS[h] for h in HELPERS if h in gen.used]  # softmax, eigenvector, commutation, ...
+    return _assemble(head, _inputs(ident, "np", flat=True), used + sorted(gen.helpers) + defs, tail)
 
 
 def _plain(wrt):

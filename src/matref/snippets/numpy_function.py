@@ -30,10 +30,10 @@ from .._numeric import Ctx, concrete, evaluate, symmetric_variables
 from .._operators import OPERATORS
 from .._program import Program
 from .._shapes import Dim, kind
-from .._tree import (Add, Binary, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Integral, Inverse,
-                     Mul, Node, Norm, Num, Pattern, Power, Size, Transpose, Unit, Var)
-from ._common import (P_ADD, P_ATOM, P_MUL, P_POW, P_UNARY, PATTERNS, UnsupportedNode, _Code, _Gen, _ident, _inputs,
-                      fill, infix, operand)
+from .._tree import (Add, Binary, Block, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Integral, Inverse,
+                     Mul, Node, Norm, Num, Param, Pattern, Power, Size, Transpose, Unit, Var)
+from ._common import (GAUSS_LEGENDRE, P_ADD, P_ATOM, P_MUL, P_POW, P_UNARY, PATTERNS, QUAD_NODES, UnsupportedNode,
+                      _Code, _Gen, _ident, _inputs, fill, infix, operand)
 from ._dialect import Dialect, SnippetFailed, execute
 
 DIALECT_NAME = "NumPy function"
@@ -176,7 +176,7 @@ class _Gen1(_Gen):
             at = ", ".join(str(i - 1) if isinstance(i, int) else i for i in node.indices)
             return _Code(f"{self.expr(node.var, bound).wrap(P_ATOM)}[{at}]")
         if isinstance(node, Var):
-            return _Code(_ident(node.name))
+            return _Code(bound.get(node.name, _ident(node.name)))
         if isinstance(node, Size):  # a dimension letter as a number: the function reads it off an argument
             return _Code(self.dim(Dim(1, (node.name,))))
         if isinstance(node, Pattern):
@@ -190,23 +190,23 @@ class _Gen1(_Gen):
             return _Code(self.dim(Dim(1, (node.name,))))
         if isinstance(node, Const):
             if node.which == "pi":
-                return _Code("np.pi")
+                return _Code(f"{self.xp}.pi")
             if node.which == "i":
                 return _Code("1j")
             if node.which == "I":
-                return _Code(f"np.eye({self.dim(node.shape[0])})")
+                return _Code(f"{self.xp}.eye({self.dim(node.shape[0])})")
             if form == "scalar":
                 return _Code("1.0" if node.which == "1" else "0.0")
             size = self.shape(node) if form == "matrix" else self.dim(node.shape[0 if form == "col" else 1])
-            return _Code(f"np.{'ones' if node.which == '1' else 'zeros'}({size})")
+            return _Code(f"{self.xp}.{'ones' if node.which == '1' else 'zeros'}({size})")
         if isinstance(node, Unit):
             i, j = node.indices
             if form == "matrix":
-                return _Code(f"np.outer(np.eye({self.dim(node.shape[0])})[{i}], np.eye({self.dim(node.shape[1])})[{j}])")
-            return _Code(f"np.eye({self.dim(node.shape[0] if form == 'col' else node.shape[1])})"
+                return _Code(f"{self.xp}.outer({self.xp}.eye({self.dim(node.shape[0])})[{i}], {self.xp}.eye({self.dim(node.shape[1])})[{j}])")
+            return _Code(f"{self.xp}.eye({self.dim(node.shape[0] if form == 'col' else node.shape[1])})"
                          f"[{i if form == 'col' else j}]")
         if isinstance(node, Add) and node.over is not None and node.over.sized:
-            return self.summation(node)
+            return self.summation(node, bound)
         if isinstance(node, Add):
             parts = []
             plain = any(not _is_ones(t) for _, t in node.terms)  # then all-ones terms broadcast as 1
@@ -215,9 +215,9 @@ class _Gen1(_Gen):
                 parts.append(("-" if sign < 0 else "") + text if n == 0 else ("- " if sign < 0 else "+ ") + text)
             return _Code(" ".join(parts), P_ADD)
         if isinstance(node, Mul):
-            return self.product(node)
+            return self.product(node, bound)
         if isinstance(node, Binary):
-            return self.binary(node)
+            return self.binary(node, bound)
         if isinstance(node, Transpose):
             if isinstance(node.x, Transpose):
                 return self.expr(node.x.x, bound)
@@ -227,17 +227,17 @@ class _Gen1(_Gen):
             return _Code(f"{c.wrap(P_ATOM)}.T") if form == "matrix" else c  # a 1-D array has no orientation
         if isinstance(node, Inverse):
             c = self.expr(node.x, bound)
-            return _Code(f"1 / {c.wrap(P_UNARY)}", P_MUL) if form == "scalar" else _Code(f"np.linalg.inv({c.text})")
+            return _Code(f"1 / {c.wrap(P_UNARY)}", P_MUL) if form == "scalar" else _Code(f"{self.xp}.linalg.inv({c.text})")
         if isinstance(node, Power):
             base = self.expr(node.x, bound)
             if form == "scalar":
                 return _Code(f"{base.wrap(P_ATOM)} ** {self.expr(node.p, bound).wrap(P_ATOM)}", P_POW)
             p = int(node.p.value)
             if p in (0, 1):  # what the sums of the power rules expand to at their ends
-                return _Code(f"np.eye({self.dim(node.shape[0])})") if p == 0 else base
-            return _Code(f"np.linalg.matrix_power({base.text}, {p})")
+                return _Code(f"{self.xp}.eye({self.dim(node.shape[0])})") if p == 0 else base
+            return _Code(f"{self.xp}.linalg.matrix_power({base.text}, {p})")
         if isinstance(node, Div):
-            return self.division(node)
+            return self.division(node, bound)
         if isinstance(node, Call):
             return self.call(node, bound)
         if isinstance(node, Norm):
@@ -245,10 +245,10 @@ class _Gen1(_Gen):
             order = {"2": ", 2" if _form(node.x) == "matrix" else "", "1": ", 1", "F": "", "*": ', "nuc"'}.get(node.p)
             if order is None:
                 raise UnsupportedNode(f"the norm ‖·‖_{node.p}", self.dialect)
-            return _Code(f"np.linalg.norm({a.text}{order})")
+            return _Code(f"{self.xp}.linalg.norm({a.text}{order})")
         raise UnsupportedNode(f"the node {type(node).__name__}", self.dialect)
 
-    def summation(self, node: Add) -> _Code:
+    def summation(self, node: Add, bound: dict[str, str]) -> _Code:
         """A sum up to a size as Python's sum over a range, so that the function serves every size.
         The index letter is 0-based in the code (as an indexed function's index is); where the terms
         use it as a number it is written (i + 1)."""
@@ -258,7 +258,7 @@ class _Gen1(_Gen):
         for n in o.body.walk():
             if isinstance(n, Var) and n.name == o.index:
                 self.subst[id(n)] = f"({o.index} + 1)"
-        body = self.expr(o.body, {})
+        body = self.expr(o.body, bound)
         first = _constant(o.lower)
         lower = str(int(first) - 1) if first is not None else f"{self.bound(o.lower)} - 1"
         return _Code(f"sum({body.text} for {o.index} in range({lower}, {self.bound(o.upper)}))")
@@ -276,14 +276,14 @@ class _Gen1(_Gen):
             return "(" + " * ".join(self.bound(f) for f in node.factors) + ")"
         raise UnsupportedNode(f"the bound {type(node).__name__} of a sum", self.dialect)
 
-    def product(self, node: Mul) -> _Code:
+    def product(self, node: Mul, bound: dict[str, str]) -> _Code:
         """A chain of factors with `@`, `*` (a scalar factor) or `np.outer` (column times row)."""
         segments = _scalar_segments(list(node.factors))
         if len(segments) == 1:
-            return self.chain(segments[0])
-        return _Code(" * ".join(self.chain(seg).wrap(P_UNARY) for seg in segments), P_MUL)
+            return self.chain(segments[0], bound)
+        return _Code(" * ".join(self.chain(seg, bound).wrap(P_UNARY) for seg in segments), P_MUL)
 
-    def chain(self, factors: list[Node]) -> _Code:
+    def chain(self, factors: list[Node], bound: dict[str, str]) -> _Code:
         """Factors whose running product is never 1×1 before the end (see _scalar_segments)."""
         # Sums written as products with ones: 1ᵀv, 1ᵀM (column sums), M1 (row sums), vᵀ1. As np.sum
         # they need no size and read as what they are.
@@ -291,12 +291,12 @@ class _Gen1(_Gen):
             rest = _product_of(factors[1:])
             if _form(rest) in ("col", "matrix"):
                 axis = "" if _form(rest) == "col" else ", axis=0"
-                return _Code(f"np.sum({self.expr(rest, {}).text}{axis})")
+                return _Code(f"{self.xp}.sum({self.expr(rest, bound).text}{axis})")
         if len(factors) >= 2 and _is_ones_col(factors[-1]) and not _is_ones(factors[-2]):
             rest = _product_of(factors[:-1])
             if _form(rest) in ("row", "matrix"):
                 axis = "" if _form(rest) == "row" else ", axis=1"
-                return _Code(f"np.sum({self.expr(rest, {}).text}{axis})")
+                return _Code(f"{self.xp}.sum({self.expr(rest, bound).text}{axis})")
         factors = list(factors)
         i = 0
         while i < len(factors) - 1:  # diag(exp(A)1)⁻¹ exp(A): the row-wise softmax of A
@@ -305,32 +305,32 @@ class _Gen1(_Gen):
                     and (a := _row_sums_of_exp(f.x.arg)) is not None \
                     and isinstance(g, Call) and g.fn == "exp" and self.same(g.arg, a):
                 self.used.add("softmax_rows")
-                self.subst[id(g)] = f"softmax_rows({self.expr(a, {}).text})"
+                self.subst[id(g)] = f"softmax_rows({self.expr(a, bound).text})"
                 del factors[i]
             i += 1
         if len(factors) == 1:
-            return self.expr(factors[0], {})
-        first = self.expr(factors[0], {})
+            return self.expr(factors[0], bound)
+        first = self.expr(factors[0], bound)
         text, prec, acc = first.wrap(P_MUL), P_MUL, _form(factors[0])
         for n, f in enumerate(factors[1:]):
             if n == 0:
                 text = first.text if acc == "col" and _form(f) == "row" else text  # an argument of np.outer
-            c, ff = self.expr(f, {}), _form(f)
+            c, ff = self.expr(f, bound), _form(f)
             if acc == "scalar" or ff == "scalar":
                 text, prec, acc = f"{text} * {c.wrap(P_UNARY)}", P_MUL, ff if acc == "scalar" else acc
             elif acc == "col" and ff == "row":  # `@` of two 1-D arrays is the inner product: say outer
-                text, prec, acc = f"np.outer({text}, {c.text})", P_ATOM, "matrix"
+                text, prec, acc = f"{self.xp}.outer({text}, {c.text})", P_ATOM, "matrix"
             else:  # row·col is a float, row·M a row, M·col a column, M·M a matrix
                 text, prec = f"{text} @ {c.wrap(P_UNARY)}", P_MUL
                 acc = {("row", "col"): "scalar", ("row", "matrix"): "row", ("matrix", "col"): "col"}.get(
                     (acc, ff), "matrix")
         return _Code(text, prec)
 
-    def binary(self, node: Binary) -> _Code:
-        a, b = self.expr(node.left, {}), self.expr(node.right, {})
+    def binary(self, node: Binary, bound: dict[str, str]) -> _Code:
+        a, b = self.expr(node.left, bound), self.expr(node.right, bound)
         return infix(OPERATORS[node.op].function(operand(a, _form(node.left)), operand(b, _form(node.right))))
 
-    def division(self, node: Div) -> _Code:
+    def division(self, node: Div, bound: dict[str, str]) -> _Code:
         den, k = node.den, 1
         if isinstance(den, Power) and isinstance(den.p, Num) and den.p.value == int(den.p.value):
             den, k = den.x, int(den.p.value)
@@ -342,11 +342,11 @@ class _Gen1(_Gen):
                     or isinstance(f, Transpose) and isinstance(f.x, Call) and f.x.fn == "exp" and self.same(f.x.arg, a)]
             if len(exps) == k:
                 self.used.add("softmax")
-                soft = f"softmax({self.expr(a, {}).text})"
+                soft = f"softmax({self.expr(a, bound).text})"
                 for f in exps:
                     self.subst[id(f.x if isinstance(f, Transpose) else f)] = soft
-                return self.expr(node.num, {})
-        num, d = self.expr(node.num, {}), self.expr(node.den, {})
+                return self.expr(node.num, bound)
+        num, d = self.expr(node.num, bound), self.expr(node.den, bound)
         return _Code(f"{num.wrap(P_MUL)} / {d.wrap(P_UNARY)}", P_MUL)
 
     def call(self, node: Call, bound) -> _Code:
@@ -355,12 +355,12 @@ class _Gen1(_Gen):
             a = _sum_of_exp(arg)
             if a is not None:
                 self.used.add("logsumexp")
-                return _Code(f"logsumexp({self.expr(a, {}).text})")
+                return _Code(f"logsumexp({self.expr(a, bound).text})")
             if isinstance(arg, Add) and len(arg.terms) == 2 and all(s > 0 for s, _ in arg.terms):
                 (_, one), (_, e) = arg.terms
                 if (isinstance(one, Const) and one.which == "1" or isinstance(one, Num) and one.value == 1) \
                         and isinstance(e, Call) and e.fn == "exp":  # log(1 + exp(t)): the softplus
-                    return _Code(f"np.logaddexp(0, {self.expr(e.arg, {}).text})")
+                    return _Code(f"{self.xp}.logaddexp(0, {self.expr(e.arg, bound).text})")
         a = self.expr(arg, bound)
         record = FUNCTIONS.get(fn)
         code = record.code("function") if record else None
@@ -372,6 +372,42 @@ class _Gen1(_Gen):
         if helper:  # a definition (sigmoid) or an import (scipy) the script then adds once
             self.used.add(helper)
         return fill(code, node, a, self.dim, "np")
+
+
+@dataclass
+class _Script1(_Gen1):
+    """The same 1-D array code for a self-contained script: also the function symbols the script
+    defines, integrals, parameters, block matrices, and sums up to a size written out where their
+    terms need the index as a number. (The JAX check adds derivatives.)"""
+
+    def expr(self, node: Node, bound: dict[str, str]) -> _Code:
+        if id(node) in self.subst:
+            return _Code(self.subst[id(node)])
+        if isinstance(node, FnValue):
+            if ("fn:" + node.name) in bound:
+                return _Code(bound["fn:" + node.name])
+            return _Code(f"{_ident(node.name)}({self.expr(node.arg, bound).text})")
+        if isinstance(node, Param):
+            return _Code(bound.get("param:" + node.name, _ident(node.name)))
+        if isinstance(node, Integral):  # a Gauss-Legendre sum over the nodes
+            self.helpers.add(GAUSS_LEGENDRE)
+            v = _ident(node.var)
+            body = self.expr(node.body, {**bound, "param:" + node.var: v})
+            rule = f"gauss_legendre({QUAD_NODES}, {node.lo!r}, {node.hi!r})"
+            return _Code(f"sum(w * {body.wrap(P_UNARY)} for {v}, w in zip(*{rule}))")
+        if isinstance(node, Block):
+            rows = ", ".join("[" + ", ".join(self.expr(b, bound).text for b in row) + "]" for row in node.rows)
+            return _Code(f"{self.xp}.block([{rows}])")
+        return super().expr(node, bound)
+
+    def summation(self, node: Add, bound: dict[str, str]) -> _Code:
+        if node.over.body is not None:
+            return super().summation(node, bound)
+        parts = []  # the terms at the script's sizes
+        for n, (sign, term) in enumerate(node.terms):
+            text = self.expr(term, bound).wrap(P_MUL)
+            parts.append(("-" if sign < 0 else "") + text if n == 0 else ("- " if sign < 0 else "+ ") + text)
+        return _Code(" ".join(parts), P_ADD)
 
 
 def _derivative_word(lhs: Node) -> str:
