@@ -2,7 +2,7 @@
 the declarations (vectors 1-D for the dialects' code, n×1 for the function harness's draws), PEP 8
 assembly of a script, the helpers scripts define, and `_Gen`, the translation of a typed tree into
 array code as the tree has it (2-D arrays: vectors n×1, scalars 0-d or 1×1). The dialects
-themselves use the 1-D translation built on it (`numpy_function._Gen1`).
+themselves use the 1-D translation built on it (`_arrays._Gen1`).
 
 Every node type the generator does not know raises `UnsupportedNode` (a `CannotCheck`), so a new
 node in the language fails loudly in the harness and on the site build, never as wrong code.
@@ -127,7 +127,7 @@ PATTERNS = {
 @dataclass
 class _Gen:
     """What every translation of a tree into array code keeps: the identity, the array module, the
-    definitions and helpers the code needs, and how sizes are written. (`numpy_function._Gen1` is
+    definitions and helpers the code needs, and how sizes are written. (`_arrays._Gen1` is
     the translation itself.)"""
 
     ident: Identity

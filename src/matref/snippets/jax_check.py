@@ -2,7 +2,7 @@
 differentiation (the proof shown beside each identity).
 
 Vectors are 1-D arrays and scalars 0-d, as NumPy and JAX users write them: the same array code as
-the function dialect (`numpy_function._Gen1`), with `jnp` for `np` and the derivatives taken by JAX.
+the function dialect (`_arrays._Script1`), with `jnp` for `np` and the derivatives taken by JAX.
 A derivative by a vector is then a 1-D array in both layouts (the layouts differ only in how a
 column or a row is drawn); by a matrix, or of a vector by a vector, the layout decides which of the
 two transposed arrays it is, and the script checks exactly that array. The two sides must have the
@@ -21,7 +21,7 @@ from .._tree import Call, Deriv, Differential, Entry, FnValue, Hessian, Node, Pa
 from ._common import (P_ATOM, TOEPLITZ_SUMS, UNVECH, WIRTINGER, UnsupportedNode,
                       _assemble, _Code, _complex_variable, _free_name, _ident, _inputs, _varying, fill)
 from ._dialect import Dialect, script_runner
-from .numpy_function import HELPERS, _form, _Script1
+from ._arrays import HELPERS, _form, _Script1
 
 _NP = re.compile(r"(?<![\w.])np\.")
 
@@ -33,7 +33,7 @@ def to_jnp(text: str) -> str:
 
 @dataclass
 class _Jax1(_Script1):
-    """The function dialect's 1-D array code in `jnp` (a script's: `_Script1`), with derivatives
+    """The dialects' 1-D array code in `jnp` (a script's: `_arrays._Script1`), with derivatives
     and differentials as JAX computes them."""
 
     @property

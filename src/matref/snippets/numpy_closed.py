@@ -2,7 +2,7 @@
 gradient of a scalar function, checks it against central differences.
 
 Vectors are 1-D arrays and scalars plain numbers: the function dialect's array code
-(`numpy_function._Script1`), with stable forms where one exists (softmax, log-sum-exp)."""
+(`_arrays._Script1`), with stable forms where one exists (softmax, log-sum-exp)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from .._shapes import kind
 from .._tree import Call, Deriv, Var
 from ._common import _assemble, _free_name, _has_derivative, _ident, _inputs
 from ._dialect import Dialect, script_runner
-from .numpy_function import HELPERS, _Script1
+from ._arrays import HELPERS, _Script1
 
 NUMERIC_GRADIENT = '''def numeric_gradient(f, x, h=1e-6):
     """Central differences: entry idx is (f(x + h e_idx) - f(x - h e_idx)) / 2h."""
@@ -47,7 +47,7 @@ def numpy_script(formula: str, where: str = "", layout: str = "denominator", tit
         return None
     if any(isinstance(n, Call) and isinstance(FUNCTIONS[n.fn].numpy, NoCode) for s in sides for n in s.walk()):
         return None  # a function NumPy does not have (the record says why), e.g. the matrix exponential
-    gen = _Script1(ident, "np")
+    gen = _Script1(ident, "np", label="NumPy")
     closed = [gen.expr(s, {}) for s in sides[1:]]
     lhs = sides[0]
     tail = [f"closed_form = {closed[0].text}"]
