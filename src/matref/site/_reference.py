@@ -137,8 +137,12 @@ def family_page(family, catalogue, status=None, part=None) -> str:
            f"# {html.escape(page_title(family, part), quote=False)}", ""]
     if split:
         out += [_parts_bar(family, part), ""]
-    if family.intro:  # on every part: it defines the family's notation
+    if family.intro and part == family.parts[0]:
         out += [family.intro.strip(), ""]
+    elif family.intro:  # a later part: the notation it defines, one click away above the table
+        out += ['<details class="matref-intro" markdown="1">',
+                f"<summary>About {html.escape(family.title, quote=False)}: notation and conventions</summary>", "",
+                family.intro.strip(), "", "</details>", ""]
     n = len(entries)
     kinds = Counter(e.kind for e in entries)
     count = f'{n} {"entry" if n == 1 else "entries"}'
