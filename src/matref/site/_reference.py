@@ -1,4 +1,6 @@
-"""The reference pages: one compact table per family, and the index of every entry with its formula.
+"""The reference pages: one compact table per family (per part, where a family's TOML file splits it
+over several pages with `[[part]]` tables to keep each under 400 KB), and the index of every entry
+with its formula.
 
 Each entry is one row: its title (the permalink), its formula in both layouts (the body class picks
 which shows, see `matref.js`), its where-clause and sources. Notes, the errata's refuted form and
