@@ -255,7 +255,11 @@ class PageStyles:
 # Which KaTeX font a class in KaTeX's HTML pulls in (from katex.css). The browser only asks for a font
 # once layout meets text that uses it, i.e. after the CSS has arrived and the page is laid out; on a
 # cold load that puts the math one round trip after first paint. Preloading the fonts a page is known
-# to use fetches them alongside the CSS instead.
+# to use fetches them alongside the CSS instead. Only the two that nearly every formula uses, though:
+# each preloaded font is fetched and decoded before the first paint, and on the largest page all
+# seven it uses made the math visible 25-50 ms later than these two did (scripts/bench_site.py, two
+# interleaved runs of 15 cold loads); the rarer ones (bold, AMS, big delimiters) arrive in time anyway.
+PRELOADED = ("KaTeX_Main-Regular", "KaTeX_Math-Italic")
 _FONT_MARKERS = (
     (re.compile(r'class="(?:mrel|mbin|mopen|mclose|mpunct|minner|mord)"'), "KaTeX_Main-Regular"),
     (re.compile(r'class="[^"]*\bmathnormal\b'), "KaTeX_Math-Italic"),
@@ -273,15 +277,15 @@ _KATEX_CSS = re.compile(r'<link rel="stylesheet" href="([^"]*)assets/katex/katex
 
 
 def preload_fonts(text: str, math: str) -> str:
-    """Add <link rel=preload> for the KaTeX fonts `math` (the page's formulas as KaTeX wrote them)
-    uses, right before KaTeX's CSS in the page `text`."""
+    """Add <link rel=preload> for the PRELOADED KaTeX fonts `math` (the page's formulas as KaTeX
+    wrote them) uses, right before KaTeX's CSS in the page `text`."""
     css = _KATEX_CSS.search(text)
     if css is None:
         return text
     prefix = css.group(1)
     links = "".join(
         f'<link rel="preload" href="{prefix}{ASSETS}/fonts/{font}.woff2" as="font" type="font/woff2" crossorigin>'
-        for pattern, font in _FONT_MARKERS if pattern.search(math)
+        for pattern, font in _FONT_MARKERS if font in PRELOADED and pattern.search(math)
     )
     return text[: css.start()] + links + text[css.start():]
 
