@@ -1,18 +1,13 @@
 """Strict numerics for every test: float64, and no silent rank or dtype promotion, so a formula
 cannot pass by broadcasting."""
 
-import os
-
 import jax
 import pytest
 
 jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_numpy_rank_promotion", "raise")
-# No persistent compilation cache, also not through the CLI commands the tests run in-process:
-# with it on, JAX 0.10 segfaulted serialising an executable late in the suite (seen three times).
-# Each check is still compiled only once per process.
-os.environ["MATREF_COMPILATION_CACHE"] = "0"
-# The JAX snippets compile every operation they run eagerly; see matref._numeric.compile_quickly.
+# What XLA still compiles (the JAX snippets run with XLA itself, in one test); see
+# matref._numeric.compile_quickly.
 from matref._numeric import compile_quickly  # noqa: E402
 
 compile_quickly()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -26,11 +25,10 @@ from ._tree import (Add, Binary, Block, Call, Const, Deriv, Differential, Div, E
 jax.config.update("jax_enable_x64", True)
 
 HIDDEN = 3  # width of the random smooth maps that stand in for function symbols
-CACHE_BYTES = 512 * 2**20  # the compiled checks of the whole catalogue take about 40 MB
 
 
-# XLA compiles each operation a JAX snippet runs eagerly, for one run: its optimisation passes cost more
-# than they save there (a fifth of a snippet's CPU time, scripts/bench). These change how XLA compiles,
+# XLA compiles an operation that a JAX snippet runs eagerly and `_eager` cannot replay, for one run:
+# its optimisation passes cost more than they save there (a fifth of a snippet's CPU time once). These change how XLA compiles,
 # not what the program computes (no fast math).
 QUICK_COMPILE = ("--xla_backend_optimization_level=0", "--xla_llvm_disable_expensive_passes=true")
 
@@ -41,29 +39,6 @@ def compile_quickly() -> None:
     flags = os.environ.get("XLA_FLAGS", "")
     extra = [f for f in QUICK_COMPILE if f.split("=")[0] not in flags]
     os.environ["XLA_FLAGS"] = " ".join([flags, *extra]).strip()
-
-
-def enable_compilation_cache(path: str | os.PathLike | None = None) -> None:
-    """Keep what JAX compiles on disk so later processes skip XLA compilation (`verify --snippets`:
-    the JAX snippets run eagerly and compile each operation; a warm run takes about half the time).
-
-    The directory is MATREF_CACHE_DIR, else ~/.cache/matref/jax; MATREF_COMPILATION_CACHE=0 turns
-    the cache off.
-    """
-    if os.environ.get("MATREF_COMPILATION_CACHE") == "0":
-        return
-    if path is None:
-        path = os.environ.get("MATREF_CACHE_DIR") or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "matref" / "jax"
-    try:
-        Path(path).mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return  # a read-only home: run without the cache rather than fail
-    jax.config.update("jax_compilation_cache_dir", str(path))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
-    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
-    # A size limit turns on JAX's file lock around cache reads and writes. Without it, a process
-    # reading an entry another one is still writing can load a truncated executable and crash.
-    jax.config.update("jax_compilation_cache_max_size", CACHE_BYTES)
 
 
 def concrete(shape: Shape, sizes: dict[str, int]) -> tuple[int, int]:

@@ -41,8 +41,3 @@ def verify_entry(entry: Entry, seed: int = 0) -> EntryResult:
         result.wrong = check(formula, where, layout, seed=seed)
     return result
 
-
-def run_snippet(text: str, label: str) -> None:
-    """Execute generated snippet text verbatim in a fresh namespace (raises what the snippet raises)."""
-    code = compile(text, f"<snippet {label}>", "exec")
-    exec(code, {"__name__": "__snippet__"})  # our own generated code, never user input

@@ -289,15 +289,11 @@ def cmd_snippet(args, console: Console) -> int:
 def cmd_verify(args, console: Console) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from ._numeric import compile_quickly, enable_compilation_cache
+    from ._numeric import compile_quickly
     from ._verify import verify_entry
     from .snippets import DIALECTS
     if args.snippets:
-        # The JAX snippets run eagerly, compiling each operation at each shape: a later run loads
-        # them from disk (about 2x faster, scripts/bench). The checks compile almost nothing, and
-        # with the cache on they spent more time writing it than they saved.
-        enable_compilation_cache()
-        compile_quickly()
+        compile_quickly()  # the few operations of the JAX snippets that XLA still runs (`matref._eager`)
     cat = _catalogue()
     entries = [e for fam in _family(cat, args.family) for e in fam.entries]
     results = []

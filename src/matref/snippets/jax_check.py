@@ -20,6 +20,7 @@ from .._shapes import kind
 from .._tree import Call, Deriv, Differential, Entry, FnValue, Hessian, Node, Pattern, Var, same_variable
 from ._common import (P_ATOM, TOEPLITZ_SUMS, UNVECH, WIRTINGER, UnsupportedNode,
                       _assemble, _Code, _complex_variable, _free_name, _ident, _inputs, _varying, fill)
+from .._eager import numpy_eager
 from ._dialect import Dialect, script_runner
 from ._arrays import HELPERS, _form, _Script1
 
@@ -231,5 +232,14 @@ def jax_snippet(entry, layout: str) -> str:
     return jax_script(entry.formula_in(layout), entry.where, layout, title=entry.title)
 
 
-DIALECT = Dialect(name="jax", label="JAX check", language="python", script=jax_script,
-                  run=script_runner("holds:", "JAX check"))
+run_compiled = script_runner("holds:", "JAX check")  # as a reader runs it: XLA compiles each operation
+
+
+def run(text: str, formula: str, where: str, layout: str) -> None:
+    """Run the script verbatim, with each operation JAX runs eagerly replayed by NumPy instead of
+    compiled by XLA (`matref._eager`: the same jaxprs, ~5x faster over the catalogue)."""
+    with numpy_eager():
+        run_compiled(text, formula, where, layout)
+
+
+DIALECT = Dialect(name="jax", label="JAX check", language="python", script=jax_script, run=run)
