@@ -111,8 +111,9 @@ def mutants(formula: str, where: str, layout: str, kinds=tuple(MUTATIONS)) -> li
         if name in ("doubled", "negated") and not (isinstance(sides[-1], Const) and sides[-1].which == "0"):
             out.append((name, mutated))  # 2R and -R differ from a right side R that is not identically 0
             continue
-        # One draw per size plan (four draws): a wrong mutant differs at any draw.
-        same = matref.check(f"{latex(sides[-1], True)} = {latex(new_rhs, True)}", where, layout, draws=1)
+        # One draw per size plan, the plans in turn until one refutes: a wrong mutant differs at any draw.
+        same = matref.check(f"{latex(sides[-1], True)} = {latex(new_rhs, True)}", where, layout,
+                            draws=1, quick=True)
         if same.status != "refuted":
             continue  # an equivalent mutant (the transpose of a symmetric result, say): not wrong
         out.append((name, mutated))

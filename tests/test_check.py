@@ -129,6 +129,27 @@ def test_every_mutant_of_a_true_identity_is_refuted(formula, where, layout):
         assert verdict.status == "refuted", f"{name} mutant {mutated!r} was not refuted: {verdict}"
 
 
+# true at odd n only, so at the first size plan (n = 3) and refuted at a later one
+LATE = [(r"\det(-X) = -\det(X)", rf"X \in {R}^{{n \times n}}", "denominator")]
+
+
+@pytest.mark.parametrize("formula, where, layout", TRUE + FALSE + LATE)
+def test_a_quick_check_agrees_with_the_full_one_and_stops_at_the_first_refuting_plan(formula, where, layout):
+    """`quick` may only save work: the same status as the full check, for true and false identities
+    and for every mutant of a true one; a refutation traces plans 0..k only, k the plan it reports."""
+    from matref._check import _traced, clear_cache
+    cases = [formula] + ([m for _, m in mutants(formula, where, layout)] if (formula, where, layout) in TRUE else [])
+    for f in cases:
+        clear_cache()
+        quick = matref.check(f, where, layout, quick=True)
+        traced = sorted(_traced(f, where, layout).programs) if quick.draws else []  # none: refuted by shapes
+        full = matref.check(f, where, layout)
+        assert quick.status == full.status, f"{f}: quick {quick}; full {full}"
+        if quick.status == "refuted" and traced:
+            assert traced == list(range(len(traced))), (f, traced)
+            assert quick.sizes == full.drawn_sizes[traced[-1]], (f, traced, quick.sizes)
+
+
 def test_refuted_verdict_says_by_how_much_and_where():
     v = matref.check(r"\frac{\partial x^T A x}{\partial x} = 2 A x", X_A)
     assert v.exit_code == 1 and not v.holds

@@ -81,7 +81,9 @@ class _Plan:
 class _Traced:
     identity: Identity
     plans: tuple[_Plan, ...]
-    run: object  # [(values, fns, dirs, indices) per plan] -> [(sides, top-level terms, intermediates) per plan]
+    # ([(values, fns, dirs, indices) per plan], plan numbers or None for all) -> [(sides, top-level
+    # terms, intermediates) per plan]; a plan is traced the first time it runs
+    run: object
     varying: tuple[str, ...]
     programs: dict  # plan index -> its traced Program, once the plan has run
 
@@ -134,11 +136,11 @@ def _build(formula: str, where: str, layout: str) -> _Traced:
 
     programs: dict[int, Program] = {}  # traced at a plan's first draw, then replayed
 
-    def run(per_plan):
+    def run(per_plan, which=None):
         out = []
-        for p, (each, plan, args) in enumerate(zip(ident.plan_sides, plans, per_plan)):
+        for p, args in zip(range(len(plans)) if which is None else which, per_plan):
             if p not in programs:
-                programs[p] = Program(functools.partial(_apply, run_one, each, plan.sizes), args)
+                programs[p] = Program(functools.partial(_apply, run_one, ident.plan_sides[p], plans[p].sizes), args)
             out.append(programs[p](args))
         return out
 
@@ -200,12 +202,12 @@ def _index_values(p: _Plan, seed: int, plan: int, draw: int) -> list[dict]:
     return [{c: np.int32(v) for c, v in zip(letters, combo)} for combo in combos]
 
 
-def _calls(traced: _Traced, seed: int, draws: int = DRAWS_PER_PLAN):
-    """Arguments of each run of the traced check: every plan at once, draw by draw, each at the
-    values of its index letters (plans with fewer index values repeat theirs)."""
+def _calls(traced: _Traced, seed: int, draws: int = DRAWS_PER_PLAN, which=None):
+    """Arguments of each run of the traced check: the plans `which` (default all) at once, draw by
+    draw, each at the values of its index letters (plans with fewer index values repeat theirs)."""
     for d in range(draws):
         inputs, index_values = [], []
-        for p in range(len(traced.plans)):
+        for p in range(len(traced.plans)) if which is None else which:
             draw = Draw(p, d, p * DRAWS_PER_PLAN + d)
             inputs.append(draw_inputs(traced, p, seed, draw))
             index_values.append(_index_values(traced.plans[p], seed, p, d))
@@ -219,12 +221,18 @@ def _sizes_text(sizes: dict) -> str:
 
 
 def check(formula: str, where: str = "", layout: str = "denominator", *, draws: int = DRAWS_PER_PLAN,
-          seed: int = 0, rtol: float = RTOL) -> Verdict:
+          seed: int = 0, rtol: float = RTOL, quick: bool = False) -> Verdict:
     """Check `formula` (LaTeX, `LHS = RHS`) under the declarations `where`, in `layout`.
 
     Both sides are evaluated at `draws` draws of every size plan (see `_plans`); the identity holds
     when, at each, the sides agree to `rtol`, normwise, relative to the largest of the sides and
     their top-level terms. Never raises for bad input: problems come back as "cannot check".
+
+    `quick=True` runs the plans one after another and stops at the first that refutes: for callers
+    that want the status of what they expect to be refuted (a refutation is then the first plan's
+    worst draw, without the note of which sizes fail), at the cost of one plan's trace, not all.
+    It never says "holds" where the full check does not: it says "refuted" where the full check
+    might have met a non-finite value at a later plan first and said "cannot check".
     """
     base = dict(formula=formula, where=where or "", layout=layout, tolerance=rtol)
     try:
@@ -247,12 +255,14 @@ def check(formula: str, where: str = "", layout: str = "denominator", *, draws: 
     base["drawn_sizes"] = [dict(p.sizes) for p in plans]
     worst = (-1.0, None)
     skipped: dict[int, set] = {}  # plan -> its degenerate draws
-    for d, args in _calls(traced, seed, draws):
+    ran: set[int] = set()  # the plans run (all of them, unless quick stopped early)
+    for d, which, args in _runs(traced, seed, draws, quick, lambda: worst[0] > rtol):
         try:
-            results = traced.run(args)
+            results = traced.run(args, which)
         except Exception as e:  # noqa: BLE001 - a numerical failure inside JAX is reported, not raised
             return Verdict(CANNOT, f"evaluation failed: {type(e).__name__}: {str(e).splitlines()[0][:200]}", **base)
-        for p, (result, plan_args) in enumerate(zip(results, args)):
+        for p, result, plan_args in zip(which, results, args):
+            ran.add(p)
             outs, scale, degenerate = _measure(*result)
             bad = next((latex(sides[i]) for i, o in enumerate(outs) if not np.all(np.isfinite(o))),
                        None if np.isfinite(scale) else "a function inside a derivative or differential")
@@ -273,7 +283,7 @@ def check(formula: str, where: str = "", layout: str = "denominator", *, draws: 
                 rel = float(np.sqrt(np.sum(diff ** 2)) / scale) if scale > 0 else 0.0
                 if rel > worst[0]:
                     worst = (rel, (p, d, i, outs[i], outs[i + 1], diff, plan_args[3]))
-    per_plan, total = draws, len(plans) * draws
+    per_plan, total = draws, len(ran) * draws
     if worst[1] is None:
         return Verdict(CANNOT, "every draw is numerically singular (an intermediate value, such as an inverse, "
                        f"is over {DEGENERATE:.0e} times the sides), so no draw can show anything; declare what "
@@ -296,7 +306,7 @@ def check(formula: str, where: str = "", layout: str = "denominator", *, draws: 
         where_ += " with " + ", ".join(f"{letter}={int(v) + 1}" for letter, v in at.items())
     sizes = _sizes_text(plans[p].sizes)
     at_sizes = f" at {sizes}" if sizes else ""
-    fails = _failing_note(traced, seed, rtol, per_plan) if len(plans) > 1 and sizes else ""
+    fails = _failing_note(traced, seed, rtol, per_plan) if len(plans) > 1 and sizes and not quick else ""
     pair = "the two sides" if len(sides) == 2 else f"side {i + 1} and side {i + 2}"
     details = base.pop("details") + [f"  left:  {latex(sides[i])}", f"  right: {latex(sides[i + 1])}",
                f"  at draw {d + 1}{at_sizes}{where_}: left {a[r, c]:.6g}, right {b[r, c]:.6g}"]
@@ -305,6 +315,17 @@ def check(formula: str, where: str = "", layout: str = "denominator", *, draws: 
     base["sizes"] = dict(plans[p].sizes)
     return Verdict(REFUTED, f"{pair} differ by {rel:.1e} (relative; tolerance {rtol:.0e}) in {layout} layout"
                    f"{at_sizes}", **base, max_rel_error=rel, draws=draws, details=details)
+
+
+def _runs(traced: _Traced, seed: int, draws: int, quick: bool, refuted):
+    """(draw, plan numbers, their arguments) for each run of a check: every plan at each draw, or
+    with `quick` one plan at a time, stopping after the first plan at which `refuted()`."""
+    groups = [[p] for p in range(len(traced.plans))] if quick else [list(range(len(traced.plans)))]
+    for which in groups:
+        for d, args in _calls(traced, seed, draws, which):
+            yield d, which, args
+        if quick and refuted():
+            return
 
 
 def _drawn_text(plans) -> str:
