@@ -29,7 +29,9 @@ def _scan(x):
 
 
 def _cond(x):
-    return jax.lax.cond(jnp.sum(x) > 0, lambda y: y.T @ y, lambda y: -(y.T @ y), x)
+    return (jax.lax.cond(jnp.sum(x) > 0, lambda y: y.T @ y, lambda y: -(y.T @ y), x),
+            jax.lax.platform_dependent(x, cpu=lambda y: 2 * y, default=lambda y: y - 1),  # the CPU branch
+            jax.lax.platform_dependent(x, tpu=lambda y: 2 * y, default=lambda y: y - 1))  # the default
 
 
 def _sorts(x):

@@ -178,6 +178,16 @@ def _scan(*args, jaxpr, length, reverse, num_consts, num_carry, **_):
     return [*carry, *stacked]
 
 
+@rule("platform_index")
+def _platform_index(*, platforms, **_):
+    # which of a `lax.platform_dependent`'s branches applies: the one for the platform JAX runs on
+    # (NumPy stands in for that platform's kernels), else the default branch (listed as None)
+    here = jax.default_backend()
+    match = [i for i, names in enumerate(platforms) if names is not None and here in names]
+    default = [i for i, names in enumerate(platforms) if names is None]
+    return np.int32((match or default)[0])
+
+
 # ----- elementwise -----------------------------------------------------------------------------
 
 def _elementwise(name: str, fn):

@@ -142,16 +142,40 @@ def _restated(entry, result: dict, rule: str, steps: list) -> dict:
 
 
 def _agreeing(entry, result: dict, steps: list) -> dict:
-    """The stored derivation once `result` agrees with the entry in both layouts, else why not."""
+    """The stored derivation once `result` agrees with the entry in both layouts, else why not.
+
+    The check is `right side = result`. Its left side, the entry's derivative, is not evaluated
+    again: derive's last step has already checked `derivative = result` by autodiff in both layouts
+    (for a derivative by Xᵀ or vec X, `_restated` has checked it written as the entry writes it),
+    and the entry's own check gives `derivative = right side`. Tracing the derivative a third time
+    was half of a cold site build."""
     from .._check import check
-    for layout in LAYOUTS:  # the second witness: the entry's chain extended by the derived result
-        formula = f"{entry.formula_in(layout)} = {result[layout]}"
+    for layout in LAYOUTS:  # the second witness: the entry's right side(s) and the derived result
+        formula = _right_sides_and(entry, layout, result[layout])
         v = check(formula, entry.where, layout)
         if not v.holds:
             return {"status": "disagrees" if v.status == "refuted" else "cannot check",
                     "message": f"{layout} layout: {formula}: {v.message}"}
     # a ∇ entry's steps are shown as derived, in denominator layout only
     return {"status": "derived", "result": result, "layout": entry.layout, "steps": steps}
+
+
+def _right_sides_and(entry, layout: str, result: str) -> str:
+    """`right side(s) = result`, when the right sides read alone exactly as they read in the entry
+    (the same trees and shapes), else the entry's whole chain `= result`: a right side whose sizes
+    only its left side fixes (`I ⊗ X`) or whose reading the left side settles needs it."""
+    from .._errors import MatrefError
+    from .._language import parse_identity
+    from .._latex import latex
+    whole = f"{entry.formula_in(layout)} = {result}"
+    rights = parse_identity(entry.formula_in(layout), entry.where, layout).equation.sides[1:]
+    alone = " = ".join([*(latex(side, sums=True) for side in rights), result])
+    try:
+        read = parse_identity(alone, entry.where, layout).equation.sides[:len(rights)]
+    except MatrefError:
+        return whole
+    same = all(latex(a, sums=True) == latex(b, sums=True) and a.shape == b.shape for a, b in zip(read, rights))
+    return alone if same else whole
 
 
 class DerivationCache:
