@@ -461,6 +461,19 @@ def test_a_derivation_that_disagrees_with_its_entry_stops_the_site_build(wrong):
         derivations(Catalogue, None)
 
 
+def test_a_derivation_is_compared_with_the_right_side_alone_unless_the_left_side_reads_it():
+    """The entry's derivative was checked against the result by derive's last step: the comparison
+    leaves it out, except where the right side needs it (here the left side sizes the I in I ⊗ X)."""
+    from matref._catalogue import load_catalogue
+    from matref.site._derivations import _right_sides_and
+    catalogue = load_catalogue()
+    plain = catalogue.get("trace-grad-xtbx")
+    assert _right_sides_and(plain, "denominator", "2 B X") == r"B X + B^T X = 2 B X"
+    sized = catalogue.get("jacobian-vec-square")
+    formula = _right_sides_and(sized, "denominator", r"X^T \otimes I_{n} + I_{n} \otimes X")
+    assert formula.startswith(sized.formula_in("denominator") + " = ")
+
+
 def test_a_derivative_by_the_transpose_is_derived_and_checked_as_a_last_step():
     """∂f/∂Xᵀ is derived by X and transposed, a step the checker confirms in both layouts; a right
     side of the right shape but wrong still disagrees."""
