@@ -35,7 +35,14 @@ def _cond(x):
 
 
 def _sorts(x):
-    return jnp.sort(x, axis=0), jnp.argsort(x[:, 0]), jax.lax.sort((x[:, 0], x[:, -1]), num_keys=1)
+    # searchsorted compares in XLA's total order (lt_to, le_to; eq_to for complex numbers, by parts),
+    # where -0 < +0 and NaN sorts last
+    edges = jnp.sort(jnp.concatenate([x[:, 0], jnp.array([-0.0, 0.0, jnp.nan, -jnp.inf])]))
+    queries = jnp.concatenate([x[:, -1], jnp.array([0.0, -0.0, jnp.nan, jnp.inf])])
+    z = jnp.sort(x[:, 0] + 1j * jnp.round(x[:, -1]))
+    return (jnp.sort(x, axis=0), jnp.argsort(x[:, 0]), jax.lax.sort((x[:, 0], x[:, -1]), num_keys=1),
+            *(jnp.searchsorted(edges, queries, side=side) for side in ("left", "right")),
+            jnp.searchsorted(z, z[::-1] + 0.5j, side="right"))
 
 
 def _indexing(x):

@@ -225,6 +225,20 @@ def _integer_pow(x, *, y):
     return np.power(x, y) if y >= 0 else 1 / np.power(x, -y)
 
 
+def _total_order(x) -> np.ndarray:
+    """Keys that order as XLA's TOTALORDER comparison does: integers as they are; floats by their
+    bits, -NaN < -inf < ... < -0 < +0 < ... < inf < NaN (negative floats' magnitude bits flipped)."""
+    x = np.asarray(x)
+    if not np.issubdtype(x.dtype, np.floating):
+        return x
+    bits = x.view(np.dtype(f"int{8 * x.dtype.itemsize}"))
+    return np.where(bits < 0, bits ^ np.iinfo(bits.dtype).max, bits)
+
+
+for _name, _fn in {"lt_to": np.less, "le_to": np.less_equal, "eq_to": np.equal}.items():  # searchsorted's
+    _elementwise(_name, lambda x, y, _fn=_fn: _fn(_total_order(x), _total_order(y)))
+
+
 @rule("select_n")
 def _select_n(which, *cases):
     if which.dtype == np.bool_:
