@@ -57,33 +57,69 @@ def run_jaxpr(jaxpr: Jaxpr, consts, args) -> list[np.ndarray]:
     return _prepared(jaxpr).run(consts, args)
 
 
+# Calls into sub-programs whose equations are copied into the caller's steps when it is prepared
+# (each jnp function is such a call): running them as calls cost a nested run each, most
+# of a replay's time inside loops (a scan over quadrature nodes evaluating expm).
+INLINED = ("jit", "pjit", "closed_call", "core_call", "custom_jvp_call")
+
+
+def _inlined(eqn) -> tuple[Jaxpr, list] | None:
+    """(jaxpr, constants) of an equation that calls a sub-program the preparation inlines, else None."""
+    if eqn.primitive.name not in INLINED:
+        return None
+    j = eqn.params.get("jaxpr", eqn.params.get("call_jaxpr"))
+    if isinstance(j, ClosedJaxpr):
+        return j.jaxpr, list(j.consts)
+    return (j, []) if isinstance(j, Jaxpr) else None
+
+
 class _Prepared:
-    """A jaxpr as a flat list of steps over numbered slots: one rule call per equation."""
+    """A jaxpr as a flat list of steps over numbered slots: one rule call per equation, with the
+    equations of the sub-programs it calls (`INLINED`) in place of the calls."""
 
     def __init__(self, jaxpr: Jaxpr):
-        slots: dict = {}
+        self.size = 0
         self.literals: list[tuple[int, np.ndarray]] = []
+        self.steps: list = []
+        self.consts = [self._slot() for _ in jaxpr.constvars]
+        self.inputs = [self._slot() for _ in jaxpr.invars]
+        self.outputs = self._add(jaxpr, self.consts + self.inputs)
+
+    def _slot(self) -> int:
+        self.size += 1
+        return self.size - 1
+
+    def _constant(self, value, dtype=None) -> int:
+        i = self._slot()
+        self.literals.append((i, np.asarray(value, dtype=dtype)))
+        return i
+
+    def _add(self, jaxpr: Jaxpr, slots: list[int]) -> list[int]:
+        """Add the steps of `jaxpr`, whose constants then inputs are in `slots`; its outputs' slots."""
+        scope = dict(zip([*jaxpr.constvars, *jaxpr.invars], slots))
 
         def ref(v) -> int:
             if isinstance(v, Literal):
-                self.literals.append((len(slots), np.asarray(v.val, dtype=v.aval.dtype)))
-                slots[object()] = len(slots)
-                return len(slots) - 1
-            return slots.setdefault(v, len(slots))
+                return self._constant(v.val, v.aval.dtype)
+            if v not in scope:
+                scope[v] = self._slot()
+            return scope[v]
 
-        self.consts = [ref(v) for v in jaxpr.constvars]
-        self.inputs = [ref(v) for v in jaxpr.invars]
-        self.steps = []
         for eqn in jaxpr.eqns:
+            ins = [ref(v) for v in eqn.invars]
+            inner = _inlined(eqn)
+            if inner is not None:
+                body, consts = inner
+                for v, slot in zip(eqn.outvars, self._add(body, [self._constant(c) for c in consts] + ins)):
+                    scope[v] = slot
+                continue
             name = eqn.primitive.name
             fn = RULES.get(name)
             if fn is None or not SUPPORTS.get(name, lambda _: True)(eqn.params):
                 fn = functools.partial(_with_jax, eqn.primitive)
-            ins = [ref(v) for v in eqn.invars]
             outs = [(ref(v), v.aval.shape, v.aval.dtype) for v in eqn.outvars]
-            self.steps.append((fn, eqn.params, ins, outs, eqn.primitive.multiple_results, eqn.primitive.name))
-        self.outputs = [ref(v) for v in jaxpr.outvars]
-        self.size = len(slots)
+            self.steps.append((fn, eqn.params, ins, outs, eqn.primitive.multiple_results, name))
+        return [ref(v) for v in jaxpr.outvars]
 
     def run(self, consts, args) -> list[np.ndarray]:
         env: list = [None] * self.size
@@ -130,21 +166,11 @@ def rule(*names: str):
     return register
 
 
-# ----- calls into sub-programs -----------------------------------------------------------------
+# ----- sub-programs run as a whole (calls are inlined, see INLINED; a custom JVP's primal is
+# inlined too, its JVP having been used while tracing) --------------------------------------------
 
 def _closed(closed: ClosedJaxpr, *args):
     return run_jaxpr(closed.jaxpr, closed.consts, list(args))
-
-
-@rule("jit", "pjit", "closed_call", "core_call")
-def _call(*args, jaxpr=None, call_jaxpr=None, **_):
-    j = jaxpr if jaxpr is not None else call_jaxpr
-    return _closed(j, *args) if isinstance(j, ClosedJaxpr) else run_jaxpr(j, [], list(args))
-
-
-@rule("custom_jvp_call")
-def _custom_jvp(*args, call_jaxpr, **_):
-    return _closed(call_jaxpr, *args)  # the primal computation; its custom JVP was used while tracing
 
 
 @rule("cond")
