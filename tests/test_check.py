@@ -133,7 +133,7 @@ def test_every_mutant_of_a_true_identity_is_refuted(formula, where, layout):
 LATE = [(r"\det(-X) = -\det(X)", rf"X \in {R}^{{n \times n}}", "denominator")]
 
 
-@pytest.mark.parametrize("formula, where, layout", TRUE + FALSE + LATE)
+@pytest.mark.parametrize("formula, where, layout", TRUE[::2] + FALSE[::2] + LATE)  # each runs every check twice
 def test_a_quick_check_agrees_with_the_full_one_and_stops_at_the_first_refuting_plan(formula, where, layout):
     """`quick` may only save work: the same status as the full check, for true and false identities
     and for every mutant of a true one; a refutation traces plans 0..k only, k the plan it reports."""

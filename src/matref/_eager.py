@@ -10,7 +10,7 @@ turning that jaxpr into machine code and running it, is replaced: the jaxpr is r
 every result checked against the shape and dtype JAX inferred (`_program`), and the outputs are JAX
 arrays again. A primitive without a NumPy rule still goes to XLA. The rules are compared with XLA's
 results in tests/test_program.py, and the test suite also runs a spread of JAX snippets with XLA
-itself (tests/test_catalogue.py), so the compiled path a reader takes stays exercised.
+itself (tests/test_eager.py), so the compiled path a reader takes stays exercised.
 
 Hooks into one JAX function, `pjit._pjit_call_impl_python`, where both an eager operation and a
 jitted function called eagerly compile and run their jaxpr. If a JAX release renames it, `numpy_eager`

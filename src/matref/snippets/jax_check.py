@@ -232,14 +232,14 @@ def jax_snippet(entry, layout: str) -> str:
     return jax_script(entry.formula_in(layout), entry.where, layout, title=entry.title)
 
 
-run_compiled = script_runner("holds:", "JAX check")  # as a reader runs it: XLA compiles each operation
+_run_compiled = script_runner("holds:", "JAX check")  # as a reader runs it: XLA compiles each operation
 
 
 def run(text: str, formula: str, where: str, layout: str) -> None:
     """Run the script verbatim, with each operation JAX runs eagerly replayed by NumPy instead of
     compiled by XLA (`matref._eager`: the same jaxprs, ~5x faster over the catalogue)."""
     with numpy_eager():
-        run_compiled(text, formula, where, layout)
+        _run_compiled(text, formula, where, layout)
 
 
 DIALECT = Dialect(name="jax", label="JAX check", language="python", script=jax_script, run=run)
