@@ -155,17 +155,20 @@ def catalogue(before: Path | None) -> None:
     print("## Whole catalogue: `matref verify` (every entry in both layouts, errata) beside `import jax`, same run")
     jax_t = statistics.median(wall([PY, "-c", "import jax"]) for _ in range(3))
     print(f"python -c 'import jax': {jax_t:.2f} s (median of 3)")
-    for label, src in (("before", before), ("now", None)) if before else (("now", None),):
-        runs = [("checks", [])] + ([("checks and snippets", ["--snippets"])] if label == "now" else [])
-        for what, flags in runs:
-            # matref keeps nothing on disk for verify (JAX compiles next to nothing, see
-            # matref._eager): cold is the first run of the pair, warm the second, with the files read
-            # and Python's bytecode written by the first
-            env = {**os.environ, **({"PYTHONPATH": str(src)} if src else {})}
-            cmd = [PY, "-m", "matref.cli", "verify", *flags]
-            cold, warm = wall(cmd, env), wall(cmd, env)
-            print(f"{label}, {what}: cold {cold:.1f} s ({cold / jax_t:.0f}x import jax), "
-                  f"warm {warm:.1f} s ({warm / jax_t:.0f}x)")
+
+    def line(label: str, seconds: float) -> None:
+        print(f"{label}: {seconds:.1f} s ({seconds / jax_t:.0f}x import jax)")
+
+    cmd = [PY, "-m", "matref.cli", "verify"]
+    if before:  # a revision from before `--jobs` and recorded verdicts: its one way of running
+        line("before, checks (one process)", wall(cmd, {**os.environ, "PYTHONPATH": str(before)}))
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "MATREF_CACHE_DIR": cache}  # no record of an earlier run: cold
+        line("now, checks, one process (-j 1), nothing reused", wall([*cmd, "-j", "1", "--no-cache"], env))
+        line(f"now, checks and snippets, cold ({os.cpu_count()} processes, nothing recorded yet)",
+             wall([*cmd, "--snippets"], env))
+        line("now, checks and snippets, warm (each identical verification's record reused)",
+             wall([*cmd, "--snippets"], env))
     print()
 
 

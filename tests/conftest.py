@@ -15,6 +15,16 @@ compile_quickly()
 DECL_NN = r"x \in \mathbb{R}^{n}, A \in \mathbb{R}^{n \times n}"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_recorded_verdicts(tmp_path_factory):
+    """`matref verify` run by a test records its verdicts in a directory of this session, never reads
+    the user's: a test that reused a record of an earlier run would test nothing."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("MATREF_CACHE_DIR", str(tmp_path_factory.mktemp("verdicts")))
+    yield
+    mp.undo()
+
+
 @pytest.fixture(autouse=True, scope="module")
 def _release_compiled_code():
     """Free compiled programs between test modules: each holds memory mappings, and a process that

@@ -111,7 +111,8 @@ def test_wheel_installs_and_runs_in_a_clean_environment(tmp_path):
     # Nothing of this environment leaks in: no PYTHONPATH (a checkout on it would count as installed),
     # no active venv, PATH holding only the new venv's bin (so no node).
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
-    env.update(PATH=str(bin_), JAX_PLATFORMS="cpu")
+    env.update(PATH=str(bin_), JAX_PLATFORMS="cpu", XDG_CACHE_HOME=str(tmp_path / "cache"))
+    env.pop("MATREF_CACHE_DIR", None)
     run([sys.executable, "-m", "venv", str(venv)], env=env)
     # --no-compile: Python writes the bytecode of the modules the commands import as they run; compiling
     # all of JAX's ahead of time took about 5 s of this test's 35 s and tests nothing of ours
@@ -132,3 +133,5 @@ def test_wheel_installs_and_runs_in_a_clean_environment(tmp_path):
     code = matref("snippet", "seed-quadratic-form", "--dialect", "function")
     assert "def " in code and "(A + A.T) @ x" in code
     assert "all 5 entries verified" in matref("verify", "--family", "eigenvalues", "--snippets")
+    assert (tmp_path / "cache" / "matref" / "verdicts.json").is_file()  # the user's cache directory
+    assert "5 of them as an identical earlier run found" in matref("verify", "--family", "eigenvalues", "--snippets")

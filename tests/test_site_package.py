@@ -239,16 +239,6 @@ def test_notebook_cache_key_follows_the_notebook_and_the_code(tmp_path):
     assert one != _notebooks.executed_path(nb, tmp_path / "c", "code1")
 
 
-def test_code_digest_ignores_catalogue_data(tmp_path):
-    (tmp_path / "m.py").write_text("x = 1")
-    (tmp_path / "c.toml").write_text("a = 1")
-    before = _notebooks.code_digest(tmp_path)
-    (tmp_path / "c.toml").write_text("a = 2")
-    assert _notebooks.code_digest(tmp_path) == before
-    (tmp_path / "m.py").write_text("x = 2")
-    assert _notebooks.code_digest(tmp_path) != before
-
-
 def test_the_site_package_imports_without_mkdocs():
     import os
     import subprocess
@@ -367,7 +357,8 @@ def test_a_refuted_entry_gets_a_red_banner_and_its_page_claims_no_check(catalogu
 
 
 def test_the_checker_checks_an_entry_once_per_form_and_keeps_the_verdict(tmp_path, catalogue):
-    from matref.site._checks import CHECKING, FAILS, HOLDS, Checker, VerdictStore, check_key
+    from matref._verify import VerdictStore, verification_key
+    from matref.site._checks import CHECKING, FAILS, HOLDS, Checker
 
     e = catalogue.get("trace-transpose")
     wrong = _edited(catalogue, e.id, formula=r"\operatorname{tr}(A) = 2 \operatorname{tr}(A^T)").get(e.id)
@@ -375,19 +366,29 @@ def test_the_checker_checks_an_entry_once_per_form_and_keeps_the_verdict(tmp_pat
 
     def run(entry):
         checked.append(entry.formula)
-        return () if entry.formula == e.formula else ("denominator layout: refuted: differ",)
+        return _record(entry, "holds" if entry.formula == e.formula else "refuted")
 
     path = tmp_path / "checks" / "verdicts.json"
-    checker = Checker(VerdictStore(path), "code", run=run)
+    checker = Checker(VerdictStore(path, "code"), run=run)
     assert checker.status([wrong], check=lambda x: False)[e.id].state == HOLDS  # not edited: the tests check it
     assert checker.status([wrong])[e.id].state == CHECKING
     assert checker.status([wrong])[e.id].state == FAILS and checked == [wrong.formula]
     assert path.is_file()  # saved when the queue ran dry: the signal `mkdocs serve` watches
-    again = Checker(VerdictStore(path), "code", run=run)
+    again = Checker(VerdictStore(path, "code"), run=run)
     assert again.status([wrong])[e.id].problems == ("denominator layout: refuted: differ",)
     assert checked == [wrong.formula]  # known: never checked twice
-    assert check_key(e, "code") == check_key(_edited(catalogue, e.id, title="Another title").get(e.id), "code")
-    assert check_key(e, "code") != check_key(e, "other code")
+    assert verification_key(e) == verification_key(_edited(catalogue, e.id, title="Another title").get(e.id))
+    other_code = Checker(VerdictStore(path, "other code"), run=run)
+    assert other_code.status([wrong])[e.id].state == CHECKING  # a verdict of other code is not reused
+
+
+def _record(entry, status: str) -> dict:
+    """The record of verifying entry whose denominator layout has this status (the other holds)."""
+    from matref._check import Verdict
+    from matref._verify import EntryResult
+
+    layouts = {"denominator": Verdict(status, "differ", entry.formula), "numerator": Verdict("holds", "", entry.formula)}
+    return EntryResult(entry, layouts).record()
 
 
 def test_only_data_edits_are_updated_in_place(tmp_path):
@@ -412,15 +413,16 @@ def test_a_strict_build_fails_on_an_entry_known_not_to_hold(tmp_path, catalogue)
 
     from mkdocs.exceptions import PluginError
 
-    from matref.site import _checks, _mkdocs
+    from matref._verify import VerdictStore, verification_key
+    from matref.site import _mkdocs
 
     build = _mkdocs.SiteBuild(tmp_path)
     e = catalogue.get("trace-transpose")
-    store = _checks.VerdictStore(tmp_path / ".cache" / "matref-site" / "checks" / "verdicts.json")
-    store.put(_checks.check_key(e, build._checker().code), ("numerator layout: refuted: the sides differ",))
+    store = VerdictStore(tmp_path / ".cache" / "matref-site" / "checks" / "verdicts.json")
+    store.put(verification_key(e), _record(e, "refuted"))
     store.save()
     with pytest.raises(PluginError, match=r"(?s)1 catalogue entry does not hold.*traces.toml:\d+ 'trace-transpose': "
-                                          r"numerator layout: refuted: the sides differ"):
+                                          r"denominator layout: refuted: differ"):
         build.on_config(SimpleNamespace(nav=None))
 
 

@@ -83,7 +83,24 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--family", help="only this family")
     v.add_argument("--seed", type=int, default=0)
     v.add_argument("--snippets", action="store_true", help="also run every generated snippet")
+    v.add_argument("--jobs", "-j", type=_at_least_one, metavar="N",
+                   help="verify N entries at a time, each in its own process (default: one per core)")
+    v.add_argument("--fresh", action="store_true",
+                   help="verify every entry again, even those an identical earlier run verified")
+    v.add_argument("--no-cache", action="store_true",
+                   help="neither reuse nor record verdicts (they are kept in the user's cache directory, "
+                        "or $MATREF_CACHE_DIR)")
     return p
+
+
+def _at_least_one(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}")
+    return n
 
 
 def _dialect_options(p: argparse.ArgumentParser, prefix: str) -> None:
@@ -289,34 +306,24 @@ def cmd_snippet(args, console: Console) -> int:
 def cmd_verify(args, console: Console) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from ._numeric import compile_quickly
-    from ._verify import verify_entry
-    from .snippets import DIALECTS
-    if args.snippets:
-        compile_quickly()  # the few operations of the JAX snippets that XLA still runs (`matref._eager`)
+    from ._verify import VerdictStore, default_jobs, default_store_path, verify_entries
     cat = _catalogue()
     entries = [e for fam in _family(cat, args.family) for e in fam.entries]
-    results = []
+    store = None if args.no_cache else VerdictStore(default_store_path())
+    jobs = args.jobs or default_jobs()
     start = time.perf_counter()
+    reused = 0
     with Progress(TextColumn("[bold]verifying[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.fields[current]}"), console=console, transient=True) as progress:
         task = progress.add_task("verify", total=len(entries), current="")
-        for e in entries:
-            progress.update(task, current=e.id)
-            r = verify_entry(e, seed=args.seed)
-            if args.snippets:
-                for layout in ("denominator", "numerator"):
-                    if not r.layouts[layout].holds:
-                        continue
-                    for d in DIALECTS:
-                        try:
-                            text = d.snippet(e, layout)
-                            if text is not None:
-                                d.run_entry(text, e, layout)
-                        except Exception as exc:  # noqa: BLE001 - any failure of a snippet is reported
-                            r.snippet_errors.append(f"{d.label} snippet ({layout}): {type(exc).__name__}: {exc}")
-            results.append(r)
-            progress.advance(task)
+
+        def done(r):
+            nonlocal reused
+            reused += r.reused
+            progress.update(task, advance=1, current=r.entry.id)
+
+        results = verify_entries(entries, seed=args.seed, snippets=args.snippets, jobs=jobs, store=store,
+                                 fresh=args.fresh, done=done)
     elapsed = time.perf_counter() - start
     from rich.table import Table
     table = Table("family", "entries", "hold (both layouts)", "errata refuted", "failed", box=None,
@@ -335,10 +342,14 @@ def cmd_verify(args, console: Console) -> int:
         for p in r.problems:
             console.print(Text(f"    {p}"))
     what = "checks and snippets" if args.snippets else "checks"
+    how = f"{what}, {elapsed:.1f} s" + (f", {jobs} processes" if jobs > 1 and len(results) - reused > 1 else "")
+    if reused:
+        how += (f"; {reused} of them as an identical earlier run found (same fields, code and libraries; "
+                "--fresh runs them again)")
     if bad:
-        console.print(f"[bold red]{len(bad)} of {len(results)} entries failed[/] ({what}, {elapsed:.1f} s)")
+        console.print(f"[bold red]{len(bad)} of {len(results)} entries failed[/] ({how})")
         return EXIT_REFUTED
-    console.print(f"[bold green]all {len(results)} entries verified[/] in both layouts ({what}, {elapsed:.1f} s)")
+    console.print(f"[bold green]all {len(results)} entries verified[/] in both layouts ({how})")
     return EXIT_HOLDS
 
 

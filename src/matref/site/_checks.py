@@ -5,33 +5,29 @@ the catalogue is checked again in one worker process that stays up across rebuil
 once, ~1 s; one entry in both layouts takes ~0.1-2 s after that), so a rebuild never waits for it:
 the page shows "checking…" until the verdict is in, then a red banner if it does not hold.
 
-Verdicts are kept under `.cache/matref-site/checks/`, keyed by what the check reads (the formula in
-both layouts, the where-clause, an erratum's wrong form) and by matref's code, so a title or a note
-edit does not re-check and a checker change re-checks everything. A strict `mkdocs build` fails on
+Verdicts are kept under `.cache/matref-site/checks/` in a `matref._verify.VerdictStore`, the one
+`matref verify` uses: keyed by what the check reads (the formula in both layouts, the where-clause, an
+erratum's wrong form), matref's code and the numeric libraries, so a title or a note edit does not
+re-check and a checker change re-checks everything. A strict `mkdocs build` fails on
 an entry whose current form is known not to hold. Checking the whole catalogue takes minutes on two
 cores, so the build does not do it: the test suite does (tests/test_catalogue.py), before CI builds.
 """
 
 from __future__ import annotations
 
-import hashlib
 import html
-import json
 import multiprocessing
 import os
-import tempfile
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable, Iterable
 
-HOLDS, CHECKING, FAILS = "holds", "checking", "fails"
+from matref._verify import EntryResult, VerdictStore, verification_key
 
-# Everything verify_entry reads; nothing else changes a verdict.
-CHECKED_FIELDS = ("formula", "where", "layout", "other_layout", "wrong", "wrong_where", "wrong_layout")
+HOLDS, CHECKING, FAILS = "holds", "checking", "fails"
 
 
 @dataclass(frozen=True)
@@ -42,20 +38,19 @@ class Status:
     problems: tuple[str, ...] = ()
 
 
-def check_key(entry, code: str) -> str:
-    """The verdict cache key: the entry's checked fields and matref's code digest."""
-    data = [entry.id, code] + [getattr(entry, name) for name in CHECKED_FIELDS]
-    return hashlib.sha256(json.dumps(data).encode("utf-8")).hexdigest()[:24]
-
-
-def verify(entry) -> tuple[str, ...]:
-    """Run in the worker: the problems verify_entry finds (empty when the entry holds)."""
+def verify(entry) -> dict:
+    """Run in the worker: the record of verifying `entry` (see `matref._verify.EntryResult.record`)."""
     from matref._verify import verify_entry
 
     try:
-        return tuple(verify_entry(entry).problems)
+        return verify_entry(entry).record()
     except Exception as exc:  # a checker crash is a verdict the page must show, not a lost thread
-        return (f"the check itself failed: {type(exc).__name__}: {exc}",)
+        return _failed(EntryResult(entry), f"the check itself failed: {type(exc).__name__}: {exc}")
+
+
+def _failed(result, problem: str) -> dict:
+    """The record of a verification that could not run, with its one problem."""
+    return {**result.record(), "errors": [problem]}
 
 
 def _leave_with(parent: int) -> None:
@@ -84,36 +79,6 @@ def status_html(status: Status | None) -> str:
             f"<strong>Does not hold, not verified:</strong><ul>{items}</ul></div>")
 
 
-class VerdictStore:
-    """Problems per check key, in one JSON file (None: kept in memory only)."""
-
-    def __init__(self, path: Path | None):
-        self.path = path
-        self.results: dict[str, list[str]] = {}
-        if path is not None:
-            try:
-                self.results = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                self.results = {}
-
-    def get(self, key: str) -> tuple[str, ...] | None:
-        found = self.results.get(key)
-        return None if found is None else tuple(found)
-
-    def put(self, key: str, problems: tuple[str, ...]) -> None:
-        self.results[key] = list(problems)
-
-    def save(self) -> None:
-        """Write atomically; in a watched directory, this is what tells `mkdocs serve` to rebuild."""
-        if self.path is None:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".verdicts", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(self.results, f, sort_keys=True)
-        os.replace(tmp, self.path)
-
-
 class Checker:
     """Checks entries in one background process and remembers the verdicts.
 
@@ -123,9 +88,8 @@ class Checker:
     is started.
     """
 
-    def __init__(self, store: VerdictStore, code: str, *, run: Callable | None = None):
+    def __init__(self, store: VerdictStore, *, run: Callable | None = None):
         self.store = store
-        self.code = code
         self._run = run
         self._pool: ProcessPoolExecutor | None = None
         self._pending: dict[str, Future] = {}
@@ -133,9 +97,10 @@ class Checker:
 
     def known(self, entry) -> Status | None:
         """The entry's status from the store, None when it has never been checked in this form."""
-        problems = self.store.get(check_key(entry, self.code))
-        if problems is None:
+        record = self.store.get(verification_key(entry))
+        if record is None:
             return None
+        problems = tuple(EntryResult.from_record(entry, record).problems)
         return Status(FAILS, problems) if problems else Status(HOLDS)
 
     def status(self, entries: Iterable, *, check: Callable[[object], bool] = lambda e: True) -> dict[str, Status]:
@@ -154,7 +119,7 @@ class Checker:
         return out
 
     def _submit(self, entry) -> None:
-        key = check_key(entry, self.code)
+        key = verification_key(entry)
         with self._lock:
             if key in self._pending:
                 return
@@ -172,7 +137,7 @@ class Checker:
                     self._pool = None
                     future = self._worker().submit(verify, entry)
                 self._pending[key] = future
-        future.add_done_callback(lambda f: self._done(key, f))
+        future.add_done_callback(lambda f: self._done(entry, key, f))
 
     def _worker(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -181,13 +146,13 @@ class Checker:
                                              initializer=_leave_with, initargs=(os.getpid(),))
         return self._pool
 
-    def _done(self, key: str, future: Future) -> None:
+    def _done(self, entry, key: str, future: Future) -> None:
         try:
-            problems = tuple(future.result())
+            record = future.result()
         except Exception as exc:  # the worker died: say so on the page rather than hang at "checking"
-            problems = (f"the check could not run: {type(exc).__name__}: {exc}",)
+            record = _failed(EntryResult(entry), f"the check could not run: {type(exc).__name__}: {exc}")
         with self._lock:
-            self.store.put(key, problems)
+            self.store.put(key, record)
             self._pending.pop(key, None)
             if not self._pending:
                 self.store.save()

@@ -22,6 +22,8 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.utils import CountHandler, get_relative_url
 
+from matref._verify import VerdictStore, code_digest, verification_key
+
 from . import _checks, _derivations, _incremental, _katex, _notebooks, _search
 from ._code import SnippetError
 from ._conventions import FUNCTIONS_MARK, OPERATORS_MARK, functions_table, operators_table
@@ -141,8 +143,7 @@ class SiteBuild:
     def _checker(self) -> _checks.Checker:
         if SESSION.serving and SESSION.checker is not None:  # one worker for the whole session
             return SESSION.checker
-        code = _notebooks.code_digest(Path(__file__).resolve().parents[1])
-        checker = _checks.Checker(_checks.VerdictStore(self.cache_dir / "checks" / "verdicts.json"), code)
+        checker = _checks.Checker(VerdictStore(self.cache_dir / "checks" / "verdicts.json"))
         if SESSION.serving:
             SESSION.checker = checker
         return checker
@@ -154,9 +155,9 @@ class SiteBuild:
         if not SESSION.serving:
             return checker.status(cat.entries, check=lambda e: False)
         if not SESSION.baseline:
-            SESSION.baseline = {e.id: _checks.check_key(e, checker.code) for e in cat.entries}
+            SESSION.baseline = {e.id: verification_key(e) for e in cat.entries}
         return checker.status(cat.entries,
-                              check=lambda e: SESSION.baseline.get(e.id) != _checks.check_key(e, checker.code))
+                              check=lambda e: SESSION.baseline.get(e.id) != verification_key(e))
 
     def _marks_for(self, url: str) -> tuple[str, str]:
         base = "../" * url.count("/")  # from the page's URL to the site root
@@ -301,7 +302,7 @@ class SiteBuild:
         if plugin is None:
             return
         use_cache = _flag(config.extra.get("matref_notebook_cache"), True)
-        code = _notebooks.code_digest(Path(__file__).resolve().parents[1])
+        code = code_digest()
         for f in files.documentation_pages():
             if f.src_uri.endswith(".ipynb") and plugin.should_include(f):
                 run = _notebooks.start(Path(f.abs_src_path), self.cache_dir / "notebooks", code, use_cache=use_cache)

@@ -20,16 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
-def code_digest(package: Path) -> str:
-    """A hash of matref's code (its .py and grammar files), the part of a notebook's inputs that is code."""
-    h = hashlib.sha256()
-    for path in sorted(package.rglob("*")):
-        if path.suffix in (".py", ".lark") and "__pycache__" not in path.parts:
-            h.update(path.relative_to(package).as_posix().encode())
-            h.update(path.read_bytes())
-    return h.hexdigest()[:16]
-
-
 def executed_path(notebook: Path, cache_dir: Path, code: str) -> Path:
     """Where the executed copy of notebook lives, keyed by its bytes and the code digest."""
     key = hashlib.sha256(notebook.read_bytes() + code.encode()).hexdigest()[:16]
