@@ -531,3 +531,14 @@ def test_wirtinger_derivatives_of_a_complex_variable_both_checked():
                                       hessian=True).message
     # a matrix that is not holomorphic has no Jacobian here
     assert "for a scalar only" in derive("Z^H", "Z", where).message
+
+
+def test_derivations_in_worker_processes_are_the_ones_derived_here():
+    """A cold site build derives in worker processes: the same records as one process derives."""
+    from matref._catalogue import load_catalogue
+    from matref.site._derivations import derivable, derivations
+
+    class Catalogue:
+        entries = [e for e in load_catalogue().entries if derivable(e)][::80]
+    assert len(Catalogue.entries) >= 3
+    assert derivations(Catalogue, None, jobs=2) == derivations(Catalogue, None, jobs=1)

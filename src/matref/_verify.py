@@ -13,14 +13,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import multiprocessing
 import os
 import platform
-import signal
 import sys
 import tempfile
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field, fields
 from importlib import metadata
 from pathlib import Path
@@ -29,6 +26,7 @@ from typing import Callable, Iterable
 from ._catalogue import Entry
 from ._check import Verdict, check
 from ._language import LAYOUTS
+from ._workers import in_workers
 
 # Everything a check of an entry reads; a title or a note edit changes none of it.
 CHECKED_FIELDS = ("formula", "where", "layout", "other_layout", "wrong", "wrong_where", "wrong_layout")
@@ -197,7 +195,8 @@ def _remember(store: VerdictStore, r: EntryResult, seed: int, snippets: bool) ->
 def verify_entries(entries: Iterable[Entry], *, seed: int = 0, snippets: bool = False, jobs: int = 1,
                    store: VerdictStore | None = None, fresh: bool = False,
                    done: Callable[[EntryResult], None] = lambda r: None) -> list[EntryResult]:
-    """Verify each entry (see `verify_entry`), `jobs` at a time in worker processes, in the order given.
+    """Verify each entry (see `verify_entry`), `jobs` at a time in worker processes
+    (`matref._workers`), in the order given.
 
     With a `store`, an entry whose identical verification is recorded there is not run again (unless
     `fresh`), and every entry run is recorded, the store saved even when interrupted. The slowest
@@ -229,43 +228,16 @@ def verify_entries(entries: Iterable[Entry], *, seed: int = 0, snippets: bool = 
             for i in todo:
                 finished(i, verify_entry(entries[i], seed, snippets))
         else:
-            _in_workers(entries, todo, seed, snippets, jobs, finished)
+            in_workers(verify_entry, [(entries[i], seed, snippets) for i in todo], jobs,
+                       lambda k, r: finished(todo[k], r), _start_worker, (snippets,))
     finally:
         if store is not None:
             store.save()
     return [results[i] for i in range(len(entries))]
 
 
-def _in_workers(entries, todo, seed, snippets, jobs, finished) -> None:
-    # spawn, not fork: JAX runs threads, and a forked copy of them can deadlock
-    context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(min(jobs, len(todo)), mp_context=context, initializer=_start_worker,
-                               initargs=(snippets,))
-    running = {pool.submit(verify_entry, entries[i], seed, snippets): i for i in todo}
-    try:
-        while running:
-            ready, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in ready:
-                finished(running.pop(future), future.result())
-    except BaseException:  # Ctrl-C or a failure: stop the workers now, not after their current entry
-        for process in list(getattr(pool, "_processes", {}).values()):
-            process.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
-
-
 def _start_worker(snippets: bool) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle (it stops the workers)
     if snippets:
         from ._numeric import compile_quickly
 
         compile_quickly()  # the few operations of the JAX snippets that XLA still runs (`matref._eager`)
-
-
-def default_jobs() -> int:
-    """One worker per core this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1

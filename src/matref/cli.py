@@ -306,7 +306,8 @@ def cmd_snippet(args, console: Console) -> int:
 def cmd_verify(args, console: Console) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from ._verify import VerdictStore, default_jobs, default_store_path, verify_entries
+    from ._verify import VerdictStore, default_store_path, verify_entries
+    from ._workers import default_jobs
     cat = _catalogue()
     entries = [e for fam in _family(cat, args.family) for e in fam.entries]
     store = None if args.no_cache else VerdictStore(default_store_path())

@@ -3,19 +3,25 @@
 An entry whose left side is ∂f/∂X of an expression derive handles shows the derivation, collapsed,
 in its row's panel, once the derived result agrees with the entry's right side (the checker confirms
 `derived = right side` in both layouts): two independent witnesses, the autodiff check of the entry
-and the derivation. Deriving costs about half a second per entry, so results are kept on disk
-between builds, keyed by the entry's formula, where-clause and layout and by a hash of the code that
-derives (a change to the d-rules or the function records derives everything afresh).
+and the derivation. Deriving costs about half a second per entry, so a cold build derives in worker
+processes, one per core (`matref._workers`), and results are kept on disk between builds, keyed by
+the entry's formula, where-clause and layout and by a hash of the code that derives (a change to
+the d-rules or the function records derives everything afresh).
 """
 
 from __future__ import annotations
 
 import html
 import json
+import logging
 from pathlib import Path
+
+from .._workers import default_jobs, in_workers
 
 from ._html import math_div
 from ._katex import digest, save_json
+
+log = logging.getLogger("mkdocs.hooks.matref_site")
 
 LAYOUTS = ("denominator", "numerator")
 LAYOUT_CLASS = {"denominator": "matref-den", "numerator": "matref-num"}  # shown by the layout switch
@@ -199,9 +205,17 @@ class DerivationCache:
             return None
         k = self.key(entry)
         if k not in self.results:
-            self.results[k] = derive_entry(entry)
-            self.dirty = True
+            self.put(entry, derive_entry(entry))
         return self.results[k]
+
+    def put(self, entry, derivation: dict) -> None:
+        self.results[self.key(entry)] = derivation
+        self.dirty = True
+
+    def missing(self, entries) -> list:
+        """The derivable entries among `entries` with no derivation kept (one per key)."""
+        todo = {self.key(e): e for e in entries if self.key(e) not in self.results and derivable(e)}
+        return list(todo.values())
 
     def save(self) -> None:
         if self.path is None or not self.dirty:
@@ -214,13 +228,21 @@ class DerivationDisagrees(Exception):
     """A derivation the checker found to disagree with its entry: derive or the entry is wrong."""
 
 
-def derivations(cat, directory: Path | None) -> dict[str, dict]:
-    """Entry id -> its derivation, for every derivative identity of the catalogue (cached in directory).
+def derivations(cat, directory: Path | None, jobs: int | None = None) -> dict[str, dict]:
+    """Entry id -> its derivation, for every derivative identity of the catalogue (cached in directory);
+    those not cached are derived `jobs` at a time (default: one per core) in worker processes.
 
     Raises DerivationDisagrees when a derived result and its entry disagree (a refutation, not a
     "cannot check"): the site build stops there, so the catalogue's derivative identities carry two
     witnesses in every build and CI, the autodiff check and the derivation."""
     cache = DerivationCache(directory)
+    missing = cache.missing(cat.entries)
+    # A cold build derives a few hundred entries, ~0.5 s each: spread them over the cores. A worker
+    # costs ~2 s to start (JAX's import), so a handful (an edit while serving) is derived right here.
+    jobs = min(default_jobs(), len(missing) // 8) if jobs is None else min(jobs, len(missing))
+    if jobs > 1:
+        log.info("matref: deriving %d entries in %d processes (kept for later builds)", len(missing), jobs)
+        in_workers(derive_entry, [(e,) for e in missing], jobs, lambda i, d: cache.put(missing[i], d))
     out = {e.id: r for e in cat.entries if (r := cache.get(e)) is not None}
     cache.save()
     bad = [f"{i} ({e.location}): {out[i]['message']}" for e in cat.entries if (i := e.id) in out
