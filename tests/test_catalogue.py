@@ -430,11 +430,14 @@ def _listed_ids(out: str) -> set[str]:
     return set(out.split()) & {e.id for e in ENTRIES}
 
 
-@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.id)
-def test_cli_list_grep_finds_an_entry_by_each_field_in_any_case(entry, capsys):
-    for text in (entry.id.upper(), entry.title.lower(), entry.formula, entry.sources[0].swapcase()):
-        assert main(["list", "--grep", text]) == 0
-        assert entry.id in _listed_ids(capsys.readouterr().out), f"--grep {text!r} misses {entry.id}"
+def test_cli_list_grep_finds_every_entry_by_each_field_in_any_case(capsys):
+    from matref.cli import _matches  # what `list --grep` keeps; the command itself runs on a spread
+    for i, entry in enumerate(ENTRIES):
+        for text in (entry.id.upper(), entry.title.lower(), entry.formula, entry.sources[0].swapcase()):
+            assert _matches(entry, text), f"--grep {text!r} misses {entry.id}"
+            if i % 10 == 0:
+                assert main(["list", "--grep", text]) == 0
+                assert entry.id in _listed_ids(capsys.readouterr().out), f"--grep {text!r} misses {entry.id}"
 
 
 def test_cli_list_grep_lists_only_matches_and_says_when_none(capsys):

@@ -504,9 +504,9 @@ def test_every_formula_shows_exactly_one_form_in_each_layout(browser, base_url, 
     context = browser.new_context()
     page = context.new_page()
     page.set_default_timeout(10_000)
-    for layout in LAYOUTS:
-        for url, entries in [("", None)] + reference_pages(catalogue):
-            page.goto(base_url + url, wait_until="load")
+    for url, entries in [("", None)] + reference_pages(catalogue):
+        page.goto(base_url + url, wait_until="load")  # once: the switch changes the page in place
+        for layout in LAYOUTS:
             choose_layout(page, layout)
             boxes = page.evaluate(FORMS_JS)
             want = {e.id: e for e in entries} if entries else {href: e for href, e in showcase.items()}
