@@ -2,8 +2,9 @@
 
 Run with the project's venv (scripts/bench calls it): `.venv/bin/python scripts/bench_site.py [--runs N]`.
 
-- `mkdocs build --strict` wall time, median of 3: with the notebook cache off (what CI and a fresh
-  clone pay, notebooks executed) and with a warm cache (an edit-and-rebuild).
+- `mkdocs build --strict` wall time, median of 3: with the notebook cache off (what CI pays,
+  notebooks executed) and with a warm cache (an edit-and-rebuild); and once with no cache at all, in
+  a fresh worktree of HEAD (a fresh clone's first build or `scripts/serve`: every derivation derived).
 - On the largest generated reference page, served from 127.0.0.1, in headless Chromium with a
   fresh browser context (empty cache) per load: first contentful paint, the time the last KaTeX
   font arrived, and "math visible" = the later of the two (the math is prerendered HTML, so it is
@@ -35,6 +36,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from site_helpers import (  # noqa: E402
     ROOT,
+    build_env,
     build_site,
     copy_checkout,
     launch_chromium,
@@ -58,6 +60,28 @@ TIMING_JS = """async () => {
     katex: document.querySelectorAll(".katex").length,
   };
 }"""
+
+
+def first_build() -> float:
+    """One strict build in a fresh worktree of HEAD, with none of the checkout's caches."""
+    import subprocess
+
+    with tempfile.TemporaryDirectory(prefix="matref-bench-clone-") as tmp:
+        clone = Path(tmp) / "clone"
+        subprocess.run(["git", "worktree", "add", "--detach", str(clone), "HEAD"], cwd=ROOT, check=True,
+                       capture_output=True)
+        try:
+            (clone / "node_modules").symlink_to(ROOT / "node_modules")  # KaTeX, as set-up installed it
+            env = {**build_env(), "PYTHONPATH": str(clone / "src")}
+            start = time.perf_counter()
+            proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir",
+                                   str(Path(tmp) / "site")], cwd=clone, env=env, capture_output=True, text=True)
+            seconds = time.perf_counter() - start
+            if proc.returncode != 0:
+                sys.exit(f"mkdocs build --strict failed in a fresh worktree:\n{proc.stdout}{proc.stderr}")
+            return seconds
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(clone)], cwd=ROOT, capture_output=True)
 
 
 def median_build(site: Path, *, notebook_cache: bool, runs: int = 3) -> float:
@@ -205,6 +229,8 @@ def main() -> None:
     if args.serve_only:
         return
 
+    print(f"site: mkdocs build --strict in a fresh worktree, no caches (every derivation derived, on "
+          f"{os.cpu_count()} cores): {first_build():.1f} s")
     with tempfile.TemporaryDirectory(prefix="matref-bench-site-") as tmp:
         site = Path(tmp) / "site"
         cold = median_build(site, notebook_cache=False)
