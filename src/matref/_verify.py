@@ -154,9 +154,9 @@ class VerdictStore:
         if path is not None:
             try:
                 data = json.loads(path.read_text(encoding="utf-8"))
-                if data.get("inputs") == self.inputs:
+                if data.get("inputs") == self.inputs and isinstance(data.get("records"), dict):
                     self.records = data["records"]
-            except (OSError, ValueError, KeyError, AttributeError):
+            except (OSError, ValueError, AttributeError):
                 self.records = {}  # missing or unreadable: a cache, so start afresh
 
     def get(self, key: str) -> dict | None:
