@@ -39,6 +39,9 @@ def build_env(*, notebook_cache: bool = False) -> dict[str, str]:
     env["MATREF_NOTEBOOK_CACHE"] = "true" if notebook_cache else "false"
     env["MATREF_KATEX_CACHE"] = "true" if notebook_cache else "false"  # a test build renders every formula afresh
     env.setdefault("JAX_PLATFORMS", "cpu")
+    # The suite already runs one pytest worker per core: a build's own derivation workers would
+    # only compete with the other pytest worker for the same cores.
+    env.setdefault("MATREF_JOBS", "1")
     return env
 
 

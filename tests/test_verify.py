@@ -106,3 +106,13 @@ def test_matref_verify_reuses_identical_runs_and_says_so(tmp_path, monkeypatch, 
     assert cli.main(["verify", "--family", "layouts", "-j", "1", "--fresh"]) == 0
     assert cli.main(["verify", "--family", "layouts", "--no-cache"]) == 0
     assert "as an identical earlier run found" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("given, expected", [("3", 3), ("1", 1), ("0", None), ("many", None), ("", None)])
+def test_matref_jobs_sets_the_number_of_workers_when_it_is_a_positive_whole_number(given, expected, monkeypatch):
+    from matref._workers import default_jobs
+
+    monkeypatch.delenv("MATREF_JOBS", raising=False)
+    cores = default_jobs()
+    monkeypatch.setenv("MATREF_JOBS", given)
+    assert default_jobs() == (cores if expected is None else expected)

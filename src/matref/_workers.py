@@ -14,7 +14,10 @@ from typing import Callable, Sequence
 
 
 def default_jobs() -> int:
-    """One worker per core this process may use."""
+    """$MATREF_JOBS if set, else one worker per core this process may use."""
+    given = os.environ.get("MATREF_JOBS", "")
+    if given.isdigit() and int(given) >= 1:
+        return int(given)
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux

@@ -84,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--seed", type=int, default=0)
     v.add_argument("--snippets", action="store_true", help="also run every generated snippet")
     v.add_argument("--jobs", "-j", type=_at_least_one, metavar="N",
-                   help="verify N entries at a time, each in its own process (default: one per core)")
+                   help="verify N entries at a time, each in its own process (default: $MATREF_JOBS, else one per core)")
     v.add_argument("--fresh", action="store_true",
                    help="verify every entry again, even those an identical earlier run verified")
     v.add_argument("--no-cache", action="store_true",
