@@ -403,14 +403,14 @@ def _integral(node: Integral, ctx: Ctx):
     shape = concrete(node.shape, ctx.sizes)
 
     def quadrature(k: int):
-        def step(carry, tw):
-            total, size = carry
-            value = evaluate(node.body, replace(inner, indices={**inner.indices, node.var: tw[0]}))
-            return (total + tw[1] * value, size + tw[1] * jnp.sqrt(jnp.sum(value * value))), None
-
         nodes, weights = gauss_legendre(k, node.lo, node.hi)
-        start = (jnp.zeros(shape, dtype=jnp.float64), jnp.zeros((), dtype=jnp.float64))
-        (total, size), _ = jax.lax.scan(step, start, (jnp.asarray(nodes), jnp.asarray(weights)))
+        # All nodes at once (vmap), not one after another (scan): the replay then runs each operation
+        # once per draw on a stack of k matrices instead of k times, a third of a matrix-function check
+        at = jax.vmap(lambda t: evaluate(node.body, replace(inner, indices={**inner.indices, node.var: t})))
+        values = jnp.broadcast_to(at(jnp.asarray(nodes)), (k, *shape))
+        w = jnp.asarray(weights)
+        total = jnp.tensordot(w, values, axes=1)
+        size = jnp.sum(w * jnp.sqrt(jnp.sum(values * values, axis=(1, 2))))
         return total, size
 
     fine, size = quadrature(QUAD_NODES)
