@@ -29,6 +29,8 @@ def in_workers(fn: Callable, calls: Sequence[tuple], jobs: int, done: Callable[[
     """Run `fn(*calls[i])` for every i, `jobs` at a time in worker processes, in the order given;
     `done(i, result)` in this process as each finishes. An exception in `fn` (or Ctrl-C) stops the
     workers at once and is raised here. `fn` and its arguments must pickle."""
+    if not calls:  # no pool of zero workers
+        return
     pool = ProcessPoolExecutor(min(jobs, len(calls)), mp_context=multiprocessing.get_context("spawn"),
                                initializer=_start, initargs=(initializer, initargs))
     running = {pool.submit(fn, *args): i for i, args in enumerate(calls)}
