@@ -2,6 +2,7 @@
 
 import json
 import os
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -322,3 +323,30 @@ def test_jax_grad_of_a_holomorphic_function_is_its_complex_derivative():
     assert np.isclose(got, complex(np.exp(z) * (z ** 3 + 3 * z ** 2)), rtol=1e-12)
     with pytest.raises(TypeError):  # a complex output without holomorphic=True is refused, not guessed
         jax.grad(f)(jnp.asarray(z))
+
+
+def test_a_derivative_is_traced_once_per_size_plan_for_both_layouts(monkeypatch):
+    # The Jacobian is the same in both layouts (only its arrangement differs): traced once per plan.
+    from matref import _check, _numeric
+    _check.clear_cache()
+    traced = []
+    jacobian = _numeric._jacobian
+    monkeypatch.setattr(_numeric, "_jacobian", lambda *a: traced.append(a) or jacobian(*a))
+    for formula, where, layout in TRUE[:2]:  # x^T A x in both layouts
+        assert matref.check(formula, where, layout).holds
+    assert len(traced) == len(_check._traced(*TRUE[0]).plans)
+
+
+@pytest.mark.parametrize("entry", matref.load_catalogue().entries[::40], ids=lambda e: e.id)
+def test_sharing_derivative_traces_changes_no_number(entry, monkeypatch):
+    # A shared trace is the same program: every verdict and error, to the last bit, as without it.
+    from matref import _check, _numeric
+
+    def verdicts():
+        _check.clear_cache()
+        return [matref.check(entry.formula_in(layout), entry.where, layout).to_dict()
+                for layout in ("denominator", "numerator")]
+
+    shared = verdicts()
+    monkeypatch.setattr(_numeric, "_shared", lambda what, ctx, compute: compute(replace(ctx, tape=None)))
+    assert verdicts() == shared

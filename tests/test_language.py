@@ -234,3 +234,59 @@ def test_a_declared_k_or_d_is_a_variable_not_a_pattern_matrix():
     assert type(ident.equation.sides[0]).__name__ == "Entry"
     assert shapes(r"K_{mn} = K_{mn}", rf"X \in {R}^{{m \times n}}") == ["mnxmn", "mnxmn"]
     assert shapes(r"D_{n} = D_{n}", rf"X \in {R}^{{n \times n}}") == ["nnx[n(n+1)/2]", "nnx[n(n+1)/2]"]
+
+
+def _trees():
+    """Every side of every catalogue entry in both layouts (each parsed afresh: new node objects)."""
+    for e in matref.load_catalogue().entries[::7]:
+        for layout in ("denominator", "numerator"):
+            yield from parse_identity(e.formula_in(layout), e.where, layout).equation.sides
+
+
+def _changed(value):
+    """A value of the same kind, different from `value`; None for kinds that have no other."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, (int, float)):
+        return value + 1
+    if isinstance(value, str):
+        return value + "'"
+    return None
+
+
+def test_the_structural_key_changes_with_every_field_and_shape_of_every_node():
+    # matref._numeric shares a derivative's trace between trees with the same key: two trees that
+    # differ anywhere must never share one.
+    from dataclasses import fields
+
+    from matref._shapes import Dim
+    from matref._tree import Node, structure
+
+    mutated = 0
+    for tree in _trees():
+        key = structure(tree)
+        for node in tree.walk():
+            for f in fields(node):
+                old = getattr(node, f.name)
+                new = (old[0] * Dim(2), old[1]) if f.name == "shape" else _changed(old)
+                if new is None or isinstance(old, Node):
+                    continue
+                setattr(node, f.name, new)
+                assert structure(tree) != key, f"changing {type(node).__name__}.{f.name} kept the key"
+                setattr(node, f.name, old)
+                mutated += 1
+        assert structure(tree) == key
+    assert mutated > 1000
+
+
+def test_the_structural_key_is_equal_for_equal_trees_only():
+    from matref._latex import latex
+    from matref._tree import structure
+
+    first, again = list(_trees()), list(_trees())
+    assert all(structure(a) == structure(b) for a, b in zip(first, again))  # new objects, same trees
+    by_key = {}
+    for tree in first:
+        by_key.setdefault(structure(tree), set()).add((latex(tree), tree.shape))
+    assert all(len(v) == 1 for v in by_key.values())  # one key, one formula
+    assert len(by_key) > 100

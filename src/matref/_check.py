@@ -12,7 +12,8 @@ import numpy as np
 from ._errors import CannotCheck, FormulaSyntaxError, MatrefError, ShapeClash
 from ._language import Identity, parse_identity
 from ._latex import latex
-from ._numeric import Ctx, complex_normal, concrete, draw_value, evaluate, function_params, symmetric_variables
+from ._numeric import (Ctx, complex_normal, concrete, draw_value, evaluate, forget_shared, function_params,
+                       symmetric_variables)
 from ._plans import DRAWS_PER_PLAN, Draw
 from ._program import Program
 from ._tree import Add, FnValue, Integral, Var
@@ -364,5 +365,6 @@ def _index_note(traced: _Traced) -> str:
 
 
 def clear_cache() -> None:
-    """Forget traced identities (the next check of each one traces it again)."""
+    """Forget traced identities and derivatives (the next check of each one traces it again)."""
     _cached.cache_clear()
+    forget_shared()

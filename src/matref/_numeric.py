@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
 import jax
@@ -20,7 +21,8 @@ from ._functions import FUNCTIONS
 from ._operators import OPERATORS
 from ._shapes import Shape, kind
 from ._tree import (Add, Binary, Block, Call, Const, Deriv, Differential, Div, Entry, FnValue, Hessian, Integral,
-                    Inverse, Mul, Node, Norm, Num, Param, Pattern, Power, Size, Transpose, Unit, Var, same_variable)
+                    Inverse, Mul, Node, Norm, Num, Param, Pattern, Power, Size, Transpose, Unit, Var, same_variable,
+                    structure)
 
 jax.config.update("jax_enable_x64", True)
 
@@ -420,18 +422,9 @@ def _integral(node: Integral, ctx: Ctx):
 
 
 def _derivative(node: Deriv, ctx: Ctx):
-    x0, at = _variable(node.wrt, ctx)
-
-    def f(v):
-        value = evaluate(node.f, at(v))
-        return value, value
-
-    if jnp.iscomplexobj(x0):
-        jac, value = _wirtinger(f, x0, gradient=node.written.startswith("nabla"))
-    else:
-        # Forward mode: the inputs here have at most a few dozen entries, and tracing a forward
-        # Jacobian costs about 30% less than a reverse one (tracing is most of a check's time).
-        jac, value = jax.jacfwd(f, has_aux=True)(x0)  # jac: f.shape + x.shape
+    gradient = node.written.startswith("nabla")
+    jac, value = _shared(("jacobian", node.f, node.wrt, gradient), ctx,
+                         lambda c: _jacobian(node.f, node.wrt, gradient, c))  # jac: f.shape + x.shape
     if ctx.tape is not None:
         # A derivative is only meaningful where its function is defined (log of a negative is not):
         # a non-finite function value poisons the scale, which `check` reports as "cannot check".
@@ -450,6 +443,59 @@ def _derivative(node: Deriv, ctx: Ctx):
     return m.T if den else m
 
 
+def _jacobian(f: Node, wrt: Node, gradient: bool, ctx: Ctx):
+    """(∂f/∂wrt as an array of shape f.shape + wrt.shape, f's value), whatever the layout."""
+    x0, at = _variable(wrt, ctx)
+
+    def value(v):
+        y = evaluate(f, at(v))
+        return y, y
+
+    if jnp.iscomplexobj(x0):
+        return _wirtinger(value, x0, gradient=gradient)
+    # Forward mode: the inputs here have at most a few dozen entries, and tracing a forward
+    # Jacobian costs about 30% less than a reverse one (tracing is most of a check's time).
+    return jax.jacfwd(value, has_aux=True)(x0)
+
+
+# Tracing a derivative (jacfwd, hessian, jvp) is most of a check's time. The same derivative at the
+# same sizes comes back often: in both layouts of an entry (the arrangement differs, not the
+# Jacobian), in every step of a derivation (all of them differentiate f), in an entry and its
+# mutants. So each is traced as a `jax.jit` function of the context's arrays, kept under a key of
+# everything else it reads: the tree's structure (`structure`), the sizes, what varies, what is
+# symmetric. JAX then traces it once per key and input shapes and reuses that trace; the replay
+# (`_program`) inlines the call, so what runs is unchanged.
+_SHARED: OrderedDict = OrderedDict()
+SHARED_KEPT = 2048  # the traces kept (least recently used dropped): a few MB
+
+
+def _shared(what: tuple, ctx: Ctx, compute):
+    """compute(ctx) for the computation `what` (a tuple of trees and plain values that decides
+    everything `compute` does besides the context), traced once per context shape (see _SHARED)."""
+    try:
+        key = (structure(what), tuple(sorted(ctx.sizes.items())), ctx.varying, ctx.symmetric)
+    except TypeError:  # a field `structure` does not know: traced here, not shared
+        return compute(replace(ctx, tape=None))
+    fn = _SHARED.get(key)
+    if fn is None:
+        sizes, varying, symmetric = ctx.sizes, ctx.varying, ctx.symmetric
+
+        def pure(values, fns, dirs, indices, overrides):
+            return compute(Ctx(sizes, values, fns, dirs, varying, indices, overrides, None, symmetric))
+
+        fn = _SHARED[key] = jax.jit(pure)
+        if len(_SHARED) > SHARED_KEPT:
+            _SHARED.popitem(last=False)
+    else:
+        _SHARED.move_to_end(key)
+    return fn(ctx.values, ctx.fns, ctx.dirs, ctx.indices, ctx.overrides)
+
+
+def forget_shared() -> None:
+    """Drop the shared derivative traces (see _SHARED)."""
+    _SHARED.clear()
+
+
 def _wirtinger(f, z0, gradient: bool = False):
     """(∂f/∂z, f's value) at z0 for a complex variable z = x + iy, from the partials by the real
     and imaginary parts: ∂f/∂z = ½(∂f/∂x − i ∂f/∂y), holding z̄ fixed. With `gradient`, the
@@ -460,21 +506,26 @@ def _wirtinger(f, z0, gradient: bool = False):
 
 
 def _hessian(node: Hessian, ctx: Ctx):
-    a0, at_a = _variable(node.a, ctx)
     if ctx.tape is not None:  # only meaningful where the function is defined (see `_derivative`)
         ctx.tape.append(evaluate(node.f, replace(ctx, tape=None)))
-    if same_variable(node.a, node.b):
-        h = jax.hessian(lambda v: evaluate(node.f, at_a(v))[0, 0])(a0)
+    return _shared(("hessian", node.f, node.a, node.b), ctx, lambda c: _hessian_matrix(node.f, node.a, node.b, c))
+
+
+def _hessian_matrix(f: Node, a: Node, b: Node, ctx: Ctx):
+    """The second derivatives of a scalar f, by the entries of a (rows) and of b (columns)."""
+    a0, at_a = _variable(a, ctx)
+    if same_variable(a, b):
+        h = jax.hessian(lambda v: evaluate(f, at_a(v))[0, 0])(a0)
         n = a0.size
         return h.reshape(n, n)
-    b0, _ = _variable(node.b, ctx)
+    b0, _ = _variable(b, ctx)
 
-    def f(va, vb):
+    def value(va, vb):
         c = at_a(va)
-        _, at_b = _variable(node.b, c)
-        return evaluate(node.f, at_b(vb))[0, 0]
+        _, at_b = _variable(b, c)
+        return evaluate(f, at_b(vb))[0, 0]
 
-    h = jax.jacfwd(jax.grad(f, argnums=1), argnums=0)(a0, b0)  # b.shape + a.shape
+    h = jax.jacfwd(jax.grad(value, argnums=1), argnums=0)(a0, b0)  # b.shape + a.shape
     return h.reshape(b0.size, a0.size).T
 
 
@@ -482,16 +533,20 @@ def _differential(node: Differential, ctx: Ctx):
     names = [n for n in ctx.varying if n in ctx.values]
     if not names:
         return jnp.zeros_like(evaluate(node.x, replace(ctx, tape=None)))
-
-    def f(*vs):
-        return evaluate(node.x, ctx.with_values(**dict(zip(names, vs))))
-
-    value, tangent = jax.jvp(f, tuple(ctx.values[n] for n in names), tuple(ctx.dirs[n] for n in names))
+    value, tangent = _shared(("differential", node.x), ctx, lambda c: _tangent(node.x, names, c))
     if ctx.tape is not None:
         # JAX's tangent of log det X is tr(X⁻¹ dX) even where det X < 0 and the value is NaN: a
         # differential is only meaningful where its function is defined (see `_derivative`)
         ctx.tape.append(value)
     return tangent
+
+
+def _tangent(x: Node, names: list[str], ctx: Ctx):
+    """(x's value, its tangent when each variable in `names` moves along its direction in ctx.dirs)."""
+    def f(*vs):
+        return evaluate(x, ctx.with_values(**dict(zip(names, vs))))
+
+    return jax.jvp(f, tuple(ctx.values[n] for n in names), tuple(ctx.dirs[n] for n in names))
 
 
 # ----- random inputs ---------------------------------------------------------------------------

@@ -4,7 +4,7 @@ scalars are 1×1, as on paper."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Iterator
 
 from ._shapes import SCALAR, Shape
@@ -295,3 +295,18 @@ def same_variable(a: Node, b: Node) -> bool:
     if isinstance(a, Entry) and isinstance(b, Entry):
         return a.var.name == b.var.name and a.indices == b.indices
     return a is b
+
+
+def structure(x) -> tuple:
+    """A hashable key of a tree: equal for two trees exactly when every node has the same type, the
+    same fields and the same shape (nodes themselves compare by identity). Raises TypeError on a
+    field of a kind it does not know, so that nothing unknown can make two different trees equal."""
+    if is_dataclass(x) and not isinstance(x, type):
+        return (type(x).__qualname__, *((f.name, structure(getattr(x, f.name))) for f in fields(x)))
+    if isinstance(x, (list, tuple)):
+        return (type(x).__name__, *map(structure, x))
+    if isinstance(x, float):
+        return ("float", repr(x))  # repr tells -0.0 from 0.0, which == does not
+    if x is None or isinstance(x, (str, int)):  # bool is an int: the type name keeps True from 1
+        return (type(x).__name__, x)
+    raise TypeError(f"no structural key for a {type(x).__name__}")
