@@ -95,7 +95,8 @@ def _linear_algebra(x):
     singular = [jax.scipy.linalg.solve_triangular(t.at[k, k].set(0.0), b, lower=lower)  # inf and nan, no error
                 for k in (0, t.shape[0] - 1) for lower in (True, False)]
     return (jnp.linalg.inv(a), jnp.linalg.det(a), jnp.linalg.slogdet(a)[1], jax.lax.linalg.lu(x),
-            jax.lax.linalg.lu(x.at[:, 0].set(0.0)), jnp.linalg.det(a.at[0].set(0.0)),  # singular: zero pivots jnp.linalg.solve(a, a[:, :1]),
+            jax.lax.linalg.lu(x.at[:, 0].set(0.0)), jnp.linalg.det(a.at[0].set(0.0)),  # singular: zero pivots
+            jnp.linalg.solve(a, a[:, :1]),
             jnp.einsum("ij,jk->ik", x, x.T), jnp.einsum("bij,bjk->bik", x[None], x.T[None]), jnp.kron(x, x[:1]),
             jax.scipy.linalg.expm(x[: x.shape[1], : x.shape[1]] / 4 if x.shape[0] >= x.shape[1] else x[:, : x.shape[0]] / 4),
             *solves, right, *singular, jnp.trace(a))
@@ -258,6 +259,29 @@ def test_every_numpy_rule_is_exercised():
     missing = set(RULES) - seen - aliases
     assert not missing, f"NumPy rules no test case exercises: {sorted(missing)}"
     assert {"jit", "custom_jvp_call"} <= seen  # the calls the preparation inlines (INLINED)
+
+
+@pytest.mark.parametrize("fn", CASES + COMPLEX_CASES, ids=lambda f: f.__name__.strip("_"))
+def test_preparing_computes_constants_once_and_drops_what_nothing_reads(fn):
+    # What runs at every draw is only what depends on the inputs and is needed for the outputs:
+    # each step reads an input or another step's result, and something reads each step's result.
+    x = (_complex_inputs if fn in COMPLEX_CASES else _inputs)(0, 4, 3)
+    closed = jax.make_jaxpr(fn)(x)
+    prepared = _program._prepared(closed.jaxpr)
+    constants = {slot for slot, _ in prepared.literals}
+    read = set(prepared.outputs)
+    for _, _, ins, outs, _, name in reversed(prepared.steps):
+        assert not set(ins) <= constants, f"{name} reads only constants: it is computed at every run"
+        assert read & {slot for slot, _, _ in outs}, f"nothing reads the result of {name}"
+        read.update(ins)
+    assert constants <= read
+
+
+def test_a_jacobian_runs_fewer_steps_than_its_equations():
+    # jacfwd's basis of tangents (iota, eq, convert, broadcast) does not depend on the inputs
+    x = _inputs(0, 4, 3)
+    closed = jax.make_jaxpr(jax.jacfwd(lambda y: jnp.tanh(y @ y.T)))(x)
+    assert len(_program._prepared(closed.jaxpr).steps) < len(closed.jaxpr.eqns)
 
 
 def test_a_wrong_rule_fails_loudly(monkeypatch):
