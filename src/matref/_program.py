@@ -100,12 +100,9 @@ class _Prepared:
 
     def _constant(self, value, dtype=None) -> int:
         i = self._slot()
-        self._know(i, np.asarray(value, dtype=dtype))
+        self._known[i] = np.asarray(value, dtype=dtype)
+        self.literals.append((i, self._known[i]))
         return i
-
-    def _know(self, slot: int, value: np.ndarray) -> None:
-        self.literals.append((slot, value))
-        self._known[slot] = value
 
     def _add(self, jaxpr: Jaxpr, slots: list[int]) -> list[int]:
         """Add the steps of `jaxpr`, whose constants then inputs are in `slots`; its outputs' slots."""
@@ -133,8 +130,8 @@ class _Prepared:
             outs = [(ref(v), v.aval.shape, v.aval.dtype) for v in eqn.outvars]
             step = (fn, eqn.params, ins, outs, eqn.primitive.multiple_results, name)
             if all(i in self._known for i in ins):  # constant: computed once, now
-                for slot, value in _results(step, [self._known[i] for i in ins]):
-                    self._know(slot, value)
+                _run(step, self._known)
+                self.literals += [(slot, self._known[slot]) for slot, _, _ in outs]
             else:
                 self.steps.append(step)
         return [ref(v) for v in jaxpr.outvars]
@@ -158,26 +155,25 @@ class _Prepared:
         for i, value in zip(self.inputs, args):
             env[i] = value
         for step in self.steps:
-            for i, value in _results(step, [env[i] for i in step[2]]):
-                env[i] = value
+            _run(step, env)
         return [env[i] for i in self.outputs]
 
 
-def _results(step, values) -> list[tuple[int, np.ndarray]]:
-    """(slot, value) of each result of a step applied to `values`, each checked against the shape
-    and dtype JAX inferred (see the module's docstring) and in that dtype."""
-    fn, params, _, outs, multiple, name = step
-    result = fn(*values, **params)
-    settled = []
+def _run(step, env) -> None:
+    """Run one step on the values in `env` (a list or dict by slot) and put its results there, each
+    checked against the shape and dtype JAX inferred (see the module's docstring) and in that dtype."""
+    fn, params, ins, outs, multiple, name = step
+    result = fn(*[env[i] for i in ins], **params)
     for (i, shape, dtype), out in zip(outs, result if multiple else (result,)):
         out = np.asarray(out)
         if out.shape != shape:
             raise AssertionError(f"NumPy rule for {name} gave shape {out.shape}, JAX says {shape}")
-        if out.dtype != dtype and np.iscomplexobj(out) and not np.issubdtype(dtype, np.complexfloating):
-            # a cast would drop the imaginary part without a word: a misread primitive
-            raise AssertionError(f"NumPy rule for {name} gave complex {out.dtype}, JAX says {dtype}")
-        settled.append((i, out if out.dtype == dtype else out.astype(dtype)))
-    return settled
+        if out.dtype != dtype:
+            if np.iscomplexobj(out) and not np.issubdtype(dtype, np.complexfloating):
+                # a cast would drop the imaginary part without a word: a misread primitive
+                raise AssertionError(f"NumPy rule for {name} gave complex {out.dtype}, JAX says {dtype}")
+            out = out.astype(dtype)
+        env[i] = out
 
 
 _PREPARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # jaxpr -> its steps, while it lives
