@@ -1,7 +1,9 @@
 """Typed tree -> numbers with JAX in float64, and random inputs that honour the declarations.
 
 Derivatives are JAX's: `jax.jacfwd` (the full Jacobian) laid out by the layout rule, `jax.hessian`, and `jax.jvp`
-for differentials. `_check` traces these once per size plan and replays them with NumPy (`_program`).
+for differentials. `_check` traces these once per size plan and replays them with NumPy (`_program`);
+a derivative that recurs at the same sizes (the other layout, a derivation's next step) is traced
+once (`_shared`).
 """
 
 from __future__ import annotations
