@@ -58,6 +58,19 @@ def test_the_code_digest_ignores_catalogue_data(tmp_path):
     assert code_digest(tmp_path) != before
 
 
+def test_the_code_digest_leaves_out_the_sub_packages_it_is_told_to(tmp_path):
+    # the site's derivations depend on the checker's code, not on how pages look
+    (tmp_path / "site").mkdir()
+    (tmp_path / "m.py").write_text("x = 1")
+    (tmp_path / "site" / "p.py").write_text("y = 1")
+    before, whole = code_digest(tmp_path, without=("site",)), code_digest(tmp_path)
+    (tmp_path / "site" / "p.py").write_text("y = 2")
+    assert code_digest(tmp_path, without=("site",)) == before
+    assert code_digest(tmp_path) != whole
+    (tmp_path / "m.py").write_text("x = 2")
+    assert code_digest(tmp_path, without=("site",)) != before
+
+
 def test_workers_find_what_one_process_finds_and_a_record_reads_back_the_same(tmp_path):
     serial = [verify_entry(e) for e in SAMPLE]
     done = []

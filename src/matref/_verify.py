@@ -104,24 +104,27 @@ def run_snippets(entry: Entry, layouts: Iterable[str]) -> list[str]:
 
 # -- what a verification reads ----------------------------------------------------------------------
 
-def code_digest(package: Path | None = None) -> str:
-    """A hash of matref's code (its .py and grammar files under `package`, default matref's own);
-    the catalogue's data is not code: an entry reaches a key through its own fields."""
+def code_digest(package: Path | None = None, without: tuple[str, ...] = ()) -> str:
+    """A hash of matref's code (its .py and grammar files under `package`, default matref's own, but
+    not those under the sub-packages named in `without`); the catalogue's data is not code: an
+    entry reaches a key through its own fields."""
     package = Path(__file__).parent if package is None else package
     h = hashlib.sha256()
     for path in sorted(package.rglob("*")):
-        if path.suffix in (".py", ".lark") and "__pycache__" not in path.parts:
+        if path.suffix in (".py", ".lark") and "__pycache__" not in path.parts \
+                and path.relative_to(package).parts[0] not in without:
             h.update(path.relative_to(package).as_posix().encode())
             h.update(path.read_bytes())
     return h.hexdigest()[:16]
 
 
 @functools.cache
-def inputs_digest() -> str:
-    """A hash of everything besides the entry that a verdict depends on: matref's code, the versions
-    of Python and of the numeric libraries, and the machine's architecture."""
+def inputs_digest(without: tuple[str, ...] = ()) -> str:
+    """A hash of everything besides the entry that a verdict depends on: matref's code (but the
+    sub-packages in `without`, see `code_digest`), the versions of Python and of the numeric
+    libraries, and the machine's architecture."""
     versions = [f"{name}={_version(name)}" for name in LIBRARIES]
-    data = [code_digest(), sys.version, platform.machine(), *versions]
+    data = [code_digest(without=without), sys.version, platform.machine(), *versions]
     return hashlib.sha256(json.dumps(data).encode()).hexdigest()[:16]
 
 

@@ -5,8 +5,8 @@ in its row's panel, once the derived result agrees with the entry's right side (
 `derived = right side` in both layouts): two independent witnesses, the autodiff check of the entry
 and the derivation. Deriving costs about half a second per entry, so a cold build derives in worker
 processes, one per core (`matref._workers`), and results are kept on disk between builds, keyed by
-the entry's formula, where-clause and layout and by a hash of the code that derives (a change to
-the d-rules or the function records derives everything afresh).
+the entry's formula, where-clause and layout and by a hash of the code that derives and checks
+(a change to derive, the language or the checker derives everything afresh; see `_code_version`).
 """
 
 from __future__ import annotations
@@ -28,12 +28,12 @@ LAYOUT_CLASS = {"denominator": "matref-den", "numerator": "matref-num"}  # shown
 
 
 def _code_version() -> str:
-    """A hash of the modules whose change can change a derivation (this one too: it reads derive's
-    result for an entry)."""
-    import matref
-    root = Path(matref.__file__).parent
-    names = ("_derive.py", "_functions.py", "_layouts.py", "_latex.py", "_check.py", "site/_derivations.py")
-    return digest("".join((root / n).read_text(encoding="utf-8") for n in names))
+    """What a derivation depends on besides the entry: all of matref's code but the site and the
+    snippets (derive, the language, the checker, which confirms every step), this module, and the
+    numeric libraries. A checker change derives everything afresh, as it checks every verdict again
+    (`matref._verify.inputs_digest`); a change to how pages look does not."""
+    from .._verify import inputs_digest
+    return digest(inputs_digest(without=("site", "snippets")) + Path(__file__).read_text(encoding="utf-8"))
 
 
 def derivable(entry) -> tuple[str, str, str, bool] | None:
