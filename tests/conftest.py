@@ -53,11 +53,3 @@ def built(tmp_path_factory):
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, f"mkdocs build --strict failed:\n{output}"
     return site, output
-
-
-def pytest_collection_modifyitems(config, items):
-    """The site's tests (xdist group "site": one strict build, then Chromium and the server) run on
-    one worker, about four minutes one after another. Put them first, so that the other worker runs
-    everything else meanwhile; collected in file order, they came last, and one worker waited idle
-    for the other to finish them. The sort is stable: the order is otherwise unchanged."""
-    items.sort(key=lambda item: item.get_closest_marker("xdist_group") is None)
