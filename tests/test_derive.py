@@ -542,3 +542,22 @@ def test_derivations_in_worker_processes_are_the_ones_derived_here():
         entries = [e for e in load_catalogue().entries if derivable(e)][::80]
     assert len(Catalogue.entries) >= 3
     assert derivations(Catalogue, None, jobs=2) == derivations(Catalogue, None, jobs=1)
+
+
+def test_a_result_that_is_the_right_side_itself_is_not_checked_again_and_any_other_is(monkeypatch):
+    """Comparing a right side with itself, tree for tree, shows nothing (half the catalogue's
+    derivations): it is skipped. A result written otherwise is checked against the right side."""
+    from matref import _check
+    from matref.site._derivations import derive_entry
+    checked = []
+    check = _check.check
+    monkeypatch.setattr(_check, "check", lambda formula, *a, **k: checked.append(formula) or check(formula, *a, **k))
+    derived = derive_entry(_entry(r"\frac{\partial \operatorname{tr}(X^T B X)}{\partial X} = B X + B^T X"))
+    result = derived["result"]["denominator"]
+    assert derived["status"] == "derived" and result != r"B X + B^T X"
+    assert rf"B X + B^T X = {result}" in checked  # written otherwise: checked
+
+    checked.clear()
+    same = derive_entry(_entry(rf"\frac{{\partial \operatorname{{tr}}(X^T B X)}}{{\partial X}} = {result}"))
+    assert same["status"] == "derived" and same["result"]["denominator"] == result
+    assert not [f for f in checked if f.startswith(f"{result} = ")]  # the spy saw the other's check
