@@ -93,6 +93,8 @@ class _Prepared:
             self.outputs = self._add(jaxpr, self.consts + self.inputs)
         self._drop_unread()
         del self._known
+        for _, value in self.literals:  # shared by every run: a rule writing into one fails loudly
+            value.flags.writeable = False
 
     def _slot(self) -> int:
         self.size += 1
