@@ -3,10 +3,11 @@
 An entry whose left side is ∂f/∂X of an expression derive handles shows the derivation, collapsed,
 in its row's panel, once the derived result agrees with the entry's right side (it is the same
 expression, or the checker confirms `derived = right side` in both layouts): two independent
-witnesses, the autodiff check of the entry and the derivation. Deriving costs about half a second per entry, so a cold build derives in worker
-processes, one per core (`matref._workers`), and results are kept on disk between builds, keyed by
-the entry's formula, where-clause and layout and by a hash of the code that derives and checks
-(a change to derive, the language or the checker derives everything afresh; see `_code_version`).
+witnesses, the autodiff check of the entry and the derivation. Deriving costs about half a second
+per entry, so a cold build derives in worker processes, one per core (`matref._workers`), and
+results are kept on disk between builds, keyed by the entry's formula, where-clause and layout
+and by a hash of the code that derives and checks (a change to derive, the language or the
+checker derives everything afresh; see `_code_version`).
 """
 
 from __future__ import annotations
